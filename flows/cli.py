@@ -1,0 +1,145 @@
+"""The `axiswatch` command: parses arguments into Settings, then calls a flow or a function."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from flows.settings import Settings, SettingsError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Build the one Settings object: defaults, then AXISWATCH_* env, then flags."""
+    overrides = {
+        "db_path": getattr(args, "db", None),
+        "data_dir": getattr(args, "data_dir", None),
+        "sources_file": getattr(args, "sources", None),
+        "model_version": getattr(args, "model", None),
+    }
+    return Settings.load(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def overrides_of(settings: Settings) -> dict[str, Any]:
+    """The settings that differ from defaults+env, as JSON-able flow parameters."""
+    base = Settings.load()
+    out: dict[str, Any] = {}
+    for name in settings.__dataclass_fields__:
+        value = getattr(settings, name)
+        if value != getattr(base, name):
+            out[name] = (
+                [str(v) for v in value]
+                if isinstance(value, tuple)
+                else (str(value) if isinstance(value, Path) else value)
+            )
+    return out
+
+
+def _print(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
+    """Print a result as JSON (--json) or as human lines (unless --quiet)."""
+    if getattr(args, "json", False):
+        print(json.dumps(payload, default=str, ensure_ascii=False))
+    elif not getattr(args, "quiet", False):
+        print("\n".join(lines))
+
+
+def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
+    """Run one of the Prefect flows of flows/pipeline.py on the configured API."""
+    from flows import prefect_env
+
+    prefect_env.configure(settings)
+    try:
+        from flows import pipeline
+
+        fn = getattr(pipeline, f"{name}_flow")
+        result: dict[str, Any] = fn(overrides=overrides_of(settings), **params)
+        return result
+    except Exception as exc:
+        if prefect_env.is_database_locked(exc):
+            raise SystemExit(
+                f"axiswatch: Prefect's local database under {settings.data_dir / 'prefect'} is locked "
+                "by another process (is `axiswatch serve` or another run active?). Wait for it to "
+                "finish, or point PREFECT_API_URL at a Prefect server."
+            ) from None
+        raise
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch ingest`: one ingest run now."""
+    result = run_flow(settings, "ingest")
+    _print(
+        args,
+        result,
+        [
+            f"ingest run {result['run_id']}: {result['outcome']}",
+            f"  feeds polled {result['feeds_polled']} (unchanged {result['not_modified']},"
+            f" failed {result['feeds_failed']})",
+            f"  entries discovered {result['discovered']}, pages fetched {result['fetched']}",
+            f"  articles stored {result['extracted']}, duplicates {result['duplicates']},"
+            f" failed {result['failed']}",
+            f"  failures by class: {result['failures_json']}",
+            f"  warehouse: {settings.warehouse_path}",
+        ],
+    )
+    return EXIT_OK if result["outcome"] == "ok" else EXIT_FAILED
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch demo`: serve the offline demo corpus on loopback and run the pipeline on it."""
+    from flows.demo_run import run_demo
+
+    return run_demo(settings, port=args.port, quiet=args.quiet)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, help="warehouse file (default: DATA_DIR/axiswatch.duckdb)")
+    common.add_argument("--data-dir", type=Path, help="data directory (default ./var)")
+    common.add_argument("--quiet", action="store_true", help="print nothing on success")
+    common.add_argument("--json", action="store_true", help="print a JSON summary")
+    parser = argparse.ArgumentParser(prog="axiswatch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", parents=[common], help="poll feeds, fetch and store new articles")
+    p.add_argument("--sources", type=Path, help="sources file (default seeds/sources.toml)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("demo", parents=[common], help="run the pipeline on the offline demo corpus")
+    p.add_argument("--port", type=int, default=8731, help="loopback port for the demo server (0: any)")
+    p.set_defaults(func=cmd_demo)
+
+    _register_model_commands(sub, common)
+    return parser
+
+
+def _register_model_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add `model build|eval` and `classify` from the models package."""
+    from models import cli as model_cli
+
+    model_cli.register(sub, settings_from_args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `axiswatch` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+        code: int = args.func(args, settings)
+        return code
+    except SettingsError as exc:
+        print(f"axiswatch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("axiswatch: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Warehouse plumbing: numbered migrations in a ledger, atomic application, lock waiting."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from warehouse import db
+
+TABLES = {"sources", "feed_fetches", "entries", "documents", "articles", "passages",
+          "model_versions", "passage_scores", "article_scores", "runs", "schema_migrations"}
+
+
+def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def test_migrate_creates_contract_tables_once(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    applied = db.migrate(con)
+    assert applied == [v for v, _, _ in db.migration_files()]
+    assert TABLES <= tables(con)
+    assert db.migrate(con) == []
+    ledger = con.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    assert ledger[0] == (1, "init")
+
+
+def test_failed_migration_rolls_back_and_is_not_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mig = tmp_path / "migrations"
+    shutil.copytree(db.MIGRATIONS_DIR, mig)
+    (mig / "999_broken.sql").write_text("CREATE TABLE half_done (x INTEGER);\nSELECT * FROM no_such_table;\n")
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", mig)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    with pytest.raises(duckdb.CatalogException):
+        db.migrate(con)
+    assert "half_done" not in tables(con)
+    assert "articles" in tables(con)  # earlier migrations stay applied
+    assert con.execute("SELECT count(*) FROM schema_migrations WHERE version = 999").fetchone() == (0,)
+
+
+def test_migration_names_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "1_bad.sql").write_text("SELECT 1;")
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", tmp_path)
+    with pytest.raises(db.WarehouseError, match="NNN_name.sql"):
+        db.migration_files()
+
+
+def test_insert_rows_goes_through_arrow_in_one_statement(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v VARCHAR)")
+    assert db.insert_rows(con, "t", [{"k": i, "v": f"v{i}"} for i in range(500)]) == 500
+    assert db.insert_rows(con, "t", [{"k": 1, "v": "dup"}], on_conflict="ON CONFLICT DO NOTHING") == 1
+    assert con.execute("SELECT count(*), max(v) FROM t WHERE k = 1").fetchone() == (1, "v1")
+    with pytest.raises(db.WarehouseError):
+        db.insert_rows(con, "t; DROP TABLE t", [{"k": 9}])
+
+
+def test_readonly_open_of_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(db.WarehouseError, match="no warehouse at"):
+        db.connect(tmp_path / "absent.duckdb", read_only=True)
+
+
+HOLD = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_writer_waits_for_a_lock_and_names_the_holder(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path), "30"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        with pytest.raises(db.WarehouseLocked) as err:
+            db.connect(path, patience=0.6)
+        assert time.monotonic() - started >= 0.5
+        assert f"process {holder.pid}" in str(err.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    db.connect(path, patience=5).close()  # free again once the holder is gone

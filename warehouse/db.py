@@ -1,0 +1,225 @@
+"""DuckDB access: the only module that opens a connection to the warehouse.
+
+Writers hold the file for short windows (``writer``); readers open it read-only (``reader``).
+DuckDB allows one writing process while nobody else has the file open, so opening waits
+with backoff while another process holds the lock, and says who holds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+QUERIES_DIR = PACKAGE_DIR / "queries"
+VIEWS_DIR = PACKAGE_DIR / "views"
+REPORTS_DIR = PACKAGE_DIR / "reports"
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened or used as asked."""
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process held the warehouse lock for longer than our patience."""
+
+    def __init__(self, path: Path, holder: str, waited: float) -> None:
+        """Record which file, who holds it and how long we waited."""
+        super().__init__(
+            f"warehouse {path} is locked by {holder}; gave up after {waited:.0f}s "
+            "(close the other session, or raise AXISWATCH_LOCK_PATIENCE_SECONDS)"
+        )
+        self.path = path
+        self.holder = holder
+        self.waited = waited
+
+
+def now_utc() -> datetime:
+    """Current time, timezone-aware UTC (the warehouse stores TIMESTAMPTZ)."""
+    return datetime.now(UTC)
+
+
+def _lock_holder(message: str) -> str | None:
+    """Return a description of the lock holder if ``message`` is a DuckDB lock conflict."""
+    if "lock" not in message.lower():
+        return None
+    match = _LOCK_HOLDER.search(message)
+    return f"process {match.group(1)}" if match else "another process"
+
+
+def connect(path: Path, *, read_only: bool = False, patience: float = 60.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting with backoff (up to ``patience`` s) while it is locked."""
+    if read_only and not path.exists():
+        raise WarehouseError(f"no warehouse at {path} (run `axiswatch ingest` or `make demo` first)")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            holder = _lock_holder(str(exc))
+            if holder is None:
+                raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+            waited = time.monotonic() - started
+            if waited >= patience:
+                raise WarehouseLocked(path, holder, waited) from exc
+            log.warning("warehouse %s is locked by %s; waiting %.1fs", path, holder, delay)
+            time.sleep(min(delay, max(patience - waited, 0.01)))
+            delay = min(delay * 2, 5.0)
+
+
+def migration_files() -> list[tuple[int, str, Path]]:
+    """The numbered migration files, in order."""
+    found = []
+    for file in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        match = _MIGRATION_NAME.match(file.name)
+        if not match:
+            raise WarehouseError(f"migration file {file.name} is not named NNN_name.sql")
+        found.append((int(match.group(1)), match.group(2), file))
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise WarehouseError("two migration files share a number")
+    return found
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply pending migrations, each in its own transaction; return the versions applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " checksum VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    rows = con.execute("SELECT version, checksum FROM schema_migrations").fetchall()
+    applied = {int(v): c for v, c in rows}
+    done = []
+    for version, name, file in migration_files():
+        body = file.read_text(encoding="utf-8")
+        checksum = hashlib.sha256(body.encode()).hexdigest()
+        if version in applied:
+            if applied[version] != checksum:
+                log.warning("migration %03d_%s changed after it was applied", version, name)
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(body)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
+                [version, name, checksum, now_utc()],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        done.append(version)
+    if done:
+        refresh_views(con)
+    return done
+
+
+def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create every view in views/*.sql, in file-name order."""
+    for file in sorted(VIEWS_DIR.glob("*.sql")):
+        con.execute(file.read_text(encoding="utf-8"))
+
+
+def query_text(name: str) -> str:
+    """The SQL text of warehouse/queries/<name>.sql."""
+    file = QUERIES_DIR / f"{name}.sql"
+    if not file.exists():
+        raise WarehouseError(f"no named query {name!r} in {QUERIES_DIR}")
+    return file.read_text(encoding="utf-8")
+
+
+def run_query(
+    con: duckdb.DuckDBPyConnection, name: str, params: Sequence[Any] | dict[str, Any] = ()
+) -> list[tuple[Any, ...]]:
+    """Run the named query with bound parameters and return all rows."""
+    return con.execute(query_text(name), params).fetchall()
+
+
+_migrated: set[str] = set()
+
+
+@contextmanager
+def writer(path: Path, *, patience: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-write connection, migrated on first use in this process."""
+    con = connect(path, patience=patience)
+    try:
+        key = str(path.resolve())
+        if key not in _migrated:
+            migrate(con)
+            _migrated.add(key)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def reader(path: Path, *, patience: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection (what `axiswatch sql` and reports use)."""
+    con = connect(path, read_only=True, patience=patience)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT, rolled back if the block raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    on_conflict: str = "",
+    schema: pa.Schema | None = None,
+) -> int:
+    """Insert dict rows in one statement via Arrow (never row-by-row); return the count."""
+    if not rows:
+        return 0
+    if not re.fullmatch(r"[a-z_]+", table):
+        raise WarehouseError(f"bad table name {table!r}")
+    batch = pa.Table.from_pylist(list(rows), schema=schema)
+    view = f"_axiswatch_batch_{table}"
+    con.register(view, batch)
+    try:
+        columns = ", ".join(batch.column_names)
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view} {on_conflict}")
+    finally:
+        con.unregister(view)
+    return len(rows)
+
+
+def package_sql_files(kind: str) -> list[Path]:
+    """The .sql files shipped in warehouse/<kind>/ (views, reports, queries)."""
+    base = resources.files("warehouse").joinpath(kind)
+    return sorted(Path(str(p)) for p in base.iterdir() if str(p).endswith(".sql"))
