@@ -1,7 +1,8 @@
 """The ingest stage: poll due feeds, discover entries, fetch and extract pages, store articles.
 
-Plain functions do the work (tested on their own); ``ingest_flow`` wraps them in Prefect tasks
-that work on batches (a batch of feeds, a batch of pages).
+Plain functions do the work and are tested on their own; flows/pipeline.py runs the same
+orchestration (``run_ingest``) with Prefect tasks that each take a batch (feeds or pages).
+Every write goes through a ``Sink`` (one transaction per unit; spooled while locked).
 """
 
 from __future__ import annotations
@@ -11,17 +12,19 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from typing import Any
 
-from flows import store
+from flows import neardup, store
 from flows.extract import Extracted, ExtractionError, Extractor, text_from_feed_content
 from flows.feeds import ParsedFeed, parse_feed
 from flows.fetch import Fetcher, FetchResult
 from flows.settings import Settings
+from flows.sink import Op, Sink
 from flows.sources import load_sources
-from flows.textutil import canonical_url, detect_script_language, simhash, text_hash
-from warehouse.db import now_utc, writer
+from flows.textutil import canonical_url, detect_script_language, text_hash
+from warehouse.db import WarehouseLocked, now_utc
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 FEED_BATCH = 20
@@ -40,21 +43,14 @@ class IngestCounts:
     extracted: int = 0
     duplicates: int = 0
     failed: int = 0
+    spooled: int = 0
     failures: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: IngestCounts) -> None:
         """Add another batch's counts to these."""
-        for name in (
-            "feeds_polled",
-            "feeds_failed",
-            "not_modified",
-            "discovered",
-            "fetched",
-            "extracted",
-            "duplicates",
-            "failed",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for f in fields(self):
+            if f.name != "failures":
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
         self.failures.update(other.failures)
 
     def as_run_fields(self) -> dict[str, Any]:
@@ -70,6 +66,7 @@ class IngestCounts:
             "failed": self.failed,
             "failures_json": json.dumps(dict(sorted(self.failures.items()))),
             "outcome": "partial" if failed_any else "ok",
+            "message": f"{self.spooled} writes spooled (warehouse locked)" if self.spooled else None,
         }
 
 
@@ -100,7 +97,7 @@ def entry_rows(source_id: str, parsed: ParsedFeed, run_id: int | None) -> list[d
 
 def poll_record(
     settings: Settings, due: store.DueSource, result: FetchResult, run_id: int | None
-) -> PollRecord:
+) -> store.PollRecord:
     """Turn one feed fetch into what the warehouse records (attempt, entries, source state)."""
     now = now_utc()
     row: dict[str, Any] = {
@@ -117,6 +114,8 @@ def poll_record(
         "last_modified": result.headers.get("last-modified"),
         "bytes": len(result.body),
         "not_modified": result.not_modified,
+        "entries_seen": 0,
+        "parse_warning": None,
     }
     rec = store.PollRecord(fetch_row=row, entries=[], ok=False)
     if result.permanent_redirect and result.permanent_redirect != due.url:
@@ -130,7 +129,7 @@ def poll_record(
         row["entries_seen"] = len(parsed.entries)
         row["parse_warning"] = parsed.warning
         if parsed.error_class:
-            row["error_class"], row["error_message"] = (parsed.error_class, parsed.error_message)
+            row["error_class"], row["error_message"] = parsed.error_class, parsed.error_message
         else:
             rec.ok = True
             rec.entries = entry_rows(due.source_id, parsed, run_id)
@@ -138,60 +137,67 @@ def poll_record(
     if result.status_code == 410:
         rec.disable_reason = f"feed answered 410 Gone at {result.final_url}"
     if not rec.ok:
-        failures = due.consecutive_failures + 1
-        rec.backoff_until = store.backoff_until(
-            now,
-            failures,
-            settings.failure_backoff_after,
-            settings.failure_backoff_minutes,
-            settings.max_backoff_minutes,
-        )
-        if result.retry_after and result.retry_after > settings.max_retry_after_seconds:
-            from datetime import timedelta
-
-            later = now + timedelta(seconds=result.retry_after)
-            rec.backoff_until = max(rec.backoff_until or later, later)
+        rec.backoff_until = _backoff(settings, due.consecutive_failures + 1, result.retry_after, now)
     return rec
 
 
-PollRecord = store.PollRecord
+def _backoff(settings: Settings, failures: int, retry_after: float | None, now: Any) -> Any:
+    """When a failing source may be polled again: exponential after N failures, or Retry-After."""
+    until = store.backoff_until(
+        now,
+        failures,
+        settings.failure_backoff_after,
+        settings.failure_backoff_minutes,
+        settings.max_backoff_minutes,
+    )
+    if retry_after:
+        later = now + timedelta(seconds=retry_after)
+        until = max(until or later, later)
+    return until
 
 
 def poll_feeds(
-    settings: Settings, due: Sequence[store.DueSource], fetcher: Fetcher, run_id: int | None
+    settings: Settings, due: Sequence[store.DueSource], fetcher: Fetcher, sink: Sink, run_id: int | None
 ) -> IngestCounts:
     """Poll a batch of feeds concurrently, then record each poll in its own transaction."""
 
     def one(d: store.DueSource) -> FetchResult:
         return fetcher.fetch(d.url, etag=d.etag, last_modified=d.last_modified, accept=FEED_ACCEPT)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(settings.fetch_workers, len(due) or 1))) as pool:
-        results = list(pool.map(one, due))
     counts = IngestCounts()
-    records = [(d, poll_record(settings, d, r, run_id)) for d, r in zip(due, results, strict=True)]
-    with writer(settings.warehouse_path, patience=settings.lock_patience_seconds) as con:
-        for d, rec in records:
-            counts.feeds_polled += 1
-            counts.discovered += store.record_poll(con, d.source_id, rec, now_utc())
-            if rec.fetch_row["not_modified"]:
-                counts.not_modified += 1
-            if not rec.ok:
-                counts.feeds_failed += 1
-                counts.failures[f"feed:{rec.fetch_row['error_class']}"] += 1
+    if not due:
+        return counts
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.fetch_workers, len(due)))) as pool:
+        results = list(pool.map(one, due))
+    records = [poll_record(settings, d, r, run_id) for d, r in zip(due, results, strict=True)]
+    ops: list[Op] = [
+        ("record_poll", (d.source_id, rec, now_utc())) for d, rec in zip(due, records, strict=True)
+    ]
+    outcomes = sink.apply(ops)
+    for n, rec in enumerate(records):
+        counts.feeds_polled += 1
+        counts.not_modified += bool(rec.fetch_row["not_modified"])
+        if not rec.ok:
+            counts.feeds_failed += 1
+            counts.failures[f"feed:{rec.fetch_row['error_class']}"] += 1
+        if outcomes is None:
+            counts.spooled += 1
+        elif isinstance(outcomes[n], int):
+            counts.discovered += outcomes[n]
     return counts
 
 
 # ---------------------------------------------------------------- pages
 
 
-def _choose_text(
+def choose_text(
     extracted: Extracted | ExtractionError | None, feed_content: str | None, min_chars: int
 ) -> tuple[str, str, Extracted | None] | None:
     """Pick the article text: the page's, or the feed's full content when the page is thinner."""
     feed_text = text_from_feed_content(feed_content) if feed_content else ""
     page = extracted if isinstance(extracted, Extracted) else None
     page_text = page.text if page else ""
-    if len(feed_text) > max(len(page_text) * 1.2, min_chars - 1):
+    if len(feed_text) >= min_chars and len(feed_text) > len(page_text) * 1.2:
         return feed_text, "feed_content", page
     if len(page_text) >= min_chars:
         return page_text, "trafilatura", page
@@ -201,20 +207,19 @@ def _choose_text(
 def article_row(
     entry: store.PendingEntry,
     final_url: str,
-    text: str,
-    method: str,
-    page: Extracted | None,
+    chosen: tuple[str, str, Extracted | None],
     document_id: str | None,
     run_id: int | None,
 ) -> dict[str, Any]:
-    """The articles row for one entry (dedup columns filled by the caller)."""
+    """The articles row for one entry (duplicate columns are decided when it is stored)."""
+    text, method, page = chosen
     now = now_utc()
     published, published_source = entry.published_at, "feed"
     if published is None and page and page.published_at:
         published, published_source = page.published_at, "page"
     if published is None:
         published, published_source = now, "fetched"
-    language = (page.language if page else None) or detect_script_language(text)
+    language = (page.language if page else None) or detect_script_language(text) or entry.source_language
     return {
         "article_id": store.article_id_for(entry.canonical_url),
         "canonical_url": entry.canonical_url,
@@ -226,15 +231,42 @@ def article_row(
         "site_name": page.site_name if page else None,
         "published_at": published,
         "published_source": published_source,
-        "language": language or entry.source_language,
+        "language": language,
         "text": text,
         "text_chars": len(text),
         "text_hash": text_hash(text),
-        "simhash": simhash(text),
+        "fingerprint": neardup.to_bytes(neardup.signature(text)),
         "extraction_method": method,
         "extracted_at": now,
         "run_id": run_id,
     }
+
+
+def page_op(
+    settings: Settings,
+    e: store.PendingEntry,
+    r: FetchResult,
+    x: Extracted | ExtractionError | None,
+    run_id: int | None,
+) -> Op:
+    """The write for one fetched entry: store its article, or record why it failed."""
+    now = now_utc()
+    chosen = choose_text(x, e.feed_content, settings.min_article_chars)
+    if chosen is None:
+        if r.error_class:
+            error_class, message = r.error_class, r.error_message or r.error_class
+        elif isinstance(x, ExtractionError):
+            error_class, message = x.error_class, str(x)
+        else:
+            error_class, message = "extract_empty", "no article text on the page or in the feed"
+        return ("fail_entries", (e.canonical_url, error_class, message, settings.page_attempts, now))
+    document = None
+    if r.ok:
+        encoding = x.encoding if isinstance(x, Extracted) else None
+        document = store.document_row(e.url, r.final_url, r.status_code, r.headers, r.body, encoding, now)
+    doc_id = document["document_id"] if document else None
+    row = article_row(e, r.final_url if r.ok else e.url, chosen, doc_id, run_id)
+    return ("store_article", (row, document, settings.near_duplicate_resemblance, now))
 
 
 def fetch_pages(
@@ -242,102 +274,83 @@ def fetch_pages(
     entries: Sequence[store.PendingEntry],
     fetcher: Fetcher,
     extractor: Extractor,
+    sink: Sink,
     run_id: int | None,
 ) -> IngestCounts:
-    """Fetch, extract and store one batch of entries; each article is its own transaction."""
+    """Fetch, extract and store one batch of entries (one transaction per article)."""
     counts = IngestCounts()
-    path, patience = settings.warehouse_path, settings.lock_patience_seconds
     unique: dict[str, store.PendingEntry] = {}
-    with writer(path, patience=patience) as con:
+    ops: list[Op] = []
+    with sink.read() as con:
         for e in entries:
             known = store.existing_article(con, e.canonical_url)
             if known is not None:
-                store.link_existing(con, e.canonical_url, known, now_utc())
-                counts.duplicates += 1
+                ops.append(("link_existing", (e.canonical_url, known, now_utc())))
             else:
                 unique.setdefault(e.canonical_url, e)
     todo = list(unique.values())
     results = fetcher.fetch_many([e.url for e in todo], check_robots=settings.obey_robots)
     pages = [(r.body, r.headers, r.final_url) for r in results if r.ok]
-    extracted_ok = iter(extractor.extract_many(pages))
-    extracted = [next(extracted_ok) if r.ok else None for r in results]
-    with writer(path, patience=patience) as con:
-        for e, r, x in zip(todo, results, extracted, strict=True):
-            try:
-                counts.add(_store_one(settings, con, e, r, x, run_id))
-            except Exception as exc:  # one bad page never stops the batch; it is recorded
-                log.exception("storing %s failed", e.url)
-                store.fail_entries(
-                    con,
-                    e.canonical_url,
-                    "internal",
-                    f"{type(exc).__name__}: {exc}",
-                    settings.page_attempts,
-                    now_utc(),
-                )
-                counts.failed += 1
-                counts.failures["page:internal"] += 1
-    return counts
-
-
-def _store_one(
-    settings: Settings,
-    con: Any,
-    e: store.PendingEntry,
-    r: FetchResult,
-    x: Extracted | ExtractionError | None,
-    run_id: int | None,
-) -> IngestCounts:
-    """Store one fetched entry (or record why it failed)."""
-    counts = IngestCounts()
-    now = now_utc()
-    if r.ok:
-        counts.fetched += 1
-    chosen = _choose_text(x, e.feed_content, settings.min_article_chars)
-    if chosen is None:
-        error_class = r.error_class or (x.error_class if isinstance(x, ExtractionError) else "extract_empty")
-        message = r.error_message or (
-            str(x) if isinstance(x, ExtractionError) else "no article text on the page"
-        )
-        store.fail_entries(con, e.canonical_url, error_class, message, settings.page_attempts, now)
-        counts.failed += 1
-        counts.failures[f"page:{error_class}"] += 1
+    extracted_iter = iter(extractor.extract_many(pages))
+    extracted = [next(extracted_iter) if r.ok else None for r in results]
+    counts.fetched = sum(r.ok for r in results)
+    ops += [page_op(settings, e, r, x, run_id) for e, r, x in zip(todo, results, extracted, strict=True)]
+    outcomes = sink.apply(ops)
+    if outcomes is None:
+        counts.spooled += len(ops)
         return counts
-    text, method, page = chosen
-    document = None
-    if r.ok:
-        encoding = r.headers.get("x-axiswatch-encoding")
-        document = store.document_row(e.url, r.final_url, r.status_code, r.headers, r.body, encoding, now)
-    row = article_row(
-        e,
-        r.final_url if r.ok else e.url,
-        text,
-        method,
-        page,
-        document["document_id"] if document else None,
-        run_id,
-    )
-    dup = store.find_duplicate(con, row["text_hash"], row["simhash"], settings.near_duplicate_bits)
-    row["duplicate_of"], row["duplicate_kind"] = dup if dup else (None, None)
-    state = store.store_article(con, row, document, now)
-    counts.extracted += state == "stored"
-    counts.duplicates += state == "duplicate" or dup is not None
+    retry: list[Op] = []
+    for (name, args), outcome in zip(ops, outcomes, strict=True):
+        _count(counts, name, args, outcome)
+        if isinstance(outcome, Exception) and name == "store_article":
+            message = f"storing failed: {type(outcome).__name__}: {outcome}"
+            retry.append(
+                (
+                    "fail_entries",
+                    (args[0]["canonical_url"], "internal", message, settings.page_attempts, now_utc()),
+                )
+            )
+    sink.apply(retry)
     return counts
+
+
+def _count(counts: IngestCounts, name: str, args: tuple[Any, ...], outcome: Any) -> None:
+    """Add one page write's outcome to the funnel counts."""
+    if isinstance(outcome, Exception):
+        counts.failed += 1
+        counts.failures["page:internal"] += 1
+    elif name == "fail_entries":
+        counts.failed += 1
+        counts.failures[f"page:{args[1]}"] += 1
+    elif name == "link_existing" or outcome == "known":
+        counts.duplicates += 1
+    elif outcome == "duplicate":
+        counts.extracted += 1
+        counts.duplicates += 1
+    else:
+        counts.extracted += 1
 
 
 # ---------------------------------------------------------------- whole stage
 
 
 Progress = Callable[[str], None]
-PollFn = Callable[[Settings, Sequence[store.DueSource], Fetcher, "int | None"], IngestCounts]
-FetchFn = Callable[[Settings, Sequence[store.PendingEntry], Fetcher, Extractor, "int | None"], IngestCounts]
+PrepareFn = Callable[[Settings, Sink], list[store.DueSource]]
+PollFn = Callable[[Settings, Sequence[store.DueSource], Fetcher, Sink, "int | None"], IngestCounts]
+FetchFn = Callable[
+    [Settings, Sequence[store.PendingEntry], Fetcher, Extractor, Sink, "int | None"], IngestCounts
+]
 
 
-def prepare_sources(settings: Settings) -> list[store.DueSource]:
-    """Sync sources.toml into the warehouse and return the sources due for polling."""
+def prepare_sources(settings: Settings, sink: Sink) -> list[store.DueSource]:
+    """Apply writes spooled by earlier runs, sync sources.toml, list the sources due now."""
     sources = load_sources(settings.sources_file)
-    with writer(settings.warehouse_path, patience=settings.lock_patience_seconds) as con:
-        store.sync_sources(con, sources, now_utc())
+    try:
+        sink.replay()
+    except WarehouseLocked as exc:
+        log.warning("spooled writes stay aside: %s", exc)
+    sink.apply([("sync_sources", (sources, now_utc()))])
+    with sink.read() as con:
         return store.due_sources(con, now_utc(), settings.poll_interval_minutes)
 
 
@@ -346,34 +359,41 @@ def run_ingest(
     run_id: int | None = None,
     progress: Progress | None = None,
     *,
-    prepare: Callable[[Settings], list[store.DueSource]] = prepare_sources,
+    prepare: PrepareFn = prepare_sources,
     poll: PollFn = poll_feeds,
     fetch: FetchFn = fetch_pages,
 ) -> IngestCounts:
-    """Sync sources, poll every due feed, fetch every pending page; stages are swappable
-    so the Prefect flow runs the same orchestration with its tasks."""
+    """Sync sources, poll every due feed, fetch every pending page. The stage functions are
+    parameters so the Prefect flow runs this same orchestration with its tasks."""
     say = progress or (lambda _msg: None)
-    due = prepare(settings)
+    sink = Sink(settings)
+    due = prepare(settings, sink)
     total = IngestCounts()
     with Fetcher(settings) as fetcher, Extractor(settings) as extractor:
         for start in range(0, len(due), FEED_BATCH):
-            total.add(poll(settings, due[start : start + FEED_BATCH], fetcher, run_id))
+            total.add(poll(settings, due[start : start + FEED_BATCH], fetcher, sink, run_id))
         say(
             f"polled {total.feeds_polled} feeds ({total.not_modified} unchanged, "
             f"{total.feeds_failed} failed): {total.discovered} new entries"
         )
-        for batch in iter_pending(settings):
-            total.add(fetch(settings, batch, fetcher, extractor, run_id))
+        for batch in iter_pending(settings, sink):
+            total.add(fetch(settings, batch, fetcher, extractor, sink, run_id))
+            if sink.locked_by:
+                say(f"warehouse locked by {sink.locked_by}: the rest waits for the next run")
+                break
         say(f"stored {total.extracted} articles, {total.duplicates} duplicates, {total.failed} failed pages")
     return total
 
 
-def iter_pending(settings: Settings) -> Iterator[list[store.PendingEntry]]:
+def iter_pending(settings: Settings, sink: Sink) -> Iterator[list[store.PendingEntry]]:
     """Yield batches of pending entries until none is left untried in this run."""
     started = now_utc()
+    seen: set[tuple[str, str]] = set()
     while True:
-        with writer(settings.warehouse_path, patience=settings.lock_patience_seconds) as con:
+        with sink.read() as con:
             batch = store.pending_entries(con, settings.page_attempts, started, settings.batch_size)
-        if not batch:
+        fresh = [e for e in batch if (e.source_id, e.guid) not in seen]
+        if not fresh:  # nothing left, or only entries whose writes could not be recorded
             return
-        yield batch
+        seen.update((e.source_id, e.guid) for e in fresh)
+        yield fresh

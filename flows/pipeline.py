@@ -20,23 +20,24 @@ from flows import ingest, store
 from flows.extract import Extractor
 from flows.fetch import Fetcher
 from flows.settings import Settings
-from warehouse.db import now_utc, writer
+from flows.sink import Sink
+from warehouse.db import now_utc
 
 NETWORK_RETRIES = 1
 
 
 @task(name="prepare-sources", cache_policy=NO_CACHE)
-def prepare_task(settings: Settings) -> list[store.DueSource]:
-    """Sync sources.toml and list the feeds due for polling."""
-    return ingest.prepare_sources(settings)
+def prepare_task(settings: Settings, sink: Sink) -> list[store.DueSource]:
+    """Apply spooled writes, sync sources.toml and list the feeds due for polling."""
+    return ingest.prepare_sources(settings, sink)
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE, retries=NETWORK_RETRIES, retry_delay_seconds=5)
 def poll_task(
-    settings: Settings, due: Sequence[store.DueSource], fetcher: Fetcher, run_id: int | None
+    settings: Settings, due: Sequence[store.DueSource], fetcher: Fetcher, sink: Sink, run_id: int | None
 ) -> ingest.IngestCounts:
     """Poll one batch of feeds and record each poll."""
-    return ingest.poll_feeds(settings, due, fetcher, run_id)
+    return ingest.poll_feeds(settings, due, fetcher, sink, run_id)
 
 
 @task(name="fetch-pages", cache_policy=NO_CACHE, retries=NETWORK_RETRIES, retry_delay_seconds=5)
@@ -52,15 +53,15 @@ def fetch_task(
 
 
 def _open_run(settings: Settings, name: str, trigger: str) -> int:
-    """Open this flow's run ledger row."""
-    with writer(settings.warehouse_path, patience=settings.lock_patience_seconds) as con:
-        return store.start_run(con, name, now_utc(), trigger=trigger, prefect_run_id=flow_run.get_id())
+    """Open this flow's run ledger row (spooled if the warehouse is locked)."""
+    run_id = store.new_run_id()
+    Sink(settings).apply([("start_run", (run_id, name, now_utc(), trigger, flow_run.get_id()))])
+    return run_id
 
 
 def _close_run(settings: Settings, run_id: int, fields: dict[str, Any]) -> None:
     """Close this flow's run ledger row."""
-    with writer(settings.warehouse_path, patience=settings.lock_patience_seconds) as con:
-        store.finish_run(con, run_id, now_utc(), **fields)
+    Sink(settings).apply([("finish_run", (run_id, now_utc(), fields))])
 
 
 @flow(name="ingest", log_prints=False)

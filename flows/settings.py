@@ -53,8 +53,8 @@ class Settings:
     # extraction
     extract_timeout_seconds: float = 20.0
     extract_workers: int = 2
-    min_article_chars: int = 200
-    near_duplicate_bits: int = 3
+    min_article_chars: int = 25
+    near_duplicate_resemblance: float = 0.5
     # warehouse
     lock_patience_seconds: float = 60.0
     batch_size: int = 32

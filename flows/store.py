@@ -1,13 +1,15 @@
 """Warehouse writes and reads of the ingest stage (plain functions over a DuckDB connection).
 
-Each function that writes does it in one transaction, so a killed process leaves either the
-whole unit (a feed poll with its entries, an article with its document) or nothing.
+Write functions are registered sink operations (``flows.sink.op``): the sink runs each one in
+its own transaction, so a killed process leaves either the whole unit (a feed poll with its
+entries, an article with its document and entry links) or nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,10 +18,10 @@ from typing import Any
 
 import duckdb
 
+from flows import neardup
+from flows.sink import op
 from flows.sources import Source
-from warehouse.db import insert_rows, query_text, transaction
-
-DUPLICATE_MAX_BITS = 3  # the 4-band candidate query is exact up to 3 differing bits
+from warehouse.db import insert_rows, query_text
 
 
 def article_id_for(canonical_url: str) -> str:
@@ -27,32 +29,32 @@ def article_id_for(canonical_url: str) -> str:
     return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
 
 
-def q(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple[Any, ...]]:
+def q(con: duckdb.DuckDBPyConnection, query: str, /, **params: Any) -> list[tuple[Any, ...]]:
     """Run a named query from warehouse/queries with named parameters; return its rows."""
-    cursor = con.execute(query_text(name), params)
+    cursor = con.execute(query_text(query), params)
     return cursor.fetchall() if cursor.description else []
 
 
+@op("sync_sources")
 def sync_sources(con: duckdb.DuckDBPyConnection, sources: Sequence[Source], now: datetime) -> None:
     """Upsert configured sources; mark the ones no longer configured inactive."""
-    with transaction(con):
-        for s in sources:
-            q(
-                con,
-                "sync_source",
-                id=s.id,
-                name=s.name,
-                feed_url=s.feed_url,
-                country=s.country,
-                language=s.language,
-                kind=s.kind,
-                affiliation=s.affiliation,
-                opinion_only=s.opinion_only,
-                config_json=s.config_json(),
-                enabled=s.enabled,
-                now=now,
-            )
-        q(con, "deactivate_missing_sources", now=now)
+    for s in sources:
+        q(
+            con,
+            "sync_source",
+            id=s.id,
+            name=s.name,
+            feed_url=s.feed_url,
+            country=s.country,
+            language=s.language,
+            kind=s.kind,
+            affiliation=s.affiliation,
+            opinion_only=s.opinion_only,
+            config_json=s.config_json(),
+            enabled=s.enabled,
+            now=now,
+        )
+    q(con, "deactivate_missing_sources", now=now)
 
 
 @dataclass(frozen=True)
@@ -86,26 +88,26 @@ class PollRecord:
     backoff_until: datetime | None = None
 
 
+@op("record_poll")
 def record_poll(con: duckdb.DuckDBPyConnection, source_id: str, rec: PollRecord, now: datetime) -> int:
     """Write one poll (attempt row, new entries, source state) atomically; return entries added."""
-    with transaction(con):
-        known = {row[0] for row in q(con, "known_guids", source_id=source_id)}
-        fresh = [e for e in rec.entries if e["guid"] not in known]
-        rec.fetch_row["entries_new"] = len(fresh)
-        insert_rows(con, "feed_fetches", [rec.fetch_row])
-        insert_rows(con, "entries", fresh, on_conflict="ON CONFLICT DO NOTHING")
-        q(
-            con,
-            "source_after_poll",
-            source_id=source_id,
-            now=now,
-            ok=rec.ok,
-            etag=rec.etag,
-            last_modified=rec.last_modified,
-            moved_to=rec.moved_to,
-            disable_reason=rec.disable_reason,
-            backoff_until=rec.backoff_until,
-        )
+    known = {row[0] for row in q(con, "known_guids", source_id=source_id)}
+    fresh = [e for e in rec.entries if e["guid"] not in known]
+    rec.fetch_row["entries_new"] = len(fresh)
+    insert_rows(con, "feed_fetches", [rec.fetch_row])
+    insert_rows(con, "entries", fresh, on_conflict="ON CONFLICT DO NOTHING")
+    q(
+        con,
+        "source_after_poll",
+        source_id=source_id,
+        now=now,
+        ok=rec.ok,
+        etag=rec.etag,
+        last_modified=rec.last_modified,
+        moved_to=rec.moved_to,
+        disable_reason=rec.disable_reason,
+        backoff_until=rec.backoff_until,
+    )
     return len(fresh)
 
 
@@ -150,16 +152,18 @@ def existing_article(con: duckdb.DuckDBPyConnection, canonical_url: str) -> str 
 
 
 def find_duplicate(
-    con: duckdb.DuckDBPyConnection, text_hash: str, simhash: int, max_bits: int
-) -> tuple[str, str] | None:
-    """(article_id, 'exact' | 'near') of an earlier original this text duplicates, or None."""
+    con: duckdb.DuckDBPyConnection, text_hash: str, fingerprint: bytes, threshold: float
+) -> tuple[str, str, float] | None:
+    """(article_id, 'exact' | 'near', resemblance) of the earliest original this text copies."""
     rows = q(con, "article_by_hash", text_hash=text_hash)
     if rows:
-        return rows[0][0], "exact"
-    bits = min(max_bits, DUPLICATE_MAX_BITS)
-    for article_id, other in q(con, "simhash_candidates", simhash=simhash):
-        if bin(int(other) ^ simhash).count("1") <= bits:
-            return article_id, "near"
+        return rows[0][0], "exact", 1.0
+    sig = neardup.from_bytes(fingerprint)
+    keys = [{"band": band, "bucket": bucket} for band, bucket in neardup.bands(sig)]
+    for article_id, other, _ in q(con, "neardup_candidates", bands=keys):
+        score = neardup.resemblance(sig, neardup.from_bytes(other))
+        if score >= threshold:
+            return article_id, "near", score
     return None
 
 
@@ -193,47 +197,66 @@ def document_row(
     }
 
 
+@op("store_article")
 def store_article(
     con: duckdb.DuckDBPyConnection,
     article: dict[str, Any],
     document: dict[str, Any] | None,
+    threshold: float,
     now: datetime,
 ) -> str:
-    """Write document, article and entry links in one transaction; return 'stored'|'duplicate'."""
-    with transaction(con):
-        if existing_article(con, article["canonical_url"]) is not None:
-            state = "duplicate"
-            article_id = existing_article(con, article["canonical_url"])
-        else:
-            if document is not None:
-                insert_rows(con, "documents", [document], on_conflict="ON CONFLICT DO NOTHING")
-            insert_rows(con, "articles", [article])
-            state = "stored"
-            article_id = article["article_id"]
-        q(
-            con,
-            "entries_link_article",
-            state=state,
-            article_id=article_id,
-            canonical_url=article["canonical_url"],
-            now=now,
-        )
-    return state
-
-
-def link_existing(con: duckdb.DuckDBPyConnection, canonical_url: str, article_id: str, now: datetime) -> None:
-    """Mark pending entries whose canonical URL is already stored as duplicates of it."""
-    with transaction(con):
+    """Store one article with its document and entry links: 'stored', 'duplicate' (exact or
+    near copy of an earlier original: stored, marked duplicate_of) or 'known' (URL already in)."""
+    known = existing_article(con, article["canonical_url"])
+    if known is not None:
         q(
             con,
             "entries_link_article",
             state="duplicate",
-            article_id=article_id,
-            canonical_url=canonical_url,
+            article_id=known,
+            canonical_url=article["canonical_url"],
             now=now,
         )
+        return "known"
+    dup = find_duplicate(con, article["text_hash"], article["fingerprint"], threshold)
+    article = {
+        **article,
+        "duplicate_of": dup[0] if dup else None,
+        "duplicate_kind": dup[1] if dup else None,
+        "resemblance": dup[2] if dup else None,
+    }
+    if document is not None:
+        insert_rows(con, "documents", [document], on_conflict="ON CONFLICT DO NOTHING")
+    insert_rows(con, "articles", [article])
+    if dup is None:  # only originals are candidates for later copies
+        sig = neardup.from_bytes(article["fingerprint"])
+        bands = [{"band": b, "bucket": k, "article_id": article["article_id"]} for b, k in neardup.bands(sig)]
+        insert_rows(con, "article_bands", bands, on_conflict="ON CONFLICT DO NOTHING")
+    q(
+        con,
+        "entries_link_article",
+        state="stored",
+        article_id=article["article_id"],
+        canonical_url=article["canonical_url"],
+        now=now,
+    )
+    return "duplicate" if dup else "stored"
 
 
+@op("link_existing")
+def link_existing(con: duckdb.DuckDBPyConnection, canonical_url: str, article_id: str, now: datetime) -> None:
+    """Mark pending entries whose canonical URL is already stored as duplicates of it."""
+    q(
+        con,
+        "entries_link_article",
+        state="duplicate",
+        article_id=article_id,
+        canonical_url=canonical_url,
+        now=now,
+    )
+
+
+@op("fail_entries")
 def fail_entries(
     con: duckdb.DuckDBPyConnection,
     canonical_url: str,
@@ -243,43 +266,50 @@ def fail_entries(
     now: datetime,
 ) -> None:
     """Record a failed page attempt for the entries of one canonical URL."""
-    with transaction(con):
-        q(
-            con,
-            "entries_fail",
-            canonical_url=canonical_url,
-            error_class=error_class,
-            error=error[:2000],
-            max_attempts=max_attempts,
-            now=now,
-        )
+    q(
+        con,
+        "entries_fail",
+        canonical_url=canonical_url,
+        error_class=error_class,
+        error=error[:2000],
+        max_attempts=max_attempts,
+        now=now,
+    )
 
 
+def new_run_id() -> int:
+    """A run id made by the client (microseconds since the epoch), so a run can start and
+    spool its writes even while the warehouse is locked."""
+    return time.time_ns() // 1000
+
+
+@op("start_run")
 def start_run(
     con: duckdb.DuckDBPyConnection,
+    run_id: int,
     flow: str,
     now: datetime,
-    *,
     trigger: str = "manual",
     prefect_run_id: str | None = None,
     model_version: str | None = None,
 ) -> int:
-    """Close runs of this flow left open by a killed process, open a new one, return its id."""
-    with transaction(con):
-        q(con, "run_interrupted", flow=flow, now=now)
-        rows = q(
-            con,
-            "run_start",
-            flow=flow,
-            trigger=trigger,
-            prefect_run_id=prefect_run_id,
-            now=now,
-            model_version=model_version,
-        )
-    return int(rows[0][0])
+    """Close runs of this flow left open by a killed process, then open run ``run_id``."""
+    q(con, "run_interrupted", flow=flow, now=now)
+    q(
+        con,
+        "run_start",
+        run_id=run_id,
+        flow=flow,
+        trigger=trigger,
+        prefect_run_id=prefect_run_id,
+        now=now,
+        model_version=model_version,
+    )
+    return run_id
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, now: datetime, **counts: Any) -> None:
+@op("finish_run")
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, now: datetime, counts: dict[str, Any]) -> None:
     """Close a run row with its funnel counts, failures by class and outcome."""
     fields = (
         "outcome",
@@ -295,5 +325,4 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, now: datetime, **cou
         "message",
     )
     params = {name: counts.get(name) for name in fields}
-    with transaction(con):
-        q(con, "run_finish", run_id=run_id, now=now, **params)
+    q(con, "run_finish", run_id=run_id, now=now, **params)

@@ -13,8 +13,19 @@ import pytest
 
 from warehouse import db
 
-TABLES = {"sources", "feed_fetches", "entries", "documents", "articles", "passages",
-          "model_versions", "passage_scores", "article_scores", "runs", "schema_migrations"}
+TABLES = {
+    "sources",
+    "feed_fetches",
+    "entries",
+    "documents",
+    "articles",
+    "passages",
+    "model_versions",
+    "passage_scores",
+    "article_scores",
+    "runs",
+    "schema_migrations",
+}
 
 
 def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -31,7 +42,9 @@ def test_migrate_creates_contract_tables_once(tmp_path: Path) -> None:
     assert ledger[0] == (1, "init")
 
 
-def test_failed_migration_rolls_back_and_is_not_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_migration_rolls_back_and_is_not_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mig = tmp_path / "migrations"
     shutil.copytree(db.MIGRATIONS_DIR, mig)
     (mig / "999_broken.sql").write_text("CREATE TABLE half_done (x INTEGER);\nSELECT * FROM no_such_table;\n")
@@ -77,7 +90,9 @@ time.sleep(float(sys.argv[2]))
 def test_writer_waits_for_a_lock_and_names_the_holder(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     duckdb.connect(str(path)).close()
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path), "30"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path), "30"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
         started = time.monotonic()

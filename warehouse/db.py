@@ -208,6 +208,8 @@ def insert_rows(
         return 0
     if not re.fullmatch(r"[a-z_]+", table):
         raise WarehouseError(f"bad table name {table!r}")
+    if schema is None:
+        schema = arrow_schema(con, table, list(rows[0]))
     batch = pa.Table.from_pylist(list(rows), schema=schema)
     view = f"_axiswatch_batch_{table}"
     con.register(view, batch)
@@ -217,6 +219,33 @@ def insert_rows(
     finally:
         con.unregister(view)
     return len(rows)
+
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "UBIGINT": pa.uint64(),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "VARCHAR": pa.string(),
+    "BLOB": pa.binary(),
+    "DATE": pa.date32(),
+    "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+    "TIMESTAMP": pa.timestamp("us"),
+}
+
+
+def arrow_schema(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str]) -> pa.Schema:
+    """The Arrow schema matching ``table``'s column types for the given columns."""
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?", [table]
+        ).fetchall()
+    )
+    missing = [c for c in columns if c not in types]
+    if missing:
+        raise WarehouseError(f"table {table} has no column(s) {', '.join(missing)}")
+    return pa.schema([(c, _ARROW_TYPES.get(types[c], pa.string())) for c in columns])
 
 
 def package_sql_files(kind: str) -> list[Path]:

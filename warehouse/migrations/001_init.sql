@@ -121,12 +121,21 @@ CREATE TABLE articles (
     text            VARCHAR NOT NULL,
     text_chars      INTEGER NOT NULL,
     text_hash       VARCHAR NOT NULL,
-    simhash         UBIGINT NOT NULL,
+    fingerprint     BLOB NOT NULL,                  -- MinHash signature (flows/neardup.py)
     duplicate_of    VARCHAR,                        -- article_id of the earlier copy
     duplicate_kind  VARCHAR,                        -- exact | near
+    resemblance     DOUBLE,                         -- estimated Jaccard with duplicate_of (near)
     extraction_method VARCHAR NOT NULL,             -- trafilatura | feed_content
     extracted_at    TIMESTAMPTZ NOT NULL,
     run_id          BIGINT
+);
+
+-- one row per (article, LSH band): near-duplicate candidate lookup by equal buckets
+CREATE TABLE article_bands (
+    band            INTEGER NOT NULL,
+    bucket          BIGINT NOT NULL,
+    article_id      VARCHAR NOT NULL,
+    PRIMARY KEY (band, bucket, article_id)
 );
 
 -- one row per passage of an article
