@@ -27,11 +27,11 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from flows.loopback import LoopbackServer
-from flows.settings import PROJECT_ROOT
+from flows.settings import SEEDS_DIR
 
-DEMO_DIR = PROJECT_ROOT / "seeds" / "demo"
+DEMO_DIR = SEEDS_DIR / "demo"
 BENCH_DIR = DEMO_DIR / "extraction-benchmark"
-SEED_ARTICLE = PROJECT_ROOT / "seeds" / "seed_article.txt"
+SEED_ARTICLE = SEEDS_DIR / "seed_article.txt"
 SYNTHETIC_WEEKS = 12
 NOISE_FEEDS = 4
 

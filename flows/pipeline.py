@@ -46,10 +46,11 @@ def fetch_task(
     entries: Sequence[store.PendingEntry],
     fetcher: Fetcher,
     extractor: Extractor,
+    sink: Sink,
     run_id: int | None,
 ) -> ingest.IngestCounts:
     """Fetch, extract and store one batch of pages."""
-    return ingest.fetch_pages(settings, entries, fetcher, extractor, run_id)
+    return ingest.fetch_pages(settings, entries, fetcher, extractor, sink, run_id)
 
 
 def _open_run(settings: Settings, name: str, trigger: str) -> int:

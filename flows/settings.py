@@ -16,6 +16,15 @@ ENV_PREFIX = "AXISWATCH_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def find_seeds_dir() -> Path:
+    """seeds/ of the source checkout, else ./seeds (an installed package, e.g. /app in the image)."""
+    here = PROJECT_ROOT / "seeds"
+    return here if here.is_dir() else Path.cwd() / "seeds"
+
+
+SEEDS_DIR = find_seeds_dir()
+
+
 class SettingsError(ValueError):
     """A setting has a value that cannot be used."""
 
@@ -26,7 +35,7 @@ class Settings:
 
     data_dir: Path = Path("var")
     db_path: Path | None = None
-    sources_file: Path = PROJECT_ROOT / "seeds" / "sources.toml"
+    sources_file: Path = SEEDS_DIR / "sources.toml"
     reports_dir: Path | None = None
     # network
     allow_hosts: tuple[str, ...] = ()

@@ -100,7 +100,9 @@ def build_site(server: LoopbackServer, tmp_path: Path) -> Settings:
     a = serve_story(server, "/news/alliance.html", "alliance")
     h = serve_story(server, "/news/hedge.html", "hedge")
     k = serve_story(server, "/culture/kpop.html", "kpop")
-    wire = serve_story(server, "/wire/alliance-copy.html", "alliance", intro="(Wire) First published by a partner.")
+    wire = serve_story(
+        server, "/wire/alliance-copy.html", "alliance", intro="(Wire) First published by a partner."
+    )
     english = [
         item("a1", a, "Alliance deepens"),
         item("h1", h, "Pragmatic diplomacy"),

@@ -58,7 +58,9 @@ def test_documents_keep_compressed_raw_html(loopback: LoopbackServer, tmp_path: 
     assert final_url.endswith("/news/hedge.html")
 
 
-def test_second_run_sends_conditional_requests_and_adds_nothing(loopback: LoopbackServer, tmp_path: Path) -> None:
+def test_second_run_sends_conditional_requests_and_adds_nothing(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
     settings = build_site(loopback, tmp_path)
     run_ingest(settings)
     before = rows(settings, "SELECT count(*) FROM articles")[0][0]
@@ -87,12 +89,16 @@ def test_broken_feed_does_not_stop_the_others(loopback: LoopbackServer, tmp_path
     settings.sources_file.write_text(sources_toml(feeds, loopback.base_url))
     counts = run_ingest(settings)
     assert counts.feeds_failed == 3 and counts.extracted >= 4
-    errors = dict(rows(settings, "SELECT source_id, error_class FROM feed_fetches WHERE error_class IS NOT NULL"))
+    errors = dict(
+        rows(settings, "SELECT source_id, error_class FROM feed_fetches WHERE error_class IS NOT NULL")
+    )
     assert errors == {"html": "not_a_feed", "broken": "http_5xx", "missing": "http_4xx"}
     assert rows(settings, "SELECT consecutive_failures FROM sources WHERE source_id = 'broken'") == [(1,)]
 
 
-def test_gone_feed_disables_source_and_moved_feed_is_followed(loopback: LoopbackServer, tmp_path: Path) -> None:
+def test_gone_feed_disables_source_and_moved_feed_is_followed(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
     settings = build_site(loopback, tmp_path)
     loopback.route("/feeds/gone.xml", b"gone", status=410)
     loopback.route("/feeds/old.xml", b"", status=301, headers={"Location": "/feeds/english.xml"})
@@ -100,7 +106,9 @@ def test_gone_feed_disables_source_and_moved_feed_is_followed(loopback: Loopback
     settings.sources_file.write_text(sources_toml(feeds, loopback.base_url))
     run_ingest(settings)
     state = dict(
-        rows(settings, "SELECT source_id, coalesce(disabled_reason, current_feed_url) FROM sources ORDER BY 1")
+        rows(
+            settings, "SELECT source_id, coalesce(disabled_reason, current_feed_url) FROM sources ORDER BY 1"
+        )
     )
     assert "410 Gone" in state["gone"]
     assert state["moved"] == loopback.url("/feeds/english.xml")
@@ -118,7 +126,9 @@ def test_repeated_failures_back_a_source_off_visibly(loopback: LoopbackServer, t
     run_ingest(settings)
     assert rows(settings, "SELECT backoff_until IS NULL FROM sources") == [(True,)]
     run_ingest(settings)
-    failures, backed_off = rows(settings, "SELECT consecutive_failures, backoff_until > now() FROM sources")[0]
+    failures, backed_off = rows(settings, "SELECT consecutive_failures, backoff_until > now() FROM sources")[
+        0
+    ]
     assert failures == 2 and backed_off
     loopback.requests.clear()
     counts = run_ingest(settings)
@@ -143,7 +153,9 @@ def test_pages_that_keep_failing_are_given_up(loopback: LoopbackServer, tmp_path
     settings.sources_file.write_text(sources_toml({"d": ("/feeds/d.xml", "en")}, loopback.base_url))
     run_ingest(settings)
     run_ingest(settings)
-    assert rows(settings, "SELECT state, attempts, last_error_class FROM entries") == [("gave_up", 2, "http_4xx")]
+    assert rows(settings, "SELECT state, attempts, last_error_class FROM entries") == [
+        ("gave_up", 2, "http_4xx")
+    ]
     loopback.requests.clear()
     run_ingest(settings)
     assert not [r for r in loopback.requests if r.path == "/dead.html"]

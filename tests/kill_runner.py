@@ -1,0 +1,40 @@
+"""Run one ingest in a subprocess and SIGKILL it mid-write (used by test_resume.py).
+
+argv: settings JSON, N. The process kills itself inside the transaction of its N-th article
+write (after the rows are inserted, before COMMIT), the worst moment for consistency.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from typing import Any
+
+from flows import sink
+from flows.ingest import run_ingest
+from flows.settings import Settings
+
+
+def main() -> None:
+    """Patch the store_article op to kill the process on its N-th call, then ingest."""
+    values: dict[str, Any] = json.loads(sys.argv[1])
+    kill_at = int(sys.argv[2])
+    original = sink.OPS["store_article"]
+    calls = 0
+
+    def killing(con: Any, *args: Any) -> Any:
+        nonlocal calls
+        result = original(con, *args)
+        calls += 1
+        if calls == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    sink.OPS["store_article"] = killing
+    run_ingest(Settings.load(env={}, **values))
+
+
+if __name__ == "__main__":
+    main()
