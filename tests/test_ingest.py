@@ -40,7 +40,8 @@ def test_syndicated_copy_is_marked_near_duplicate(loopback: LoopbackServer, tmp_
     run_ingest(settings)
     dup = rows(
         settings,
-        "SELECT a.title, a.duplicate_kind, o.title FROM articles a JOIN articles o ON o.article_id = a.duplicate_of",
+        "SELECT a.title, a.duplicate_kind, o.title FROM articles a"
+        " JOIN articles o ON o.article_id = a.duplicate_of",
     )
     assert dup == [("Alliance deepens (wire copy)", "near", "Alliance deepens")]
 
