@@ -96,6 +96,40 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, port=args.port, quiet=args.quiet)
 
 
+def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch sql`: run ad hoc SQL on the warehouse, read-only."""
+    from flows import sqlcli
+
+    try:
+        query = sqlcli.read_query(args.query, args.file)
+        columns, rows = sqlcli.run_query(settings.warehouse_path, query, settings.timezone)
+    except sqlcli.SqlError as exc:
+        print(f"axiswatch sql: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if columns:
+        print(sqlcli.render(columns, rows, args.format))
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch status`: last runs, source health, weekly volumes; exit 1 if attention is needed."""
+    import dataclasses
+
+    from flows import status
+    from warehouse.db import WarehouseError
+
+    try:
+        snapshot = status.collect(settings)
+    except WarehouseError as exc:
+        print(f"axiswatch status: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(dataclasses.asdict(snapshot), default=str, ensure_ascii=False))
+    elif not args.quiet:
+        print(status.render(snapshot))
+    return EXIT_FAILED if snapshot.attention else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     common = argparse.ArgumentParser(add_help=False)
@@ -113,6 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="run the pipeline on the offline demo corpus")
     p.add_argument("--port", type=int, default=8731, help="loopback port for the demo server (0: any)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("sql", parents=[common], help="run ad hoc SQL on the warehouse (read-only)")
+    p.add_argument("query", nargs="?", help="SQL text (or use -f FILE)")
+    p.add_argument("-f", "--file", type=Path, help="read the SQL from a file")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("status", parents=[common], help="runs, source health, volumes; exit 1 on problems")
+    p.set_defaults(func=cmd_status)
 
     _register_model_commands(sub, common)
     return parser

@@ -166,7 +166,8 @@ def writer(path: Path, *, patience: float = 60.0) -> Iterator[duckdb.DuckDBPyCon
     try:
         key = str(path.resolve())
         if key not in _migrated:
-            migrate(con)
+            if not migrate(con):
+                refresh_views(con)  # the code's view definitions win over an older warehouse's
             _migrated.add(key)
         yield con
     finally:
@@ -246,6 +247,28 @@ def arrow_schema(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[s
     if missing:
         raise WarehouseError(f"table {table} has no column(s) {', '.join(missing)}")
     return pa.schema([(c, _ARROW_TYPES.get(types[c], pa.string())) for c in columns])
+
+
+def fts_extension_path() -> Path:
+    """The fts extension file shipped in the duckdb-extension-fts package (no download)."""
+    import duckdb_extension_fts
+
+    version = duckdb.__version__
+    path = Path(duckdb_extension_fts.__file__).parent / "extensions" / f"v{version}" / "fts.duckdb_extension"
+    if not path.exists():
+        raise WarehouseError(f"fts extension for duckdb {version} not found at {path}")
+    return path
+
+
+def load_fts(con: duckdb.DuckDBPyConnection) -> None:
+    """Load the full-text search extension from its PyPI package (works offline, read-only too)."""
+    con.execute(f"LOAD '{fts_extension_path()}'")
+
+
+def refresh_fts(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the BM25 index over article titles and texts (schema fts_main_articles)."""
+    load_fts(con)
+    con.execute("PRAGMA create_fts_index('articles', 'article_id', 'title', 'text', overwrite=1)")
 
 
 def package_sql_files(kind: str) -> list[Path]:

@@ -1,0 +1,149 @@
+"""Charts of the weekly report: matplotlib (Agg, no pyplot state), deterministic PNG bytes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#7f7f7f")
+DPI = 100
+
+
+def _style() -> AbstractContextManager[None]:
+    """The charts' matplotlib settings (one bundled font, so output does not depend on the host)."""
+    return rc_context(
+        {"font.family": "DejaVu Sans", "font.size": 10, "axes.spines.top": False, "axes.spines.right": False}
+    )
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of the stance chart: a value and 95% CI per week (None where not plotted)."""
+
+    name: str
+    mean: tuple[float | None, ...]
+    low: tuple[float | None, ...]
+    high: tuple[float | None, ...]
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    """Write the figure as PNG without a timestamp or version in its metadata."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(fig)  # the Agg canvas, without touching pyplot's global backend
+    fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
+    return path
+
+
+def _nan(values: Sequence[float | None]) -> list[float]:
+    """None → NaN, for matplotlib."""
+    return [math.nan if v is None else float(v) for v in values]
+
+
+def _short(week: str) -> str:
+    """'2026-W48' → 'W48' (the year is given in the axis label)."""
+    return week.split("-")[-1]
+
+
+def _week_axis(ax: Any, weeks: Sequence[str]) -> None:
+    """Label the x axis with the ISO weeks of the window."""
+    ax.set_xticks(range(len(weeks)))
+    ax.set_xticklabels([_short(w) for w in weeks], rotation=0)
+    ax.set_xlim(-0.5, len(weeks) - 0.5)
+    years = sorted({w.split("-")[0] for w in weeks})
+    ax.set_xlabel(f"ISO week ({'–'.join([years[0], years[-1]] if len(years) > 1 else years)})")
+
+
+def stance_chart(path: Path, title: str, weeks: Sequence[str], series: Sequence[Series]) -> Path:
+    """Stance index lines with 95% bootstrap bands; weeks without a value leave a gap."""
+    with _style():
+        fig = Figure(figsize=(9, 4.6), dpi=DPI, layout="constrained")
+        ax = fig.add_subplot()
+        ax.axhline(0.0, color="#888888", linewidth=0.8)
+        spread = 0.08
+        for i, line in enumerate(series):
+            color = COLORS[i % len(COLORS)]
+            offset = (i - (len(series) - 1) / 2) * spread
+            xs = [x + offset for x in range(len(weeks))]
+            mean, low, high = _nan(line.mean), _nan(line.low), _nan(line.high)
+            has_band = [not (math.isnan(lo) or math.isnan(hi)) for lo, hi in zip(low, high, strict=True)]
+            ax.fill_between(xs, low, high, where=has_band, color=color, alpha=0.12, linewidth=0)
+            err = [
+                [m - lo if ok else 0.0 for m, lo, ok in zip(mean, low, has_band, strict=True)],
+                [hi - m if ok else 0.0 for m, hi, ok in zip(mean, high, has_band, strict=True)],
+            ]
+            ax.errorbar(
+                xs,
+                mean,
+                yerr=err,
+                fmt="-o",
+                color=color,
+                markersize=4,
+                capsize=3,
+                linewidth=1.6,
+                elinewidth=0.9,
+                label=line.name,
+            )
+        _week_axis(ax, weeks)
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_ylabel("stance index\n← Beijing        Washington →")
+        ax.set_title(title)
+        ax.set_axisbelow(True)
+        ax.grid(axis="y", color="#e6e6e6")
+        fig.legend(loc="outside lower center", ncol=4, frameon=False)
+        return _save(fig, path)
+
+
+def weekly_volume_chart(
+    path: Path, weeks: Sequence[str], relevant: Sequence[int], other: Sequence[int], unscored: Sequence[int]
+) -> Path:
+    """Articles per week, stacked: relevant, scored but not relevant, not scored yet."""
+    with _style():
+        fig = Figure(figsize=(9, 3.6), dpi=DPI, layout="constrained")
+        ax = fig.add_subplot()
+        xs = list(range(len(weeks)))
+        ax.bar(xs, relevant, color="#1f77b4", label="relevant")
+        ax.bar(xs, other, bottom=relevant, color="#aec7e8", label="scored, not relevant")
+        stacked = [r + o for r, o in zip(relevant, other, strict=True)]
+        ax.bar(xs, unscored, bottom=stacked, color="#d9d9d9", label="not scored")
+        _week_axis(ax, weeks)
+        ax.set_ylabel("articles")
+        ax.set_title("Article volume per week (all sources, duplicates folded)")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_axisbelow(True)
+        ax.grid(axis="y", color="#e6e6e6")
+        fig.legend(loc="outside lower center", ncol=4, frameon=False)
+        return _save(fig, path)
+
+
+def source_volume_chart(path: Path, week: str, rows: Sequence[tuple[str, int, int, int]]) -> Path:
+    """This week's articles per source (source id, relevant, other scored, unscored), busiest on top."""
+    ordered = list(reversed(rows))
+    with _style():
+        fig = Figure(figsize=(9, 1.2 + 0.32 * len(ordered)), dpi=DPI, layout="constrained")
+        ax = fig.add_subplot()
+        ys = list(range(len(ordered)))
+        relevant = [r[1] for r in ordered]
+        other = [r[2] for r in ordered]
+        unscored = [r[3] for r in ordered]
+        ax.barh(ys, relevant, color="#1f77b4", label="relevant")
+        ax.barh(ys, other, left=relevant, color="#aec7e8", label="scored, not relevant")
+        lefts = [r + o for r, o in zip(relevant, other, strict=True)]
+        ax.barh(ys, unscored, left=lefts, color="#d9d9d9", label="not scored")
+        ax.set_yticks(ys)
+        ax.set_yticklabels([r[0] for r in ordered])
+        ax.set_xlabel("articles")
+        ax.set_title(f"Articles per source in {week}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_axisbelow(True)
+        ax.grid(axis="x", color="#e6e6e6")
+        fig.legend(loc="outside lower center", ncol=4, frameon=False)
+        return _save(fig, path)

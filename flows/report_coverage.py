@@ -1,0 +1,240 @@
+"""Report sections on evidence, coverage, the model pin and the method."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flows.report_data import BASELINE_WEEKS, POLES, ReportData
+from flows.report_render import Bullets, Link, Note, Paragraph, Section, Table, not_enough
+from flows.report_stats import MIN_ARTICLES, Bootstrap
+
+EXCERPT_CHARS = 280
+POLE_TITLES = {"washington": "Toward Washington", "beijing": "Toward Beijing", "hedge": "Hedging"}
+
+
+def _excerpt(text: str | None) -> str:
+    """A passage shortened to ``EXCERPT_CHARS`` on a word boundary."""
+    clean = " ".join((text or "").split())
+    if len(clean) <= EXCERPT_CHARS:
+        return clean
+    return clean[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def evidence_sections(data: ReportData) -> list[Section]:
+    """For each pole, the strongest passages of this week's articles (P(pole) × relevance)."""
+    sections = [
+        Section(
+            "Strongest evidence",
+            [
+                Paragraph(
+                    "Passages of articles dated this week whose predicted label is the pole, ranked by "
+                    "P(pole) × relevance, where relevance = 1 − P(irrelevant)."
+                )
+            ],
+        )
+    ]
+    for pole in POLES:
+        sub = Section(POLE_TITLES[pole], level=3)
+        rows = data.evidence.get(pole, ())
+        if not rows:
+            sub.blocks.append(not_enough(f"no passage labelled {pole} in articles dated {data.week}."))
+        else:
+            sub.blocks.append(
+                Table(
+                    ("strength", "outlet", "date", "article", "passage"),
+                    tuple(
+                        (
+                            f"{r.strength:.2f}",
+                            r.source_name,
+                            r.day.isoformat(),
+                            Link(r.title or r.url, r.url),
+                            _excerpt(r.text),
+                        )
+                        for r in rows
+                    ),
+                )
+            )
+        sections.append(sub)
+    return sections
+
+
+def _silent(data: ReportData) -> list[tuple[str, int, int, str]]:
+    """Sources with articles in the baseline weeks but none this week, most regular first:
+    name, articles in the baseline, baseline weeks with articles, last week with articles."""
+    out = []
+    for sid in sorted({v.source_id for v in data.volume}):
+        rows = [v for v in data.volume if v.source_id == sid and v.n_articles > 0]
+        base = [v for v in rows if v.week in data.baseline]
+        if base and not any(v.week == data.week for v in rows):
+            last = max(v.week or "" for v in base)
+            out.append((base[0].source_name, sum(v.n_articles for v in base), len(base), last))
+    return sorted(out, key=lambda r: (-r[2], -r[1], r[0]))
+
+
+def coverage_sections(data: ReportData) -> list[Section]:
+    """Silent and failing sources, extraction failures, and the funnel of this week."""
+    silent = Section("Silent sources", level=3)
+    rows = _silent(data)
+    if rows:
+        silent.blocks.append(
+            Table(
+                (
+                    "source",
+                    f"articles in previous {BASELINE_WEEKS} weeks",
+                    "weeks with articles",
+                    "last week",
+                ),
+                tuple((n, str(c), str(k), w) for n, c, k, w in rows),
+            )
+        )
+    else:
+        silent.blocks.append(
+            Paragraph(
+                f"No source with articles in the previous {BASELINE_WEEKS} weeks went silent in {data.week}."
+            )
+        )
+    feeds = Section("Feed failures", level=3)
+    feeds.blocks.append(
+        Table(
+            ("source", "failed fetches", "attempts", "error classes", "last error"),
+            tuple(
+                (f.source_name, str(f.failed), str(f.attempts), f.error_classes, (f.last_error or "")[:160])
+                for f in data.feed_failures
+            ),
+        )
+        if data.feed_failures
+        else Paragraph(f"No feed fetch failed in {data.week}.")
+    )
+    extraction = Section("Extraction failures", level=3)
+    extraction.blocks.append(
+        Table(
+            ("source", "error class", "entries", "gave up", "example"),
+            tuple(
+                (
+                    f.source_name,
+                    f.error_class,
+                    str(f.entries),
+                    str(f.gave_up),
+                    Link(f.example_url, f.example_url),
+                )
+                for f in data.extraction_failures
+            ),
+        )
+        if data.extraction_failures
+        else Paragraph(f"No page fetch or extraction failed in {data.week}.")
+    )
+    return [
+        Section(
+            "Coverage",
+            [
+                Paragraph(
+                    "Coverage of the sources: feed entries are counted in the week they were discovered, "
+                    "feed fetches in the week they ran."
+                )
+            ],
+        ),
+        silent,
+        feeds,
+        extraction,
+        funnel_section(data),
+    ]
+
+
+def funnel_section(data: ReportData) -> Section:
+    """The coverage funnel per source this week, with a total row."""
+    section = Section("Funnel", level=3)
+    if not data.funnel:
+        section.blocks.append(not_enough(f"no feed entry discovered and no feed fetched in {data.week}."))
+        return section
+    cols = list(zip(*[f[2:] for f in data.funnel], strict=True))
+    total = ("total", *(str(sum(c)) for c in cols))
+    head = (
+        "source",
+        "discovered",
+        "fetched",
+        "extracted",
+        "duplicates",
+        "scored",
+        "failed entries",
+        "feed fetches",
+        "failed fetches",
+    )
+    body = tuple((f.source_name, *(str(x) for x in f[2:])) for f in data.funnel)
+    section.blocks.append(Table(head, (*body, total)))
+    return section
+
+
+_CARD_KEYS = {
+    "temperature": "temperature",
+    "ece": "ECE",
+    "expectedcalibrationerror": "ECE",
+    "macrof1": "macro-F1",
+    "f1macro": "macro-F1",
+}
+
+
+def card_figures(card: Any, path: str = "", depth: int = 0) -> list[tuple[str, str]]:
+    """(dotted path, value) of every temperature / ECE / macro-F1 number in a model card."""
+    found: list[tuple[str, str]] = []
+    if depth > 5 or not isinstance(card, dict):
+        return found
+    for key, value in card.items():
+        where = f"{path}.{key}" if path else str(key)
+        norm = re.sub(r"[^a-z0-9]", "", str(key).lower())
+        if norm in _CARD_KEYS and isinstance(value, int | float) and not isinstance(value, bool):
+            found.append((where, f"{value:.3f}"))
+        elif isinstance(value, dict):
+            found.extend(card_figures(value, where, depth + 1))
+    return found
+
+
+def model_section(data: ReportData) -> Section:
+    """The model version the scores are pinned to and its calibration figures."""
+    section = Section("Model")
+    m = data.model
+    if m is None:
+        section.blocks.append(not_enough("no model version is registered and no article is scored yet."))
+        return section
+    rows: list[tuple[str, str]] = [
+        ("model version", m.model_version),
+        ("pinned by", f"newest in {m.pinned_by}"),
+        ("pinned at", f"{m.pinned_at.astimezone(data.generated_at.tzinfo):%Y-%m-%d %H:%M %Z}"),
+        ("articles scored by it", f"{m.scored_articles} of {m.articles} (duplicates folded)"),
+    ]
+    try:
+        card = json.loads(m.card_json) if m.card_json else None
+    except ValueError:
+        card = None
+        section.blocks.append(Note("The model card is not valid JSON; calibration figures unavailable."))
+    figures = card_figures(card)
+    rows.extend(figures)
+    if isinstance(card, dict) and card.get("version") not in (None, m.model_version):
+        rows.append(("card version", str(card.get("version"))))
+    if not figures:
+        section.blocks.append(Note("The model card states no temperature, ECE or macro-F1."))
+    section.blocks.append(Table(("field", "value"), tuple(rows)))
+    return section
+
+
+def method_section(data: ReportData, boot: Bootstrap) -> Section:
+    """How the numbers are made, so a reader can judge them."""
+    return Section(
+        "Method",
+        [
+            Bullets(
+                (
+                    f"Weeks are ISO weeks in {data.timezone}; an article belongs to the week of its "
+                    "publication date (extraction date when it has none).",
+                    "Duplicates (same URL, same or nearly the same text) are folded: each story counts once.",
+                    "Only the pinned model version's scores are used; older versions' scores stay stored "
+                    "but unused.",
+                    f"Intervals: percentile bootstrap over articles, {boot.resamples} resamples, "
+                    f"seed {boot.seed}.",
+                    f"Minimum: {MIN_ARTICLES} relevant scored articles per group-week (index), and per "
+                    f"source in both this week and the previous {BASELINE_WEEKS} weeks (movers).",
+                )
+            )
+        ],
+    )

@@ -1,0 +1,327 @@
+"""Report sections on stance: headline, index per outlet group, volume, biggest movers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from flows import report_charts as charts
+from flows.report_data import BASELINE_WEEKS, ReportData, ScoredArticle
+from flows.report_render import Bullets, Chart, Paragraph, Section, Table, not_enough
+from flows.report_stats import MIN_ARTICLES, Bootstrap, Change, Estimate, change, estimate
+
+CHART_GROUPS = ("country", "kind")
+TABLE_GROUPS = ("country", "kind", "affiliation")
+MAX_SERIES = 6
+MAX_MOVERS = 10
+MAX_SOURCE_BARS = 20
+
+
+def fmt(value: float | None) -> str:
+    """A score with two decimals and an explicit sign (never '-0.00'), or an em dash."""
+    if value is None:
+        return "—"
+    return f"{round(value, 2) + 0.0:+.2f}"
+
+
+def fmt_est(est: Estimate) -> str:
+    """'+0.12 [+0.05, +0.19]' or 'n=2 < 3' when too few articles."""
+    if est.mean is None:
+        return f"— (n={est.n} < {MIN_ARTICLES})"
+    return f"{fmt(est.mean)} [{fmt(est.low)}, {fmt(est.high)}]"
+
+
+def fmt_change(ch: Change) -> str:
+    """'+0.09 [−0.02, +0.20]' or an em dash when either side has too few articles."""
+    return "—" if ch.delta is None else f"{fmt(ch.delta)} [{fmt(ch.low)}, {fmt(ch.high)}]"
+
+
+def _scores(
+    rows: Iterable[ScoredArticle], weeks: Iterable[str], attr: str = "", value: str = ""
+) -> list[float]:
+    """Scores of the rows in ``weeks`` whose attribute ``attr`` equals ``value`` (all when attr is '')."""
+    wanted = set(weeks)
+    return [r.score for r in rows if r.week in wanted and (not attr or getattr(r, attr) == value)]
+
+
+def lead_blocks(data: ReportData) -> list[Any]:
+    """The opening lines: week, time zone, model pin, and whether there is anything to report."""
+    model = data.model.model_version if data.model else "none"
+    blocks: list[Any] = [
+        Paragraph(
+            f"ISO week {data.week} ({data.week_range}, time zone {data.timezone}). "
+            f"Generated {data.generated_at:%Y-%m-%d %H:%M %Z}. Model version: {model}."
+        )
+    ]
+    t = data.totals
+    if t.sources == 0 and t.entries == 0 and t.articles == 0:
+        blocks.append(
+            not_enough(
+                "the warehouse is empty (no sources, feed entries or articles yet), so there is nothing "
+                "to report. Run `axiswatch ingest` (or `make demo`) and `axiswatch score` first."
+            )
+        )
+    elif t.articles == 0:
+        blocks.append(not_enough(f"{t.sources} sources and {t.entries} feed entries, but no article yet."))
+    elif t.scored == 0:
+        blocks.append(not_enough(f"{t.articles} articles, none scored by a model yet (`axiswatch score`)."))
+    return blocks
+
+
+def headline_section(data: ReportData, boot: Bootstrap) -> Section:
+    """This week's stance index over all outlets against the previous week, and groups that moved."""
+    section = Section("Headline")
+    prev = data.previous
+    ch = change(_scores(data.scored, [data.week]), _scores(data.scored, [prev] if prev else []), boot)
+    if ch.new.mean is None:
+        section.blocks.append(
+            not_enough(
+                f"{ch.new.n} relevant scored articles in {data.week} "
+                f"(the index needs at least {MIN_ARTICLES})."
+            )
+        )
+        return section
+    text = (
+        f"All outlets: stance index {fmt(ch.new.mean)} in {data.week} "
+        f"(95% CI {fmt(ch.new.low)} to {fmt(ch.new.high)}, n={ch.new.n})"
+    )
+    if ch.delta is None:
+        text += f"; the week before had too few relevant articles to compare (n={ch.old.n} < {MIN_ARTICLES})."
+    else:
+        direction = "toward Washington" if ch.delta > 0 else "toward Beijing"
+        verdict = f"a move {direction} beyond sampling noise" if ch.significant else "within sampling noise"
+        text += (
+            f" against {fmt(ch.old.mean)} in {prev} (n={ch.old.n}): change {fmt(ch.delta)} "
+            f"(95% CI {fmt(ch.low)} to {fmt(ch.high)}), {verdict}."
+        )
+    section.blocks.append(Paragraph(text, strong=True))
+    moved = []
+    for kind in CHART_GROUPS:
+        for value in sorted({getattr(r, kind) for r in data.scored}):
+            g = change(
+                _scores(data.scored, [data.week], kind, value),
+                _scores(data.scored, [prev] if prev else [], kind, value),
+                boot,
+            )
+            if g.significant and g.delta is not None:
+                moved.append(
+                    (abs(g.delta), f"{kind} {value}: {fmt_change(g)} ({fmt(g.old.mean)} → {fmt(g.new.mean)})")
+                )
+    if moved:
+        section.blocks.append(Paragraph("Groups whose change excludes zero at 95%:"))
+        section.blocks.append(Bullets(tuple(t for _, t in sorted(moved, key=lambda m: -m[0]))))
+    return section
+
+
+def _group_series(
+    data: ReportData, kind: str, boot: Bootstrap
+) -> tuple[list[charts.Series], list[str], list[str]]:
+    """Chart series of the largest groups of ``kind``, groups left out for space, groups too sparse."""
+    counts: dict[str, int] = defaultdict(int)
+    for r in data.scored:
+        if r.week in data.weeks:
+            counts[getattr(r, kind)] += 1
+    series: list[charts.Series] = []
+    smaller: list[str] = []
+    sparse: list[str] = []
+    for value in sorted(counts, key=lambda v: (-counts[v], v)):
+        ests = [estimate(_scores(data.scored, [w], kind, value), boot) for w in data.weeks]
+        if not any(e.shown for e in ests):
+            sparse.append(value)
+        elif len(series) >= MAX_SERIES:
+            smaller.append(value)
+        else:
+            means, lows, highs = (tuple(getattr(e, a) for e in ests) for a in ("mean", "low", "high"))
+            series.append(charts.Series(f"{value} ({counts[value]} articles in window)", means, lows, highs))
+    return series, smaller, sparse
+
+
+def _group_table(data: ReportData, kind: str, boot: Bootstrap) -> Table | None:
+    """This week vs the previous week for every group of ``kind`` with articles in either."""
+    prev = [data.previous] if data.previous else []
+    values = sorted({getattr(r, kind) for r in data.scored if r.week in (data.week, *prev)})
+    rows = []
+    for value in values:
+        ch = change(
+            _scores(data.scored, [data.week], kind, value), _scores(data.scored, prev, kind, value), boot
+        )
+        rows.append((value, fmt_est(ch.new), str(ch.new.n), fmt_est(ch.old), str(ch.old.n), fmt_change(ch)))
+    if not rows:
+        return None
+    head = (kind, f"{data.week} index [95% CI]", "n", "previous week [95% CI]", "n", "change [95% CI]")
+    return Table(head, tuple(rows))
+
+
+def stance_section(data: ReportData, chart_dir: Path, boot: Bootstrap) -> list[Section]:
+    """Stance index per outlet group over the window, with bootstrap bands and this week's table."""
+    top = Section(
+        "Stance index by outlet group",
+        [
+            Paragraph(
+                "Index = mean article stance score (P(washington) − P(beijing), from −1 toward Beijing to +1 "
+                f"toward Washington) over relevant articles; bands are 95% bootstrap intervals over articles "
+                f"({boot.resamples} resamples). A group-week with fewer than {MIN_ARTICLES} relevant scored "
+                "articles gets no point and no band."
+            )
+        ],
+    )
+    sections = [top]
+    for kind in TABLE_GROUPS:
+        sub = Section(f"By {kind}", level=3)
+        if kind in CHART_GROUPS:
+            series, smaller, sparse = _group_series(data, kind, boot)
+            if series:
+                path = charts.stance_chart(
+                    chart_dir / f"stance_{kind}.png", f"Stance index by {kind}", data.weeks, series
+                )
+                sub.blocks.append(
+                    Chart(path, f"Stance index by {kind}, weeks {data.weeks[0]} to {data.week}")
+                )
+                if smaller:
+                    sub.blocks.append(Paragraph(f"Not drawn (smaller groups): {', '.join(smaller)}."))
+                if sparse:
+                    sub.blocks.append(
+                        Paragraph(
+                            f"Not drawn (fewer than {MIN_ARTICLES} relevant scored articles in every week): "
+                            f"{', '.join(sparse)}."
+                        )
+                    )
+            else:
+                sub.blocks.append(
+                    not_enough(
+                        f"no {kind} had {MIN_ARTICLES} or more relevant scored articles in any week from "
+                        f"{data.weeks[0]} to {data.week}; no chart drawn."
+                    )
+                )
+        table = _group_table(data, kind, boot)
+        sub.blocks.append(
+            table if table else not_enough(f"no relevant scored article in {data.week} or the week before.")
+        )
+        sections.append(sub)
+    return sections
+
+
+def _volume_by_week(data: ReportData) -> dict[str, tuple[int, int, int]]:
+    """(relevant, scored not relevant, unscored) articles per week, all sources."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for week in data.weeks:
+        rows = [v for v in data.volume if v.week == week]
+        relevant = sum(v.n_relevant for v in rows)
+        scored = sum(v.n_scored for v in rows)
+        out[week] = (relevant, scored - relevant, sum(v.n_articles for v in rows) - scored)
+    return out
+
+
+def _source_rows(data: ReportData) -> list[tuple[str, str, int, int, int, float]]:
+    """Per source with articles this week or in the baseline: id, name, articles, scored, relevant
+    this week, and mean articles per week in the baseline weeks; busiest first."""
+    names = {v.source_id: v.source_name for v in data.volume}
+    recent = {*data.baseline, data.week}
+    rows = []
+    for sid in sorted({v.source_id for v in data.volume if v.week in recent and v.n_articles > 0}):
+        now = [v for v in data.volume if v.source_id == sid and v.week == data.week]
+        base = sum(v.n_articles for v in data.volume if v.source_id == sid and v.week in data.baseline)
+        counts = [sum(getattr(v, f) for v in now) for f in ("n_articles", "n_scored", "n_relevant")]
+        rows.append((sid, names[sid], *counts, base / max(len(data.baseline), 1)))
+    return sorted(rows, key=lambda r: (-r[2], -r[5], r[0]))
+
+
+def volume_section(data: ReportData, chart_dir: Path) -> Section:
+    """Article volume per week and per source; the share of relevant articles."""
+    section = Section("Article volume and relevance")
+    weekly = _volume_by_week(data)
+    if sum(sum(v) for v in weekly.values()) == 0:
+        section.blocks.append(not_enough(f"no article dated from {data.weeks[0]} to {data.week}."))
+    else:
+        stacks = [list(x) for x in zip(*(weekly[w] for w in data.weeks), strict=True)]
+        path = charts.weekly_volume_chart(chart_dir / "volume_weekly.png", data.weeks, *stacks)
+        section.blocks.append(Chart(path, f"Articles per week, {data.weeks[0]} to {data.week}"))
+    relevant, other, unscored = weekly[data.week]
+    scored = relevant + other
+    share = f"{relevant / scored:.0%}" if scored else "— (nothing scored)"
+    section.blocks.append(
+        Paragraph(
+            f"Articles dated {data.week}: {scored + unscored}; scored: {scored}; relevant: {relevant} "
+            f"(relevant share of scored articles: {share})."
+        )
+    )
+    rows = _source_rows(data)
+    busy = [(r[0], r[4], r[3] - r[4], r[2] - r[3]) for r in rows if r[2] > 0][:MAX_SOURCE_BARS]
+    if busy:
+        path = charts.source_volume_chart(chart_dir / "volume_sources.png", data.week, busy)
+        section.blocks.append(Chart(path, f"Articles per source in {data.week}"))
+    quiet = len({v.source_id for v in data.volume}) - len(rows)
+    if quiet:
+        section.blocks.append(
+            Paragraph(
+                f"{quiet} other sources had no article in {data.week} or the {BASELINE_WEEKS} weeks before."
+            )
+        )
+    if rows:
+        head = (
+            "source",
+            "articles",
+            "scored",
+            "relevant",
+            "relevant share",
+            f"mean articles/week, previous {BASELINE_WEEKS} weeks",
+        )
+        section.blocks.append(
+            Table(
+                head,
+                tuple(
+                    (name, str(n), str(s), str(r), f"{r / s:.0%}" if s else "—", f"{base:.1f}")
+                    for _, name, n, s, r, base in rows
+                ),
+            )
+        )
+    return section
+
+
+def movers_section(data: ReportData, boot: Bootstrap) -> Section:
+    """Sources whose index moved most against their previous four weeks (pooled)."""
+    section = Section(f"Biggest movers against the previous {BASELINE_WEEKS} weeks")
+    names = {r.source_id: r.source_name for r in data.scored}
+    found = []
+    for sid in sorted(names):
+        ch = change(
+            _scores(data.scored, [data.week], "source_id", sid),
+            _scores(data.scored, data.baseline, "source_id", sid),
+            boot,
+        )
+        if ch.delta is not None:
+            found.append((ch, names[sid]))
+    if not found:
+        section.blocks.append(
+            not_enough(
+                f"no source had at least {MIN_ARTICLES} relevant scored articles both in {data.week} and in "
+                f"the {BASELINE_WEEKS} weeks before."
+            )
+        )
+        return section
+    found.sort(key=lambda f: (-abs(f[0].delta or 0.0), f[1]))
+    head = (
+        "source",
+        f"{data.week} (n)",
+        f"previous {BASELINE_WEEKS} weeks (n)",
+        "change [95% CI]",
+        "beyond noise",
+    )
+    section.blocks.append(
+        Table(
+            head,
+            tuple(
+                (
+                    name,
+                    f"{fmt(ch.new.mean)} ({ch.new.n})",
+                    f"{fmt(ch.old.mean)} ({ch.old.n})",
+                    fmt_change(ch),
+                    "yes" if ch.significant else "no",
+                )
+                for ch, name in found[:MAX_MOVERS]
+            ),
+        )
+    )
+    return section

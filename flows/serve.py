@@ -1,0 +1,51 @@
+"""Deployments and schedules: `axiswatch serve` keeps the pipeline and the weekly report running.
+
+- ``pipeline`` every 30 minutes (``pipeline_cron``), at most one run at a time: a run that
+  would overlap a running one is cancelled, never queued behind it (the next tick catches up,
+  the idempotent warehouse makes that harmless).
+- ``weekly-report`` on Mondays 07:00 (``report_cron``) in ``timezone`` (Asia/Seoul).
+Stopping serve leaves the schedules active (``pause_on_shutdown=False``), so a Prefect server
+keeps scheduling while the worker restarts. Works against the ephemeral local API and against
+a server named by PREFECT_API_URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import serve as prefect_serve
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.schedules import Cron
+
+from flows.pipeline import pipeline_flow, weekly_report_flow
+from flows.settings import Settings
+
+PIPELINE = "pipeline"
+WEEKLY_REPORT = "weekly-report"
+
+
+def deployments(settings: Settings, overrides: dict[str, Any]) -> list[Any]:
+    """The two runner deployments with their schedules and concurrency limit."""
+    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+    pipeline = pipeline_flow.to_deployment(
+        name=PIPELINE,
+        schedules=[Cron(settings.pipeline_cron, timezone=settings.timezone)],
+        concurrency_limit=one_at_a_time,
+        parameters={"overrides": overrides, "trigger": "schedule"},
+        description="ingest → score → search index, every 30 minutes by default",
+        tags=["axiswatch"],
+    )
+    report = weekly_report_flow.to_deployment(
+        name=WEEKLY_REPORT,
+        schedules=[Cron(settings.report_cron, timezone=settings.timezone)],
+        concurrency_limit=one_at_a_time,
+        parameters={"overrides": overrides, "trigger": "schedule"},
+        description="the weekly trend report, Mondays 07:00 Asia/Seoul by default",
+        tags=["axiswatch"],
+    )
+    return [pipeline, report]
+
+
+def serve(settings: Settings, overrides: dict[str, Any]) -> None:
+    """Register the deployments and run their scheduled flow runs until interrupted."""
+    prefect_serve(*deployments(settings, overrides), pause_on_shutdown=False, print_starting_message=True)

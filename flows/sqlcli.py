@@ -1,0 +1,124 @@
+"""`axiswatch sql`: ad hoc SQL on the warehouse, read-only, with one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from warehouse.db import WarehouseError, load_fts, reader
+
+FORMATS = ("table", "csv", "json")
+MAX_CELL = 80
+
+
+class SqlError(RuntimeError):
+    """A query could not run; the message is one line an analyst can act on."""
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first meaningful line of a DuckDB error."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def explain(exc: duckdb.Error) -> str:
+    """Turn a DuckDB error into an actionable one-line message."""
+    message = _one_line(exc)
+    kind = re.search(r'statement of type "(\w+)"', message)
+    if "read-only" in message or kind:
+        what = kind.group(1) if kind else "a write"
+        return (
+            f"the warehouse is opened read-only: {what} is not allowed here "
+            "(axiswatch sql never changes data; the pipeline is the only writer)"
+        )
+    if isinstance(exc, duckdb.ParserException):
+        return f"SQL syntax error: {message.removeprefix('Parser Error: ')}"
+    if isinstance(exc, duckdb.CatalogException):
+        return f"{message} (list tables with: SHOW TABLES)"
+    return message
+
+
+def run_query(
+    db_path: Path, query: str, timezone: str = "Asia/Seoul"
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one query (or a script: the last statement's rows are returned) read-only; the
+    views bucket weeks in ``timezone``."""
+    from flows.report import use_timezone
+
+    if not query.strip():
+        raise SqlError("empty query")
+    try:
+        with reader(db_path) as con:
+            load_fts(con)
+            use_timezone(con, timezone)
+            cursor = con.execute(query)
+            columns = [d[0] for d in cursor.description or []]
+            return columns, cursor.fetchall() if columns else []
+    except (WarehouseError, ValueError) as exc:  # ValueError: ReportError for an unknown time zone
+        raise SqlError(str(exc)) from exc
+    except duckdb.Error as exc:
+        raise SqlError(explain(exc)) from exc
+
+
+def _plain(value: Any) -> Any:
+    """A JSON/CSV-friendly version of a DuckDB value."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _cell(value: Any) -> str:
+    """One table cell: NULL shown as empty, long text cut, newlines flattened."""
+    if value is None:
+        return ""
+    text = str(_plain(value)).replace("\n", " ")
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def render(columns: Sequence[str], rows: Sequence[tuple[Any, ...]], fmt: str) -> str:
+    """Render a result as an aligned table, CSV or a JSON array of objects."""
+    if fmt == "json":
+        return json.dumps(
+            [dict(zip(columns, map(_plain, r), strict=True)) for r in rows], ensure_ascii=False, indent=1
+        )
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_plain(v) for v in r] for r in rows])
+        return out.getvalue().rstrip("\n")
+    cells = [list(columns)] + [[_cell(v) for v in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def read_query(text: str | None, file: Path | None) -> str:
+    """The query from the argument or from -f FILE (exactly one of them)."""
+    if (text is None) == (file is None):
+        raise SqlError('give a query ("SELECT ...") or -f FILE, not both or neither')
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SqlError(f"cannot read {file}: {exc.strerror}") from exc
+    return text or ""
