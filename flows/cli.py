@@ -21,6 +21,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "data_dir": getattr(args, "data_dir", None),
         "sources_file": getattr(args, "sources", None),
         "model_version": getattr(args, "model", None),
+        "reports_dir": getattr(args, "reports_dir", None),
     }
     return Settings.load(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -72,21 +73,56 @@ def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch ingest`: one ingest run now."""
     result = run_flow(settings, "ingest")
-    _print(
-        args,
-        result,
-        [
-            f"ingest run {result['run_id']}: {result['outcome']}",
-            f"  feeds polled {result['feeds_polled']} (unchanged {result['not_modified']},"
-            f" failed {result['feeds_failed']})",
-            f"  entries discovered {result['discovered']}, pages fetched {result['fetched']}",
-            f"  articles stored {result['extracted']}, duplicates {result['duplicates']},"
-            f" failed {result['failed']}",
-            f"  failures by class: {result['failures_json']}",
-            f"  warehouse: {settings.warehouse_path}",
-        ],
-    )
-    return EXIT_OK if result["outcome"] == "ok" else EXIT_FAILED
+    _print(args, result, _funnel_lines({"flow": "ingest run", **result}, settings))
+    return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
+
+
+def _funnel_lines(result: dict[str, Any], settings: Settings) -> list[str]:
+    """Human lines for a pipeline/ingest result."""
+    lines = [
+        f"{result.get('flow', 'run')} {result['run_id']}: {result['outcome']}",
+        f"  feeds polled {result['feeds_polled']} (unchanged {result['not_modified']},"
+        f" failed {result['feeds_failed']})",
+        f"  entries discovered {result['discovered']}, pages fetched {result['fetched']}",
+        f"  articles stored {result['extracted']}, duplicates {result['duplicates']},"
+        f" failed {result['failed']}",
+    ]
+    if "scored" in result:
+        lines.append(f"  articles scored {result['scored']} (model {result.get('model_version')})")
+    lines += [f"  failures by class: {result['failures_json']}", f"  warehouse: {settings.warehouse_path}"]
+    return lines
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch run`: one pipeline run now (ingest → score → search index)."""
+    result = run_flow(settings, "pipeline", trigger=args.trigger)
+    _print(args, result, _funnel_lines({"flow": "pipeline run", **result}, settings))
+    return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
+
+
+def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch score`: score every article the model version has not scored."""
+    result = run_flow(settings, "score", rescore=args.rescore)
+    _print(args, result, [f"scored {result['scored']} articles with model {result['model_version']}"])
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch report`: draw the weekly trend report (and publish it as a Prefect artifact)."""
+    result = run_flow(settings, "weekly_report", week=args.week, weeks=args.weeks)
+    _print(args, result, [f"report {result['week']}: {result['markdown']}", f"  html: {result['html']}"])
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch serve`: serve the scheduled deployments until interrupted."""
+    from flows import prefect_env
+
+    prefect_env.configure(settings)
+    from flows.serve import serve
+
+    serve(settings, overrides_of(settings))
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -143,6 +179,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", parents=[common], help="poll feeds, fetch and store new articles")
     p.add_argument("--sources", type=Path, help="sources file (default seeds/sources.toml)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("run", parents=[common], help="one pipeline run now: ingest, score, search index")
+    p.add_argument("--sources", type=Path, help="sources file (default seeds/sources.toml)")
+    p.add_argument("--trigger", default="manual", choices=("manual", "schedule"), help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("score", parents=[common], help="score articles the model has not scored")
+    p.add_argument("--model", help="model version (default: the newest built artifact)")
+    p.add_argument("--rescore", action="store_true", help="drop and redo this version's scores")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("report", parents=[common], help="draw the weekly trend report")
+    p.add_argument("--week", help="ISO week, e.g. 2026-W48 (default: the current week)")
+    p.add_argument("--weeks", type=int, default=12, help="weeks of history in the charts")
+    p.add_argument("--out", type=Path, dest="reports_dir", help="output directory (default DATA_DIR/reports)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("serve", parents=[common], help="serve the scheduled pipeline and weekly report")
+    p.add_argument("--sources", type=Path, help="sources file (default seeds/sources.toml)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", parents=[common], help="run the pipeline on the offline demo corpus")
     p.add_argument("--port", type=int, default=8731, help="loopback port for the demo server (0: any)")

@@ -26,6 +26,14 @@ SUMMARY_QUERIES = {
         "SELECT a.duplicate_kind, a.source_id, left(a.title, 40) AS title, o.source_id AS original_source"
         " FROM articles a JOIN articles o ON o.article_id = a.duplicate_of ORDER BY ALL"
     ),
+    "stance by outlet kind (latest model, duplicates folded)": (
+        "SELECT kind, count(*) AS articles, count(score) AS relevant, round(avg(score), 3) AS mean_score,"
+        " count(*) FILTER (WHERE label = 'washington') AS washington,"
+        " count(*) FILTER (WHERE label = 'hedge') AS hedge,"
+        " count(*) FILTER (WHERE label = 'beijing') AS beijing,"
+        " count(*) FILTER (WHERE label = 'irrelevant') AS irrelevant"
+        " FROM stg_article_scores JOIN stg_articles USING (article_id) GROUP BY ALL ORDER BY articles DESC"
+    ),
     "runs": (
         "SELECT run_id, flow, outcome, discovered, extracted, duplicates, failed FROM runs ORDER BY run_id"
     ),
@@ -88,16 +96,20 @@ def run_demo(settings: Settings, *, port: int = 8731, quiet: bool = False) -> in
                 f"demo: {len(feeds)} feeds served on {server.base_url} (publication dates are "
                 "synthetic, spread over the last 12 weeks)"
             )
-        result = run_flow(demo, "ingest")
+        result = run_flow(demo, "pipeline")
     finally:
         server.stop()
+    report = run_flow(demo, "weekly_report")
     if not quiet:
         print(
-            f"ingest run {result['run_id']}: {result['outcome']}; feeds {result['feeds_polled']} "
+            f"pipeline run {result['run_id']}: {result['outcome']}; feeds {result['feeds_polled']} "
             f"(unchanged {result['not_modified']}), new entries {result['discovered']}, "
             f"articles stored {result['extracted']}, duplicates {result['duplicates']}, "
-            f"failed pages {result['failed']}"
+            f"failed pages {result['failed']}, scored {result['scored']} (model {result['model_version']})"
         )
         print_summary(demo)
-        print(f"\nwarehouse: {demo.warehouse_path}")
+        print(
+            f"\nweekly report {report['week']}: {report['markdown']}\n  charts embedded in {report['html']}"
+        )
+        print(f"warehouse: {demo.warehouse_path}")
     return 0 if result["outcome"] in ("ok", "partial") else 1

@@ -1,8 +1,10 @@
 """The whole system in one file: Prefect flows and the tasks they run, each wrapping a plain,
-separately tested function. Tasks work on batches (a batch of feeds, a batch of pages).
+separately tested function. Tasks work on batches (feeds, pages, articles), never single rows.
 
-    ingest:   prepare sources → poll feeds (batches of 20) → fetch + extract + store (batches)
-    pipeline: ingest → score (when a model is installed) → run ledger row
+    ingest:        apply spool → sync sources → poll feeds (batches of 20) → fetch/extract/store
+    score:         unscored originals → passages → stance model → scores (batches)
+    pipeline:      ingest → score → search index; one runs row with the whole funnel
+    weekly-report: the weekly trend report (markdown, html, charts) + a Prefect artifact
 
 Import this module only after ``flows.prefect_env.configure`` has set Prefect's environment.
 """
@@ -16,7 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import ingest, store
+from flows import ingest, score, store
 from flows.extract import Extractor
 from flows.fetch import Fetcher
 from flows.settings import Settings
@@ -53,6 +55,18 @@ def fetch_task(
     return ingest.fetch_pages(settings, entries, fetcher, extractor, sink, run_id)
 
 
+@task(name="score-articles", cache_policy=NO_CACHE)
+def score_task(settings: Settings, classifier: Any, batch: Sequence[score.ArticleToScore], sink: Sink) -> int:
+    """Score and store one batch of articles."""
+    return score.score_batch(settings, classifier, batch, sink)
+
+
+@task(name="refresh-search-index", cache_policy=NO_CACHE)
+def search_index_task(settings: Settings) -> None:
+    """Rebuild the full-text index over articles."""
+    Sink(settings).apply([("refresh_fts", ())])
+
+
 def _open_run(settings: Settings, name: str, trigger: str) -> int:
     """Open this flow's run ledger row (spooled if the warehouse is locked)."""
     run_id = store.new_run_id()
@@ -81,3 +95,60 @@ def ingest_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual"
     fields = counts.as_run_fields()
     _close_run(settings, run_id, fields)
     return {"run_id": run_id, **fields, "not_modified": counts.not_modified}
+
+
+@flow(name="score", log_prints=False)
+def score_flow(overrides: dict[str, Any] | None = None, rescore: bool = False) -> dict[str, Any]:
+    """Score every article the configured model version has not scored yet."""
+    settings = Settings.load(**(overrides or {}))
+    version, scored = score.run_score(
+        settings, rescore=rescore, progress=get_run_logger().info, score=score_task
+    )
+    return {"model_version": version, "scored": scored}
+
+
+@flow(name="pipeline", log_prints=False)
+def pipeline_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any]:
+    """One pipeline run: ingest → score → search index, recorded as one runs row."""
+    settings = Settings.load(**(overrides or {}))
+    logger = get_run_logger()
+    run_id = _open_run(settings, "pipeline", trigger)
+    try:
+        counts = ingest.run_ingest(
+            settings, run_id, logger.info, prepare=prepare_task, poll=poll_task, fetch=fetch_task
+        )
+        version, scored = score.run_score(settings, progress=logger.info, score=score_task)
+        search_index_task(settings)
+    except Exception as exc:
+        _close_run(settings, run_id, {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"})
+        raise
+    fields = {**counts.as_run_fields(), "scored": scored}
+    _close_run(settings, run_id, fields)
+    return {"run_id": run_id, **fields, "not_modified": counts.not_modified, "model_version": version}
+
+
+@flow(name="weekly-report", log_prints=False)
+def weekly_report_flow(
+    overrides: dict[str, Any] | None = None, trigger: str = "manual", week: str | None = None, weeks: int = 12
+) -> dict[str, Any]:
+    """Draw the weekly trend report and publish its markdown as a Prefect artifact."""
+    from prefect.artifacts import create_markdown_artifact
+
+    from flows.report import build_report
+
+    settings = Settings.load(**(overrides or {}))
+    result = build_report(
+        settings.warehouse_path, week, weeks, out_dir=settings.report_path, timezone=settings.timezone
+    )
+    create_markdown_artifact(
+        markdown=result.markdown,
+        key=f"axiswatch-report-{result.week.lower()}",
+        description=f"axiswatch weekly report {result.week} (charts: {result.html_path})",
+    )
+    get_run_logger().info("report for %s written to %s", result.week, result.directory)
+    return {
+        "week": result.week,
+        "markdown": str(result.markdown_path),
+        "html": str(result.html_path),
+        "empty": result.empty,
+    }

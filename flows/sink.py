@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from flows.settings import Settings
-from warehouse.db import WarehouseLocked, now_utc, reader, transaction, writer
+from warehouse.db import WarehouseLocked, now_utc, reader, refresh_fts, transaction, writer
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,9 @@ def op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return fn
 
     return register
+
+
+op("refresh_fts")(refresh_fts)
 
 
 class Sink:

@@ -34,9 +34,23 @@ def test_shipped_sources_cover_the_outlets_the_issue_names() -> None:
     sources = load_sources(PROJECT_ROOT / "seeds" / "sources.toml")
     ids = {s.id for s in sources}
     assert len(sources) >= 15
-    for wanted in ("csis", "brookings", "carnegie", "lowy-interpreter", "east-asia-forum", "38-north",
-                   "korea-herald", "korea-joongang-daily", "hankyoreh-english", "yonhap-english",
-                   "korea-times", "global-times", "china-daily", "cgtn", "scmp-asia"):
+    for wanted in (
+        "csis",
+        "brookings",
+        "carnegie",
+        "lowy-interpreter",
+        "east-asia-forum",
+        "38-north",
+        "korea-herald",
+        "korea-joongang-daily",
+        "hankyoreh-english",
+        "yonhap-english",
+        "korea-times",
+        "global-times",
+        "china-daily",
+        "cgtn",
+        "scmp-asia",
+    ):
         assert wanted in ids
     assert {s.kind for s in sources} <= set(KINDS)
     assert {s.country for s in sources} >= {"KR", "CN", "US"}
@@ -56,8 +70,16 @@ def test_good_file_parses_with_optional_keys() -> None:
     [
         (('kind = "state-media"', 'kind = "state-media"\ncolour = "red"'), 17, "unknown key 'colour'"),
         (('country = "CN"\n', ""), 10, "missing required key 'country'"),
-        (('id = "global-times"', 'id = "korea-herald"'), 11, "duplicate id 'korea-herald' (first defined at line 3)"),
-        (("https://www.globaltimes.cn", "ftp://www.globaltimes.cn"), 13, "must start with http:// or https://"),
+        (
+            ('id = "global-times"', 'id = "korea-herald"'),
+            11,
+            "duplicate id 'korea-herald' (first defined at line 3)",
+        ),
+        (
+            ("https://www.globaltimes.cn", "ftp://www.globaltimes.cn"),
+            13,
+            "must start with http:// or https://",
+        ),
         (("https://www.globaltimes.cn/rss/outbrain.xml", "https:///nohost"), 13, "has no host"),
         (('country = "CN"', 'country = "China"'), 14, "ISO 3166 alpha-2"),
         (('kind = "state-media"', 'kind = "tabloid"'), 16, "kind must be one of"),

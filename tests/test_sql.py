@@ -17,8 +17,14 @@ from warehouse import db
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 TEXTS = {
-    "a1": ("Alliance deepens", "Seoul and Washington deepen their alliance with joint drills and chip controls."),
-    "a2": ("Trade with Beijing", "Exports to China fell as Seoul weighed trade ties with Beijing and the alliance."),
+    "a1": (
+        "Alliance deepens",
+        "Seoul and Washington deepen their alliance with joint drills and chip controls.",
+    ),
+    "a2": (
+        "Trade with Beijing",
+        "Exports to China fell as Seoul weighed trade ties with Beijing and the alliance.",
+    ),
     "a3": ("Concert sells out", "Fans lined up overnight for the concert in Seoul."),
 }
 
@@ -28,10 +34,21 @@ def warehouse(tmp_path: Path) -> Path:
     path = tmp_path / "w.duckdb"
     with db.writer(path) as con:
         rows = [
-            {"article_id": k, "canonical_url": f"https://x.test/{k}", "url": f"https://x.test/{k}",
-             "source_id": "s", "title": t, "text": body, "text_chars": len(body), "text_hash": k,
-             "fingerprint": neardup.to_bytes(neardup.signature(body)), "extraction_method": "trafilatura",
-             "extracted_at": NOW, "published_at": NOW, "language": "en"}
+            {
+                "article_id": k,
+                "canonical_url": f"https://x.test/{k}",
+                "url": f"https://x.test/{k}",
+                "source_id": "s",
+                "title": t,
+                "text": body,
+                "text_chars": len(body),
+                "text_hash": k,
+                "fingerprint": neardup.to_bytes(neardup.signature(body)),
+                "extraction_method": "trafilatura",
+                "extracted_at": NOW,
+                "published_at": NOW,
+                "language": "en",
+            }
             for k, (t, body) in TEXTS.items()
         ]
         db.insert_rows(con, "articles", rows)
@@ -88,7 +105,9 @@ def test_errors_are_one_clear_line(
     code, out, err = run(capsys, "--db", str(warehouse), query)
     assert code == 1 and out == ""
     assert err.startswith("axiswatch sql: ") and expected in err and err.count("\n") == 1
-    assert duckdb.connect(str(warehouse), read_only=True).execute("SELECT count(*) FROM articles").fetchone() == (3,)
+    assert duckdb.connect(str(warehouse), read_only=True).execute(
+        "SELECT count(*) FROM articles"
+    ).fetchone() == (3,)
 
 
 def test_missing_warehouse_and_missing_query(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,183 @@
+"""The score stage: passages and stance scores for every article the current model has not scored.
+
+Only originals are scored (an article marked ``duplicate_of`` is counted once, through its
+original). A new model version scores the archive again into its own rows; the old version's
+rows stay. A version is registered in ``model_versions`` (which the views pin to) only when
+the whole archive is scored, so reports never switch to a half-scored version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from flows.settings import Settings
+from flows.sink import Op, Sink, op
+from models.aggregate import aggregate
+from models.classifier import StanceClassifier
+from models.passages import segment
+from warehouse.db import insert_rows, now_utc, query_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ArticleToScore:
+    """An original article without scores for the model version."""
+
+    article_id: str
+    text: str
+
+
+def articles_to_score(
+    con: duckdb.DuckDBPyConnection, model_version: str, limit: int, after: str = ""
+) -> list[ArticleToScore]:
+    """Originals with no article_scores row for ``model_version``, in article_id order."""
+    rows = con.execute(
+        query_text("articles_to_score"), {"model_version": model_version, "limit": limit, "after": after}
+    ).fetchall()
+    return [ArticleToScore(*row) for row in rows]
+
+
+def score_rows(
+    classifier: StanceClassifier, articles: Sequence[ArticleToScore], now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Segment, classify (one length-sorted batch for all passages) and aggregate a batch."""
+    version = classifier.version
+    passages = [(a, p) for a in articles for p in segment(a.text)]
+    predictions = classifier.predict_passages([p.text for _, p in passages]) if passages else []
+    passage_rows, passage_scores = [], []
+    by_article: dict[str, list[Any]] = {a.article_id: [] for a in articles}
+    for (article, passage), pred in zip(passages, predictions, strict=True):
+        passage_rows.append(
+            {
+                "article_id": article.article_id,
+                "ordinal": passage.ordinal,
+                "start_char": passage.start,
+                "end_char": passage.end,
+                "language": pred.language,
+                "text": passage.text,
+            }
+        )
+        passage_scores.append(
+            {
+                "article_id": article.article_id,
+                "ordinal": passage.ordinal,
+                "model_version": version,
+                **{f"p_{k}": v for k, v in pred.probs.items()},
+                "label": pred.label,
+                "score": pred.score,
+                "encoder": pred.encoder,
+                "scored_at": now,
+            }
+        )
+        by_article[article.article_id].append((passage.ordinal, pred))
+    article_scores = [
+        _article_row(article_id, version, preds, now) for article_id, preds in by_article.items()
+    ]
+    return passage_rows, passage_scores, article_scores
+
+
+def _article_row(article_id: str, version: str, preds: list[Any], now: datetime) -> dict[str, Any]:
+    """The article_scores row of one article from its passages' predictions."""
+    agg = aggregate([p for _, p in preds], ordinals=[o for o, _ in preds])
+    return {
+        "article_id": article_id,
+        "model_version": version,
+        "score": agg.score,
+        "label": agg.label,
+        "confidence": agg.confidence,
+        "relevant_share": agg.relevant_share,
+        "spread": agg.spread,
+        "n_passages": len(preds),
+        "evidence_json": json.dumps(agg.evidence, ensure_ascii=False),
+        "scored_at": now,
+    }
+
+
+@op("store_scores")
+def store_scores(
+    con: duckdb.DuckDBPyConnection,
+    passages: list[dict[str, Any]],
+    passage_scores: list[dict[str, Any]],
+    article_scores: list[dict[str, Any]],
+) -> int:
+    """Store one batch's passages and scores; rows already present are kept (idempotent)."""
+    insert_rows(con, "passages", passages, on_conflict="ON CONFLICT DO NOTHING")
+    insert_rows(con, "passage_scores", passage_scores, on_conflict="ON CONFLICT DO NOTHING")
+    insert_rows(con, "article_scores", article_scores, on_conflict="ON CONFLICT DO NOTHING")
+    return len(article_scores)
+
+
+@op("register_model")
+def register_model(con: duckdb.DuckDBPyConnection, version: str, card: dict[str, Any], now: datetime) -> None:
+    """Record a model version and its card once (the newest registered version is what views read)."""
+    con.execute(
+        query_text("register_model"),
+        {"version": version, "card": json.dumps(card, ensure_ascii=False, default=str), "now": now},
+    )
+
+
+@op("forget_scores")
+def forget_scores(con: duckdb.DuckDBPyConnection, version: str) -> None:
+    """Delete one model version's scores (for --rescore of that same version)."""
+    for name in ("forget_passage_scores", "forget_article_scores"):
+        con.execute(query_text(name), {"version": version})
+
+
+def iter_batches(settings: Settings, sink: Sink, version: str) -> Iterator[list[ArticleToScore]]:
+    """Batches of unscored originals, read afresh each time, walking forward by article_id."""
+    after = ""
+    while True:
+        with sink.read() as con:
+            batch = articles_to_score(con, version, settings.batch_size, after)
+        if not batch:
+            return
+        after = batch[-1].article_id
+        yield batch
+
+
+ScoreFn = Callable[[Settings, StanceClassifier, Sequence[ArticleToScore], Sink], int]
+
+
+def score_batch(
+    settings: Settings, classifier: StanceClassifier, batch: Sequence[ArticleToScore], sink: Sink
+) -> int:
+    """Score one batch and store it (one transaction); return the articles scored."""
+    rows = score_rows(classifier, batch, now_utc())
+    outcome = sink.apply([("store_scores", rows)])
+    if outcome is None:
+        return 0  # spooled: stored by the next run
+    return int(outcome[0]) if isinstance(outcome[0], int) else 0
+
+
+def run_score(
+    settings: Settings,
+    *,
+    rescore: bool = False,
+    progress: Callable[[str], None] | None = None,
+    score: ScoreFn = score_batch,
+) -> tuple[str, int]:
+    """Score every unscored original with the configured model; return (version, articles)."""
+    say = progress or (lambda _msg: None)
+    classifier = StanceClassifier.load(settings.model_version, threads=settings.torch_threads)
+    sink = Sink(settings)
+    if rescore:
+        sink.apply([("forget_scores", (classifier.version,))])
+    total = 0
+    for batch in iter_batches(settings, sink, classifier.version):
+        total += score(settings, classifier, batch, sink)
+        say(f"scored {total} articles with model {classifier.version}")
+        if sink.locked_by:
+            say(f"warehouse locked by {sink.locked_by}: scoring resumes on the next run")
+            return classifier.version, total
+    # registered once the archive is fully scored, so views never switch to a half-scored version
+    ops: list[Op] = [("register_model", (classifier.version, classifier.card, now_utc()))]
+    sink.apply(ops)
+    return classifier.version, total
