@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from flows.settings import Settings, SettingsError
+from flows.sources import SourcesError, load_sources
+from warehouse.db import WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -72,6 +74,7 @@ def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch ingest`: one ingest run now."""
+    load_sources(settings.sources_file)  # fail fast, before Prefect starts
     result = run_flow(settings, "ingest")
     _print(args, result, _funnel_lines({"flow": "ingest run", **result}, settings))
     return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
@@ -95,6 +98,7 @@ def _funnel_lines(result: dict[str, Any], settings: Settings) -> list[str]:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch run`: one pipeline run now (ingest → score → search index)."""
+    load_sources(settings.sources_file)  # fail fast, before Prefect starts
     result = run_flow(settings, "pipeline", trigger=args.trigger)
     _print(args, result, _funnel_lines({"flow": "pipeline run", **result}, settings))
     return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
@@ -118,6 +122,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch serve`: serve the scheduled deployments until interrupted."""
     from flows import prefect_env
 
+    load_sources(settings.sources_file)
     prefect_env.configure(settings)
     from flows.serve import serve
 
@@ -232,9 +237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from_args(args)
         code: int = args.func(args, settings)
         return code
-    except SettingsError as exc:
+    except (SettingsError, SourcesError) as exc:
         print(f"axiswatch: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except WarehouseError as exc:  # e.g. locked by a read-write session beyond our patience
+        print(f"axiswatch: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("axiswatch: interrupted", file=sys.stderr)
         return 130

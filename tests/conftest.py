@@ -1,7 +1,14 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures.
+
+Prefect is configured here, before anything imports it: a private PREFECT_HOME per test
+session, analytics off, quiet logs, so no test touches ~/.prefect or calls home. Model
+weights load from installed packages only (HF_HUB_OFFLINE).
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -9,7 +16,16 @@ import pytest
 
 from flows.fetch import Fetcher
 from flows.loopback import LoopbackServer
+from flows.prefect_env import prefect_defaults
 from flows.settings import Settings
+
+# none of the imports above imports prefect, so its settings can still be chosen here
+_SESSION_DATA = tempfile.mkdtemp(prefix="axiswatch-tests-")
+for _key, _value in prefect_defaults(Settings.load(env={}, data_dir=_SESSION_DATA)).items():
+    os.environ[_key] = _value
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)
 
 # Small, fast network settings for tests that talk to a LoopbackServer on 127.0.0.1.
 FAST_FETCH_SETTINGS: dict[str, Any] = {
