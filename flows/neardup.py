@@ -52,7 +52,8 @@ def signature(text: str) -> np.ndarray:
     )
     with np.errstate(over="ignore"):
         mixed = (base[:, None] ^ _SALTS[None, :]) * _MULTS[None, :]
-    return (mixed >> np.uint64(32)).astype(np.uint32).min(axis=0)
+    sig: np.ndarray = (mixed >> np.uint64(32)).astype(np.uint32).min(axis=0)
+    return sig
 
 
 def to_bytes(sig: np.ndarray) -> bytes:

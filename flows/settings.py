@@ -39,7 +39,7 @@ class Settings:
     reports_dir: Path | None = None
     # network
     allow_hosts: tuple[str, ...] = ()
-    user_agent: str = "axiswatch/0.1 (+https://github.com/axiswatch/axiswatch; media research bot)"
+    user_agent: str = "axiswatch/0.1 (media-monitoring research crawler)"
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
     total_timeout: float = 30.0
