@@ -60,7 +60,11 @@ def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
         from flows import pipeline
 
         fn = getattr(pipeline, f"{name}_flow")
-        result: dict[str, Any] = fn(overrides=overrides_of(settings), **params)
+        try:
+            result: dict[str, Any] = fn(overrides=overrides_of(settings), **params)
+        finally:
+            if sys.stderr.isatty():
+                print(file=sys.stderr)  # end the progress line
         return result
     except Exception as exc:
         if prefect_env.is_database_locked(exc):

@@ -11,7 +11,8 @@ Import this module only after ``flows.prefect_env.configure`` has set Prefect's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -67,6 +68,18 @@ def search_index_task(settings: Settings) -> None:
     Sink(settings).apply([("refresh_fts", ())])
 
 
+def progress(logger: Any) -> Callable[[str], None]:
+    """Log progress through the run logger and, on an interactive terminal, show it on stderr."""
+    interactive = sys.stderr.isatty()
+
+    def say(message: str) -> None:
+        logger.info(message)
+        if interactive:
+            print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
+
+    return say
+
+
 def _open_run(settings: Settings, name: str, trigger: str) -> int:
     """Open this flow's run ledger row (spooled if the warehouse is locked)."""
     run_id = store.new_run_id()
@@ -87,7 +100,7 @@ def ingest_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual"
     run_id = _open_run(settings, "ingest", trigger)
     try:
         counts = ingest.run_ingest(
-            settings, run_id, logger.info, prepare=prepare_task, poll=poll_task, fetch=fetch_task
+            settings, run_id, progress(logger), prepare=prepare_task, poll=poll_task, fetch=fetch_task
         )
     except Exception as exc:
         _close_run(settings, run_id, {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"})
@@ -102,12 +115,12 @@ def score_flow(overrides: dict[str, Any] | None = None, rescore: bool = False) -
     """Score every article the configured model version has not scored yet."""
     settings = Settings.load(**(overrides or {}))
     version, scored = score.run_score(
-        settings, rescore=rescore, progress=get_run_logger().info, score=score_task
+        settings, rescore=rescore, progress=progress(get_run_logger()), score=score_task
     )
     return {"model_version": version, "scored": scored}
 
 
-@flow(name="pipeline", log_prints=False)
+@flow(name="pipeline", log_prints=False, retries=1, retry_delay_seconds=30)
 def pipeline_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any]:
     """One pipeline run: ingest → score → search index, recorded as one runs row."""
     settings = Settings.load(**(overrides or {}))
@@ -115,9 +128,9 @@ def pipeline_flow(overrides: dict[str, Any] | None = None, trigger: str = "manua
     run_id = _open_run(settings, "pipeline", trigger)
     try:
         counts = ingest.run_ingest(
-            settings, run_id, logger.info, prepare=prepare_task, poll=poll_task, fetch=fetch_task
+            settings, run_id, progress(logger), prepare=prepare_task, poll=poll_task, fetch=fetch_task
         )
-        version, scored = score.run_score(settings, progress=logger.info, score=score_task)
+        version, scored = score.run_score(settings, progress=progress(logger), score=score_task)
         search_index_task(settings)
     except Exception as exc:
         _close_run(settings, run_id, {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"})

@@ -33,6 +33,11 @@ def prefect_defaults(settings: Settings) -> dict[str, str]:
         "PREFECT_SERVER_DATABASE_TIMEOUT": "60",
         "PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT": "60",
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+        # the encoders load from installed files: no hub, no download progress bars
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
     }
 
 
