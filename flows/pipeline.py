@@ -92,22 +92,35 @@ def _close_run(settings: Settings, run_id: int, fields: dict[str, Any]) -> None:
     Sink(settings).apply([("finish_run", (run_id, now_utc(), fields))])
 
 
-@flow(name="ingest", log_prints=False)
-def ingest_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any]:
-    """Poll every due feed and store every new article; returns the funnel counts."""
+def _ledgered(
+    name: str, overrides: dict[str, Any] | None, trigger: str, *, with_score: bool
+) -> dict[str, Any]:
+    """Run ingest (and score + search index) inside one runs row: opened first, closed with the
+    funnel counts, or as failed with the reason if anything raises."""
     settings = Settings.load(**(overrides or {}))
-    logger = get_run_logger()
-    run_id = _open_run(settings, "ingest", trigger)
+    say = progress(get_run_logger())
+    run_id = _open_run(settings, name, trigger)
     try:
         counts = ingest.run_ingest(
-            settings, run_id, progress(logger), prepare=prepare_task, poll=poll_task, fetch=fetch_task
+            settings, run_id, say, prepare=prepare_task, poll=poll_task, fetch=fetch_task
         )
+        extra: dict[str, Any] = {}
+        if with_score:
+            version, scored = score.run_score(settings, progress=say, score=score_task)
+            search_index_task(settings)
+            extra = {"scored": scored, "model_version": version}
     except Exception as exc:
         _close_run(settings, run_id, {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"})
         raise
-    fields = counts.as_run_fields()
+    fields = {**counts.as_run_fields(), **{k: v for k, v in extra.items() if k == "scored"}}
     _close_run(settings, run_id, fields)
-    return {"run_id": run_id, **fields, "not_modified": counts.not_modified}
+    return {"run_id": run_id, **fields, **extra, "not_modified": counts.not_modified}
+
+
+@flow(name="ingest", log_prints=False)
+def ingest_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any]:
+    """Poll every due feed and store every new article; returns the funnel counts."""
+    return _ledgered("ingest", overrides, trigger, with_score=False)
 
 
 @flow(name="score", log_prints=False)
@@ -123,21 +136,7 @@ def score_flow(overrides: dict[str, Any] | None = None, rescore: bool = False) -
 @flow(name="pipeline", log_prints=False, retries=1, retry_delay_seconds=30)
 def pipeline_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any]:
     """One pipeline run: ingest → score → search index, recorded as one runs row."""
-    settings = Settings.load(**(overrides or {}))
-    logger = get_run_logger()
-    run_id = _open_run(settings, "pipeline", trigger)
-    try:
-        counts = ingest.run_ingest(
-            settings, run_id, progress(logger), prepare=prepare_task, poll=poll_task, fetch=fetch_task
-        )
-        version, scored = score.run_score(settings, progress=progress(logger), score=score_task)
-        search_index_task(settings)
-    except Exception as exc:
-        _close_run(settings, run_id, {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"})
-        raise
-    fields = {**counts.as_run_fields(), "scored": scored}
-    _close_run(settings, run_id, fields)
-    return {"run_id": run_id, **fields, "not_modified": counts.not_modified, "model_version": version}
+    return _ledgered("pipeline", overrides, trigger, with_score=True)
 
 
 @flow(name="weekly-report", log_prints=False)

@@ -24,26 +24,41 @@ PIPELINE = "pipeline"
 WEEKLY_REPORT = "weekly-report"
 
 
+def _deployment(
+    fn: Any, name: str, cron: str, settings: Settings, overrides: dict[str, Any], about: str
+) -> Any:
+    """One scheduled runner deployment that never runs twice at the same time."""
+    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+    return fn.to_deployment(
+        name=name,
+        schedules=[Cron(cron, timezone=settings.timezone)],
+        concurrency_limit=one_at_a_time,
+        parameters={"overrides": overrides, "trigger": "schedule"},
+        description=about,
+        tags=["axiswatch"],
+    )
+
+
 def deployments(settings: Settings, overrides: dict[str, Any]) -> list[Any]:
     """The two runner deployments with their schedules and concurrency limit."""
-    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
-    pipeline = pipeline_flow.to_deployment(
-        name=PIPELINE,
-        schedules=[Cron(settings.pipeline_cron, timezone=settings.timezone)],
-        concurrency_limit=one_at_a_time,
-        parameters={"overrides": overrides, "trigger": "schedule"},
-        description="ingest → score → search index, every 30 minutes by default",
-        tags=["axiswatch"],
-    )
-    report = weekly_report_flow.to_deployment(
-        name=WEEKLY_REPORT,
-        schedules=[Cron(settings.report_cron, timezone=settings.timezone)],
-        concurrency_limit=one_at_a_time,
-        parameters={"overrides": overrides, "trigger": "schedule"},
-        description="the weekly trend report, Mondays 07:00 Asia/Seoul by default",
-        tags=["axiswatch"],
-    )
-    return [pipeline, report]
+    return [
+        _deployment(
+            pipeline_flow,
+            PIPELINE,
+            settings.pipeline_cron,
+            settings,
+            overrides,
+            "ingest → score → search index, every 30 minutes by default",
+        ),
+        _deployment(
+            weekly_report_flow,
+            WEEKLY_REPORT,
+            settings.report_cron,
+            settings,
+            overrides,
+            "the weekly trend report, Mondays 07:00 Asia/Seoul by default",
+        ),
+    ]
 
 
 def serve(settings: Settings, overrides: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from flows.fetch import Fetcher
 from flows.loopback import LoopbackServer
 from flows.prefect_env import prefect_defaults
 from flows.settings import Settings
+from tests.ingest_site import FAST_FETCH_SETTINGS
 
 # none of the imports above imports prefect, so its settings can still be chosen here
 _SESSION_DATA = tempfile.mkdtemp(prefix="axiswatch-tests-")
@@ -26,20 +27,6 @@ for _key, _value in prefect_defaults(Settings.load(env={}, data_dir=_SESSION_DAT
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)
-
-# Small, fast network settings for tests that talk to a LoopbackServer on 127.0.0.1.
-FAST_FETCH_SETTINGS: dict[str, Any] = {
-    "allow_hosts": ("127.0.0.1",),
-    "connect_timeout": 1.0,
-    "read_timeout": 1.0,
-    "total_timeout": 3.0,
-    "host_delay_seconds": 0.0,
-    "host_concurrency": 4,
-    "retries": 2,
-    "retry_backoff_seconds": 0.01,
-    "max_retry_after_seconds": 1.0,
-    "fetch_workers": 4,
-}
 
 
 @pytest.fixture

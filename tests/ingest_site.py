@@ -44,19 +44,28 @@ KOREAN = [
 ]
 
 
+# Small, fast network settings for tests that talk to a LoopbackServer on 127.0.0.1.
+FAST_FETCH_SETTINGS: dict[str, Any] = {
+    "allow_hosts": ("127.0.0.1",),
+    "connect_timeout": 1.0,
+    "read_timeout": 1.0,
+    "total_timeout": 3.0,
+    "host_delay_seconds": 0.0,
+    "host_concurrency": 4,
+    "retries": 2,
+    "retry_backoff_seconds": 0.01,
+    "max_retry_after_seconds": 1.0,
+    "fetch_workers": 4,
+}
+
+
 def fast_settings(tmp_path: Path, **overrides: Any) -> Settings:
     """Settings for an ingest test: loopback allowed, no politeness delays, tiny timeouts."""
     values: dict[str, Any] = {
+        **FAST_FETCH_SETTINGS,
         "data_dir": tmp_path / "var",
         "sources_file": tmp_path / "sources.toml",
-        "allow_hosts": ("127.0.0.1",),
-        "connect_timeout": 1.0,
-        "read_timeout": 1.0,
-        "total_timeout": 3.0,
-        "host_delay_seconds": 0.0,
-        "host_concurrency": 4,
         "retries": 0,
-        "retry_backoff_seconds": 0.01,
         "poll_interval_minutes": 0.0,
         "extract_workers": 1,
         "lock_patience_seconds": 2.0,
