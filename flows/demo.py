@@ -1,7 +1,7 @@
 """The offline demo: real pages and real passages served as feeds on loopback.
 
 What is served (all from seeds/, nothing from the internet):
-- one feed per outlet named in seeds/demo/stance-passages.jsonl (the 106 labelled real
+- one feed per outlet named in seeds/stance-dev/passages.jsonl (the 106 labelled real
   passages of the stance dev set), each item carrying its passage as full content
   (content:encoded); half of the items link to a page that exists, half to a page that is gone,
   so ingest uses the feed's text when the page is unavailable. Korean outlets' feeds are served
@@ -128,7 +128,7 @@ def _stance_feeds(server: LoopbackServer, now: datetime) -> dict[str, DemoFeed]:
     """Feeds of the labelled real passages, one per outlet, each item with full content."""
     outlets = load_outlets()
     feeds: dict[str, DemoFeed] = {}
-    lines = (DEMO_DIR / "stance-passages.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (SEEDS_DIR / "stance-dev" / "passages.jsonl").read_text(encoding="utf-8").splitlines()
     for n, line in enumerate(lines):
         row = json.loads(line)
         outlet = base_outlet(row["outlet"])

@@ -1,0 +1,1 @@
+"""The stance model: passages, encoders, calibrated heads, evaluation and artifacts."""

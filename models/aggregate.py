@@ -1,0 +1,103 @@
+"""Article-level aggregation of passage predictions: a pure function, no model involved.
+
+An article's score is the relevance-weighted mean of its passages' scores, where a
+passage's weight is ``1 − P(irrelevant)`` and its score ``P(washington) − P(beijing)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from models.labels import LABELS
+
+STANCES: tuple[str, ...] = ("washington", "hedge", "beijing")
+"""The three labels that carry a position on the axis (all but ``irrelevant``)."""
+
+
+class HasProbs(Protocol):
+    """Anything with a ``probs`` mapping over ``LABELS`` (e.g. a classifier Prediction)."""
+
+    @property
+    def probs(self) -> Mapping[str, float]:
+        """Probabilities over ``LABELS``."""
+        ...
+
+
+@dataclass(frozen=True)
+class ArticleScore:
+    """Stance of a whole article: score (None if nothing relevant), spread, share, label, evidence.
+
+    ``stance_probs`` is the relevance-weighted mean of the passages' stance distributions (their
+    probabilities with the irrelevant mass removed); ``label`` is its argmax, ``confidence`` its max.
+
+    ``evidence`` items are ``{"ordinal", "label", "score", "weight"}`` dicts (JSON-ready).
+    """
+
+    score: float | None
+    label: str
+    confidence: float
+    relevant_share: float
+    spread: float | None
+    n_passages: int
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    stance_probs: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "score": self.score,
+            "label": self.label,
+            "confidence": self.confidence,
+            "relevant_share": self.relevant_share,
+            "spread": self.spread,
+            "n_passages": self.n_passages,
+            "evidence": [dict(e) for e in self.evidence],
+            "stance_probs": dict(self.stance_probs),
+        }
+
+
+def aggregate(
+    predictions: Sequence[Mapping[str, float] | HasProbs],
+    ordinals: Sequence[int] | None = None,
+    *,
+    top_k: int = 3,
+) -> ArticleScore:
+    """Combine per-passage probabilities (dicts over ``LABELS`` or Predictions) into an ArticleScore."""
+    probs = [p.probs if hasattr(p, "probs") else p for p in predictions]
+    if ordinals is None:
+        ordinals = list(range(len(probs)))
+    if len(ordinals) != len(probs):
+        raise ValueError(f"{len(probs)} predictions but {len(ordinals)} ordinals")
+    if not probs:
+        return ArticleScore(None, "irrelevant", 0.0, 0.0, None, 0)
+    for p in probs:
+        missing = [label for label in LABELS if label not in p]
+        if missing:
+            raise ValueError(f"passage probabilities lack {', '.join(missing)}")
+    weights = [max(0.0, 1.0 - float(p["irrelevant"])) for p in probs]
+    scores = [float(p["washington"]) - float(p["beijing"]) for p in probs]
+    labels = [_top_label(p) for p in probs]
+    relevant = [i for i, label in enumerate(labels) if label != "irrelevant"]
+    share = len(relevant) / len(probs)
+    total = sum(weights)
+    if not relevant or total <= 0.0:
+        confidence = sum(float(p["irrelevant"]) for p in probs) / len(probs)
+        return ArticleScore(None, "irrelevant", confidence, share, None, len(probs))
+    mean = sum(w * s for w, s in zip(weights, scores, strict=True)) / total
+    variance = sum(w * (s - mean) ** 2 for w, s in zip(weights, scores, strict=True)) / total
+    stance = {name: sum(float(p[name]) for p in probs) / total for name in STANCES}
+    label = max(STANCES, key=lambda name: stance[name])
+    ranked = sorted(relevant, key=lambda i: (-abs(scores[i]) * weights[i], ordinals[i]))
+    evidence = [
+        {"ordinal": int(ordinals[i]), "label": labels[i], "score": scores[i], "weight": weights[i]}
+        for i in ranked[:top_k]
+    ]
+    return ArticleScore(mean, label, stance[label], share, math.sqrt(variance), len(probs), evidence, stance)
+
+
+def _top_label(probs: Mapping[str, float]) -> str:
+    """The most probable label (first in ``LABELS`` order on ties)."""
+    return max(LABELS, key=lambda label: float(probs[label]))

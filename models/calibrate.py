@@ -1,0 +1,236 @@
+"""Build the stance model: fit heads on seeds (+ dev set), temperature-scale, evaluate, write card.
+
+``build(out_dir)`` is deterministic: the same inputs (seed files, dev set, installed encoders,
+configuration, library versions) give byte-identical artifacts and therefore the same version.
+Evaluation is out of fold with folds grouped by URL; C and the temperature are chosen inside
+each outer fold from its own training part (nested), so no test passage informs its prediction.
+
+Run: ``python -m models.calibrate [--out DIR] [--dev FILE]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.card import build_card, render_markdown
+from models.classifier import StanceClassifier
+from models.encoders import get_encoder
+from models.heads import (
+    HEADS,
+    HeadSpec,
+    LinearHead,
+    fit_head,
+    fit_temperature,
+    grouped_folds,
+    select_c,
+    softmax,
+)
+from models.labels import LABEL_INDEX, LABELS
+from models.store import ARTIFACTS_DIR, heads_bytes, version_of, write_artifact
+from models.training import SEEDS_DIR, Example, default_dev_path, dev_examples, pole_examples, seed_examples
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything besides the data that determines a build."""
+
+    folds: int = 5
+    inner_folds: int = 5
+    c_grid: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0)
+    seed_weights: tuple[float, ...] = (0.25, 1.0)
+    seed: int = 0
+    threads: int = 2
+    dev_limit: int | None = None
+    use_dev: bool = True
+
+
+@dataclass
+class Dataset:
+    """Examples with their labels and per-head feature matrices."""
+
+    examples: list[Example]
+    labels: np.ndarray
+    features: dict[str, np.ndarray] = field(default_factory=dict)
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def mask(self, head: str, source: str) -> np.ndarray:
+        """Boolean mask, over the head's rows, of examples from ``source``."""
+        return np.array([self.examples[i].source == source for i in self.rows[head]], dtype=bool)
+
+    def served(self, spec: HeadSpec) -> np.ndarray:
+        """Boolean mask, over the head's rows, of examples the head would serve at prediction time."""
+        return np.array([spec.serves(self.examples[i].lang) for i in self.rows[spec.name]], dtype=bool)
+
+    def groups(self, head: str) -> list[str]:
+        """CV group of each of the head's rows."""
+        return [self.examples[i].group for i in self.rows[head]]
+
+
+def load_examples(seeds_dir: Path, dev_path: Path | None, config: BuildConfig) -> list[Example]:
+    """Seeds, poles and (optionally, possibly a prefix of) the dev set."""
+    examples = seed_examples(seeds_dir) + pole_examples(seeds_dir)
+    if dev_path is not None and config.use_dev:
+        dev = dev_examples(dev_path)
+        examples += dev[: config.dev_limit] if config.dev_limit is not None else dev
+    return examples
+
+
+def embed(examples: Sequence[Example], threads: int) -> Dataset:
+    """Encode every example once per encoder its head needs; stack features per head."""
+    labels = np.array([LABEL_INDEX[e.label] for e in examples], dtype=np.int64)
+    data = Dataset(list(examples), labels)
+    needed: dict[str, set[str]] = {}
+    for spec in HEADS:
+        learn = [i for i, e in enumerate(examples) if spec.learns_from(e.lang)]
+        data.rows[spec.name] = np.array(learn, dtype=int)
+        for name in spec.encoders:
+            needed.setdefault(name, set()).update(examples[i].text for i in data.rows[spec.name])
+    vectors: dict[str, dict[str, np.ndarray]] = {}
+    for name in sorted(needed):
+        texts = sorted(needed[name])
+        matrix = get_encoder(name, threads).encode(texts)
+        vectors[name] = dict(zip(texts, matrix, strict=True))
+    for spec in HEADS:
+        rows = data.rows[spec.name]
+        parts = [np.array([vectors[n][examples[i].text] for i in rows]) for n in spec.encoders]
+        dim = sum(get_encoder(n, threads).dim for n in spec.encoders)
+        data.features[spec.name] = np.hstack(parts) if len(rows) else np.zeros((0, dim))
+    return data
+
+
+def cv_mask(data: Dataset, head: str) -> np.ndarray:
+    """Rows C and temperature are tuned on: dev rows, or pole rows when there is no dev set."""
+    dev = data.mask(head, "dev")
+    return dev if dev.any() else data.mask(head, "pole")
+
+
+def fit_calibrated(
+    data: Dataset, spec: HeadSpec, train: np.ndarray, config: BuildConfig
+) -> tuple[LinearHead, dict[str, Any]]:
+    """Choose C by inner grouped CV on ``train`` (head-row positions), fit, temperature-scale."""
+    x, y = data.features[spec.name][train], data.labels[data.rows[spec.name][train]]
+    mask = cv_mask(data, spec.name)[train]
+    scored = mask & data.served(spec)[train]
+    groups = [data.groups(spec.name)[i] for i in train]
+    grid = [(c, w) for c in config.c_grid for w in config.seed_weights]
+    seed_rows = data.mask(spec.name, "seed")[train]
+    chosen = select_c(x, y, mask, scored, groups, grid, seed_rows, config.inner_folds, config.seed)
+    temperature = fit_temperature(chosen.oof_logits, y[scored]) if scored.any() else 1.0
+    head = fit_head(x, y, chosen.c, np.where(seed_rows, chosen.seed_weight, 1.0))
+    head = LinearHead(head.coef, head.intercept, temperature)
+    info = {
+        "C": chosen.c,
+        "seed_weight": chosen.seed_weight,
+        "temperature": temperature,
+        "inner_macro_f1": chosen.scores,
+    }
+    return head, info
+
+
+def out_of_fold(data: Dataset, config: BuildConfig) -> dict[str, Any] | None:
+    """Nested out-of-fold probabilities for every dev example (None without a dev set)."""
+    dev_idx = np.array([i for i, e in enumerate(data.examples) if e.source == "dev"], dtype=int)
+    if len(dev_idx) == 0:
+        return None
+    groups = [data.examples[i].group for i in dev_idx]
+    folds = grouped_folds(data.labels[dev_idx], groups, config.folds, config.seed)
+    calibrated = np.zeros((len(dev_idx), len(LABELS)))
+    raw = np.zeros_like(calibrated)
+    fold_of = np.zeros(len(dev_idx), dtype=int)
+    position = {int(ex): k for k, ex in enumerate(dev_idx)}
+    choices: list[dict[str, Any]] = []
+    for f, (_, test) in enumerate(folds):
+        test_set = {int(dev_idx[t]) for t in test}
+        fold_of[test] = f
+        for spec in HEADS:
+            rows = data.rows[spec.name]
+            served = data.served(spec)
+            train = np.array([k for k, i in enumerate(rows) if int(i) not in test_set], dtype=int)
+            tested = np.array([k for k, i in enumerate(rows) if int(i) in test_set and served[k]], dtype=int)
+            if len(tested) == 0:
+                continue
+            head, info = fit_calibrated(data, spec, train, config)
+            logits = head.logits(data.features[spec.name][tested])
+            where = [position[int(rows[k])] for k in tested]
+            raw[where] = softmax(logits)
+            calibrated[where] = head.probs(data.features[spec.name][tested])
+            choices.append({"fold": f, "head": spec.name, **info})
+    return {"index": dev_idx, "calibrated": calibrated, "raw": raw, "fold": fold_of, "choices": choices}
+
+
+def final_heads(
+    data: Dataset, config: BuildConfig, *, exclude: str | None = None
+) -> tuple[dict[str, LinearHead], dict[str, Any]]:
+    """Fit every head on all its rows (optionally leaving out one source, e.g. the seed)."""
+    heads: dict[str, LinearHead] = {}
+    infos: dict[str, Any] = {}
+    for spec in HEADS:
+        keep = np.arange(len(data.rows[spec.name]))
+        if exclude is not None:
+            keep = keep[~data.mask(spec.name, exclude)]
+        heads[spec.name], infos[spec.name] = fit_calibrated(data, spec, keep, config)
+    return heads, infos
+
+
+def build(
+    out_dir: Path = ARTIFACTS_DIR,
+    config: BuildConfig | None = None,
+    *,
+    seeds_dir: Path = SEEDS_DIR,
+    dev_path: Path | None = None,
+) -> str:
+    """Fit, evaluate and write a model version under ``out_dir``; return its version id."""
+    import torch
+
+    config = config or BuildConfig()
+    torch.manual_seed(config.seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if dev_path is None and config.use_dev:
+        dev_path = default_dev_path()
+    examples = load_examples(seeds_dir, dev_path, config)
+    data = embed(examples, config.threads)
+    oof = out_of_fold(data, config)
+    heads, infos = final_heads(data, config)
+    held_out, _ = final_heads(data, config, exclude="seed")
+    data_bytes = heads_bytes(heads)
+    version = version_of(data_bytes)
+    classifier = StanceClassifier(version, heads, {}, config.threads)
+    without_seed = StanceClassifier(version + "-without-seed", held_out, {}, config.threads)
+    card = build_card(
+        version=version,
+        data=data,
+        oof=oof,
+        head_infos=infos,
+        classifier=classifier,
+        without_seed=without_seed,
+        seeds_dir=seeds_dir,
+        dev_path=dev_path if config.use_dev else None,
+        config=asdict(config),
+    )
+    return write_artifact(out_dir, data_bytes, card, render_markdown(card))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry: build a model version and print where it went."""
+    parser = argparse.ArgumentParser(prog="python -m models.calibrate", description=__doc__)
+    parser.add_argument("--out", type=Path, default=ARTIFACTS_DIR, help="artifact directory")
+    parser.add_argument("--dev", type=Path, default=None, help="dev set JSON lines (default: found)")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    version = build(args.out, BuildConfig(threads=args.threads), dev_path=args.dev)
+    print(f"built {version} in {time.perf_counter() - started:.1f}s → {args.out}", file=sys.stderr)
+    print(version)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,169 @@
+"""StanceClassifier: passages in, four calibrated probabilities and a stance score out.
+
+Each passage is routed by its detected language: English to the ``en`` head (MiniLM and USE
+vectors), everything else to the ``multilingual`` head (USE vectors). Its score is
+``P(washington) − P(beijing)`` in [−1, 1].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+
+from models.aggregate import ArticleScore, aggregate
+from models.encoders import get_encoder
+from models.heads import HEADS, LinearHead, head_for
+from models.labels import LABELS
+from models.language import detect_language
+from models.passages import Passage, segment
+from models.store import ARTIFACTS_DIR, read_card, read_heads, resolve_version
+
+
+class ModelIntegrityError(RuntimeError):
+    """The installed encoder files differ from those the heads were fitted on."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One passage's stance: label, probabilities over ``LABELS``, score, language, encoder."""
+
+    label: str
+    probs: dict[str, float]
+    score: float
+    language: str
+    encoder: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "label": self.label,
+            "probs": dict(self.probs),
+            "score": self.score,
+            "language": self.language,
+            "encoder": self.encoder,
+        }
+
+
+@dataclass(frozen=True)
+class ArticleResult:
+    """An article scored end to end: its passages, their predictions and the aggregate."""
+
+    passages: list[Passage]
+    predictions: list[Prediction]
+    article: ArticleScore
+
+
+class StanceClassifier:
+    """A calibrated stance model: one head per encoder route, loaded from an artifact version."""
+
+    labels: tuple[str, ...] = LABELS
+
+    def __init__(self, version: str, heads: dict[str, LinearHead], card: dict[str, Any], threads: int = 2):
+        """Wrap fitted heads; encoders are loaded lazily on first use and shared per process."""
+        missing = [h.name for h in HEADS if h.name not in heads]
+        if missing:
+            raise ValueError(f"model {version} lacks head(s) {', '.join(missing)}")
+        self.version = version
+        self.heads = heads
+        self.card = card
+        self.threads = max(1, threads)
+
+    @classmethod
+    def load(
+        cls,
+        version: str | None = None,
+        *,
+        artifacts_dir: Path | None = None,
+        threads: int = 2,
+        verify_encoders: bool = True,
+    ) -> StanceClassifier:
+        """Load a version (default: the latest) from the artifacts directory."""
+        directory = artifacts_dir if artifacts_dir is not None else ARTIFACTS_DIR
+        resolved = resolve_version(version, directory)
+        heads = read_heads(directory / f"{resolved}.npz")
+        model = cls(resolved, heads, read_card(resolved, directory), threads)
+        if verify_encoders:
+            model.verify_encoders()
+        return model
+
+    def verify_encoders(self) -> None:
+        """Fail if an installed encoder file's hash differs from the one recorded in the card."""
+        for name, recorded in self.card.get("encoders", {}).items():
+            current = get_encoder(name, self.threads).info()
+            for file, digest in recorded.get("files", {}).items():
+                if current["files"].get(file) != digest:
+                    raise ModelIntegrityError(
+                        f"model {self.version}: encoder {name} file {file} differs from the one the heads"
+                        f" were fitted on (package {current['package']} {current['package_version']},"
+                        f" card says {recorded.get('package_version')}); rebuild with `axiswatch model build`"
+                    )
+
+    @overload
+    def predict(self, text: str) -> Prediction: ...
+
+    @overload
+    def predict(self, text: list[str]) -> list[Prediction]: ...
+
+    def predict(self, text: str | list[str]) -> Prediction | list[Prediction]:
+        """Predict one text (returns a Prediction) or a list of texts (returns a list)."""
+        if isinstance(text, str):
+            return self.predict_passages([text])[0]
+        return self.predict_passages(list(text))
+
+    def predict_passages(self, texts: Sequence[str | Passage]) -> list[Prediction]:
+        """Predict a batch of passages (texts or ``Passage`` objects), results in input order."""
+        plain = [t.text if isinstance(t, Passage) else t for t in texts]
+        for i, t in enumerate(plain):
+            if not isinstance(t, str) or not t.strip():
+                raise ValueError(f"passage {i} is empty; nothing to classify")
+        languages = [detect_language(t) for t in plain]
+        return self.predictions_from(self.probabilities(plain, languages), languages)
+
+    def probabilities(self, texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
+        """(n, 4) calibrated probabilities, each text scored by the head of its language."""
+        return self.probabilities_from(self.routed_features(texts, languages), len(texts))
+
+    def routed_features(
+        self, texts: Sequence[str], languages: Sequence[str]
+    ) -> dict[str, tuple[list[int], np.ndarray]]:
+        """For each head: the positions of the texts routed to it and their feature matrix."""
+        routed: dict[str, tuple[list[int], np.ndarray]] = {}
+        for spec in HEADS:
+            rows = [i for i, lang in enumerate(languages) if spec.serves(lang)]
+            if rows:
+                routed[spec.name] = (rows, self.features(spec.encoders, [texts[i] for i in rows]))
+        return routed
+
+    def probabilities_from(self, routed: dict[str, tuple[list[int], np.ndarray]], n: int) -> np.ndarray:
+        """(n, 4) probabilities from ``routed_features`` output (features can serve several models)."""
+        out = np.zeros((n, len(LABELS)))
+        for name, (rows, features) in routed.items():
+            out[rows] = self.heads[name].probs(features)
+        return out
+
+    def predictions_from(self, probs: np.ndarray, languages: Sequence[str]) -> list[Prediction]:
+        """Predictions from probability rows and the texts' languages."""
+        return [self._prediction(row, lang) for row, lang in zip(probs, languages, strict=True)]
+
+    def features(self, encoders: Sequence[str], texts: Sequence[str]) -> np.ndarray:
+        """Concatenated embeddings of ``texts`` from the given encoders."""
+        return np.hstack([get_encoder(name, self.threads).encode(texts) for name in encoders])
+
+    def score_article(self, text: str, **segment_options: Any) -> ArticleResult:
+        """Segment an article, predict every passage and aggregate (empty text → no passages)."""
+        passages = segment(text, **segment_options)
+        predictions = self.predict_passages(passages) if passages else []
+        article = aggregate([p.probs for p in predictions], [p.ordinal for p in passages])
+        return ArticleResult(passages, predictions, article)
+
+    @staticmethod
+    def _prediction(row: np.ndarray, language: str) -> Prediction:
+        """Build a Prediction from one probability row."""
+        probs = {label: float(row[i]) for i, label in enumerate(LABELS)}
+        label = LABELS[int(np.argmax(row))]
+        score = probs["washington"] - probs["beijing"]
+        return Prediction(label, probs, score, language, head_for(language).encoder_id)

@@ -1,0 +1,206 @@
+"""`axiswatch model build|eval` and `axiswatch classify`, registered on the main parser.
+
+Every handler has the signature ``handler(args, settings) -> int`` (the exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from flows.settings import Settings
+    from models.classifier import StanceClassifier
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+CLASSIFY_BATCH = 256
+
+
+def register(
+    subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+    settings_factory: Callable[[argparse.Namespace], Settings],
+) -> None:
+    """Add ``model build``, ``model eval`` and ``classify`` to ``subparsers``.
+
+    ``settings_factory`` is how the caller turns parsed arguments into Settings; the caller passes
+    its result to each handler as the second argument, so it is not needed here (``--model`` maps
+    to ``model_version`` through it).
+    """
+    model = subparsers.add_parser("model", help="build or evaluate the stance model")
+    model.set_defaults(func=_usage(model))
+    actions = model.add_subparsers(dest="model_command", metavar="{build,eval}")
+
+    build = actions.add_parser("build", help="fit and calibrate a model version (deterministic)")
+    build.add_argument("--out", type=Path, default=None, help="artifact directory (default models/artifacts)")
+    build.add_argument("--dev", type=Path, default=None, help="dev set JSON lines (default: found)")
+    build.add_argument("--json", action="store_true", help="print a JSON summary")
+    build.set_defaults(func=cmd_build)
+
+    evaluate = actions.add_parser("eval", help="score a labelled JSON-lines file and report metrics")
+    evaluate.add_argument("--data", type=Path, required=True, help="JSON lines with id, label, text[, lang]")
+    evaluate.add_argument("--model", help="model version (default: the latest)")
+    evaluate.add_argument("--json", action="store_true", help="print the full report as JSON")
+    evaluate.set_defaults(func=cmd_eval)
+
+    classify = subparsers.add_parser("classify", help="classify JSON lines {id, text} from stdin")
+    classify.add_argument("--model", help="model version (default: the latest)")
+    classify.add_argument("--text", help="classify this one text instead of reading stdin")
+    classify.set_defaults(func=cmd_classify)
+
+
+def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace, Any], int]:
+    """Handler for a bare ``axiswatch model``: print usage, exit 2."""
+
+    def handler(args: argparse.Namespace, settings: Any) -> int:
+        """Print the usage of ``axiswatch model``."""
+        parser.print_usage(sys.stderr)
+        print("axiswatch model: choose a subcommand: build or eval", file=sys.stderr)
+        return EXIT_USAGE
+
+    return handler
+
+
+def _load(version: str | None, settings: Settings) -> StanceClassifier:
+    """Load a model version with the configured thread count."""
+    from models.classifier import StanceClassifier
+
+    return StanceClassifier.load(version or settings.model_version, threads=settings.torch_threads)
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch model build`: rebuild the model and print its version and targets."""
+    from models.calibrate import BuildConfig, build
+    from models.store import ARTIFACTS_DIR, read_card
+    from models.training import TrainingDataError
+
+    out = args.out or ARTIFACTS_DIR
+    started = time.perf_counter()
+    try:
+        version = build(out, BuildConfig(threads=settings.torch_threads), dev_path=args.dev)
+    except (TrainingDataError, FileNotFoundError, ValueError) as exc:
+        print(f"axiswatch model build: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    seconds = time.perf_counter() - started
+    targets = read_card(version, out)["metrics"]["targets"]
+    if getattr(args, "json", False):
+        print(json.dumps({"version": version, "out": str(out), "seconds": seconds, "targets": targets}))
+        return EXIT_OK
+    print(f"built {version} in {seconds:.1f}s under {out}")
+    for name, check in targets.items():
+        verdict = "met" if check["met"] else "MISSED"
+        print(f"  {name}: {check['value']} (target {check['target']}) {verdict}")
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch model eval --data FILE`: metrics of a model on a labelled file."""
+    import numpy as np
+
+    from models.evaluate import LabelledDataError, evaluate, format_report, load_labelled
+    from models.store import ModelNotFoundError
+    from models.training import text_hash
+
+    try:
+        passages = load_labelled(args.data)
+        model = _load(args.model, settings)
+    except (LabelledDataError, ModelNotFoundError, OSError) as exc:
+        print(f"axiswatch model eval: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    predictions = model.predict([p.text for p in passages])
+    probs = np.array([[pred.probs[label] for label in model.labels] for pred in predictions])
+    langs = [p.lang or pred.language for p, pred in zip(passages, predictions, strict=True)]
+    report = evaluate(probs, [p.label for p in passages], langs)
+    seen = set(model.card.get("training_data", {}).get("text_hashes", []))
+    overlap = sum(text_hash(p.text) in seen for p in passages)
+    report["model_version"] = model.version
+    report["in_training_data"] = overlap
+    if overlap:
+        print(
+            f"axiswatch model eval: warning: {overlap} of {len(passages)} passages were in the training"
+            f" data of {model.version}; these figures are in-sample (see the card for out-of-fold ones)",
+            file=sys.stderr,
+        )
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(f"model {model.version} on {args.data} ({len(passages)} passages)\n")
+        print(format_report(report))
+    return EXIT_OK
+
+
+def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch classify`: JSON lines {id, text} in, one JSON line per input out, in order."""
+    from models.store import ModelNotFoundError
+
+    try:
+        model = _load(args.model, settings)
+    except ModelNotFoundError as exc:
+        print(f"axiswatch classify: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.text is not None:
+        if not args.text.strip():
+            print("axiswatch classify: --text is empty", file=sys.stderr)
+            return EXIT_USAGE
+        _write(sys.stdout, [(None, args.text)], model)
+        return EXIT_OK
+    bad = 0
+    for batch, problems in _read_batches(sys.stdin, CLASSIFY_BATCH):
+        for number, reason in problems:
+            print(f"axiswatch classify: line {number}: {reason}; skipped", file=sys.stderr)
+        bad += len(problems)
+        _write(sys.stdout, batch, model)
+    return EXIT_FAILED if bad else EXIT_OK
+
+
+def _parse_line(line: str) -> tuple[Any, str]:
+    """Decode one input line into (id, text) or raise ValueError with the reason."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from None
+    if not isinstance(row, dict):
+        raise ValueError("not a JSON object")
+    text = row.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("no text (need a non-empty string field 'text')")
+    return row.get("id"), text
+
+
+def _read_batches(stream: TextIO, size: int) -> Iterator[tuple[list[tuple[Any, str]], list[tuple[int, str]]]]:
+    """Yield (good rows, bad line numbers with reasons) in chunks of ``size`` lines; blank lines skipped."""
+    good: list[tuple[Any, str]] = []
+    bad: list[tuple[int, str]] = []
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            good.append(_parse_line(line))
+        except ValueError as exc:
+            bad.append((number, str(exc)))
+        if len(good) >= size:
+            yield good, bad
+            good, bad = [], []
+    if good or bad:
+        yield good, bad
+
+
+def _write(out: TextIO, rows: list[tuple[Any, str]], model: StanceClassifier) -> None:
+    """Classify a batch (the model sorts it by length) and write results in input order."""
+    if not rows:
+        return
+    predictions = model.predict([text for _, text in rows])
+    for (ident, _), pred in zip(rows, predictions, strict=True):
+        record = {
+            "id": ident,
+            "label": pred.label,
+            "probs": pred.probs,
+            "score": pred.score,
+            "language": pred.language,
+        }
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out.flush()

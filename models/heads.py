@@ -1,0 +1,206 @@
+"""Linear heads over frozen sentence embeddings: fitting, temperature scaling, grouped CV.
+
+Two heads: ``en`` reads MiniLM and USE vectors side by side and serves English passages;
+``multilingual`` reads USE vectors and serves every other language (Korean, Chinese, ...).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
+from models.encoders import MINILM, USE
+from models.labels import LABELS
+
+ABSENT_LOGIT = -30.0
+"""Logit given to a label the head never saw in training."""
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """A head's name, the encoders it concatenates, the languages it serves and learns from."""
+
+    name: str
+    encoders: tuple[str, ...]
+    english: bool
+    learns_all_languages: bool
+
+    @property
+    def encoder_id(self) -> str:
+        """The encoder string recorded with each prediction (e.g. ``minilm+use-multilingual``)."""
+        return "+".join(self.encoders)
+
+    def serves(self, lang: str) -> bool:
+        """True if passages detected as ``lang`` are routed to this head."""
+        return (lang == "en") == self.english
+
+    def learns_from(self, lang: str) -> bool:
+        """True if training examples of language ``lang`` are used to fit this head."""
+        return self.learns_all_languages or self.serves(lang)
+
+
+HEADS: tuple[HeadSpec, ...] = (
+    HeadSpec("en", (MINILM, USE), english=True, learns_all_languages=False),
+    HeadSpec("multilingual", (USE,), english=False, learns_all_languages=True),
+)
+
+
+def head_for(lang: str) -> HeadSpec:
+    """The head a passage of language ``lang`` is routed to."""
+    return next(h for h in HEADS if h.serves(lang))
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    """Multinomial logistic regression weights plus a softmax temperature."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    temperature: float = 1.0
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        """Raw (untempered) logits, one column per label in ``LABELS`` order."""
+        raw = np.asarray(features, dtype=np.float64) @ self.coef.T + self.intercept
+        return np.asarray(raw, dtype=np.float64)
+
+    def probs(self, features: np.ndarray) -> np.ndarray:
+        """Temperature-scaled probabilities."""
+        return softmax(self.logits(features) / self.temperature)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, numerically stable."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return np.asarray(exp / exp.sum(axis=1, keepdims=True))
+
+
+def fit_head(
+    features: np.ndarray, labels: np.ndarray, c: float, weights: np.ndarray | None = None
+) -> LinearHead:
+    """Fit a class-balanced multinomial logistic regression; absent labels get a very low logit.
+
+    ``weights`` (per row, default 1) scale each example; classes are balanced on weighted counts.
+    """
+    weights = np.ones(len(labels)) if weights is None else np.asarray(weights, dtype=np.float64)
+    per_class = np.bincount(labels, weights=weights, minlength=len(LABELS))
+    present = per_class > 0
+    balance = np.where(present, weights.sum() / (present.sum() * np.maximum(per_class, 1e-12)), 0.0)
+    model = LogisticRegression(C=c, max_iter=5000, tol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(features, labels, sample_weight=weights * balance[labels])
+    dim = features.shape[1]
+    coef = np.zeros((len(LABELS), dim))
+    intercept = np.full(len(LABELS), ABSENT_LOGIT)
+    classes = [int(k) for k in model.classes_]
+    if len(classes) == 2:
+        # binary sklearn models keep one row: logit difference for class 1 versus class 0
+        coef[classes[1]], intercept[classes[1]] = model.coef_[0], model.intercept_[0]
+        intercept[classes[0]] = 0.0
+    else:
+        for row, k in enumerate(classes):
+            coef[k], intercept[k] = model.coef_[row], model.intercept_[row]
+    return LinearHead(coef, intercept)
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Temperature minimising the negative log-likelihood of ``labels`` (searched in [0.05, 20])."""
+    if len(labels) == 0:
+        return 1.0
+
+    def nll(log_t: float) -> float:
+        p = softmax(logits / np.exp(log_t))
+        return float(-np.mean(np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1.0))))
+
+    grid = np.linspace(np.log(0.05), np.log(20.0), 121)
+    best = int(np.argmin([nll(t) for t in grid]))
+    lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+    for _ in range(40):  # golden-section refinement inside the best grid cell
+        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        if nll(a) <= nll(b):
+            hi = b
+        else:
+            lo = a
+    return float(np.exp((lo + hi) / 2.0))
+
+
+def grouped_folds(
+    labels: np.ndarray, groups: Sequence[str], n_folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds that never split a group (URL); fewer, unstratified ones when data are scarce."""
+    n_groups = len(set(groups))
+    if len(labels) < 2 or n_groups < 2:
+        return []
+    k = max(2, min(n_folds, n_groups))
+    splitter: StratifiedGroupKFold | GroupKFold
+    if np.bincount(labels).max() >= k:
+        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    else:
+        splitter = GroupKFold(n_splits=k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return [(tr, te) for tr, te in splitter.split(np.zeros(len(labels)), labels, list(groups))]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Outcome of choosing (C, seed weight) by CV: the choice, its OOF logits, every score."""
+
+    c: float
+    seed_weight: float
+    oof_logits: np.ndarray
+    scores: dict[str, float]
+
+
+def select_c(
+    features: np.ndarray,
+    labels: np.ndarray,
+    cv_mask: np.ndarray,
+    score_mask: np.ndarray,
+    groups: Sequence[str],
+    grid: Sequence[tuple[float, float]],
+    seed_rows: np.ndarray,
+    n_folds: int,
+    seed: int,
+) -> Selection:
+    """Pick (C, seed-paragraph weight) by grouped CV over ``cv_mask`` rows, scored on ``score_mask``.
+
+    Rows outside ``cv_mask`` (seed paragraphs, pole statements) are in every training fold.
+    """
+    cv_rows = np.flatnonzero(cv_mask)
+    fixed_rows = np.flatnonzero(~cv_mask)
+    scored = score_mask[cv_rows]
+    folds = grouped_folds(labels[cv_rows], [groups[int(i)] for i in cv_rows], n_folds, seed)
+    best: Selection | None = None
+    scores: dict[str, float] = {}
+    for c, seed_weight in grid:
+        weights = np.where(seed_rows, seed_weight, 1.0)
+        oof = np.zeros((len(cv_rows), len(LABELS)))
+        for tr, te in folds:
+            train = np.concatenate([fixed_rows, cv_rows[tr]])
+            head = fit_head(features[train], labels[train], c, weights[train])
+            oof[te] = head.logits(features[cv_rows[te]])
+        key = f"C={c:g},seed_weight={seed_weight:g}"
+        scores[key] = _macro_f1(labels[cv_rows][scored], oof[scored]) if folds else 0.0
+        if best is None or scores[key] > max(best.scores.values()) + 1e-9:
+            best = Selection(float(c), float(seed_weight), oof[scored], dict(scores))
+    if best is None:
+        raise ValueError("empty grid")
+    return Selection(best.c, best.seed_weight, best.oof_logits, scores)
+
+
+def _macro_f1(labels: np.ndarray, logits: np.ndarray) -> float:
+    """Macro-F1 of argmax predictions over the four labels."""
+    from models.evaluate import confusion, macro_f1
+
+    gold = [LABELS[i] for i in labels]
+    pred = [LABELS[i] for i in logits.argmax(axis=1)]
+    return macro_f1(confusion(gold, pred))

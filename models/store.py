@@ -1,0 +1,111 @@
+"""Model artifacts on disk: ``<version>.npz`` (head weights), ``<version>.card.json``/``.card.md``.
+
+The version id is derived from the content hash of the head file, so the same inputs give
+the same version. ``LATEST`` in the artifacts directory names the version loaded by default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.heads import HEADS, LinearHead
+from models.labels import LABELS
+
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+LATEST = "LATEST"
+VERSION_PREFIX = "stance-"
+_VERSION_RE = re.compile(r"^stance-[0-9a-f]{12}$")
+
+
+class ModelNotFoundError(LookupError):
+    """No artifact matches the requested version (the message lists those available)."""
+
+
+def heads_bytes(heads: dict[str, LinearHead]) -> bytes:
+    """Serialise heads (and the label order) to deterministic ``.npz`` bytes."""
+    arrays: dict[str, Any] = {"labels": np.array(LABELS)}
+    for name in sorted(heads):
+        head = heads[name]
+        arrays[f"{name}.coef"] = np.asarray(head.coef, dtype=np.float64)
+        arrays[f"{name}.intercept"] = np.asarray(head.intercept, dtype=np.float64)
+        arrays[f"{name}.temperature"] = np.array([head.temperature], dtype=np.float64)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def version_of(data: bytes) -> str:
+    """Version id of a head file: ``stance-`` plus 12 hex digits of its SHA-256."""
+    return VERSION_PREFIX + hashlib.sha256(data).hexdigest()[:12]
+
+
+def read_heads(path: Path) -> dict[str, LinearHead]:
+    """Load the heads of a ``.npz`` artifact, checking its label order."""
+    with np.load(path, allow_pickle=False) as data:
+        labels = tuple(str(x) for x in data["labels"])
+        if labels != LABELS:
+            raise ValueError(f"{path}: artifact label order {labels} differs from {LABELS}")
+        heads = {}
+        for spec in HEADS:
+            heads[spec.name] = LinearHead(
+                coef=np.array(data[f"{spec.name}.coef"]),
+                intercept=np.array(data[f"{spec.name}.intercept"]),
+                temperature=float(data[f"{spec.name}.temperature"][0]),
+            )
+    return heads
+
+
+def write_artifact(out_dir: Path, data: bytes, card: dict[str, Any], card_md: str) -> str:
+    """Write head file, JSON and markdown card under ``out_dir``; point ``LATEST`` at it."""
+    version = version_of(data)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{version}.npz").write_bytes(data)
+    (out_dir / f"{version}.card.json").write_text(
+        json.dumps(card, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (out_dir / f"{version}.card.md").write_text(card_md, encoding="utf-8")
+    (out_dir / LATEST).write_text(version + "\n", encoding="utf-8")
+    return version
+
+
+def list_versions(artifacts_dir: Path = ARTIFACTS_DIR) -> list[str]:
+    """Every version with a head file and a card in ``artifacts_dir``, sorted."""
+    if not artifacts_dir.is_dir():
+        return []
+    names = (p.name.removesuffix(".npz") for p in artifacts_dir.glob(f"{VERSION_PREFIX}*.npz"))
+    return sorted(n for n in names if (artifacts_dir / f"{n}.card.json").is_file())
+
+
+def resolve_version(version: str | None, artifacts_dir: Path = ARTIFACTS_DIR) -> str:
+    """The requested version, or the one named by ``LATEST``; fail listing what exists."""
+    available = list_versions(artifacts_dir)
+    if version is None:
+        pointer = artifacts_dir / LATEST
+        if pointer.is_file():
+            version = pointer.read_text(encoding="utf-8").strip()
+        elif len(available) == 1:
+            version = available[0]
+        else:
+            raise ModelNotFoundError(
+                f"no {LATEST} file in {artifacts_dir}; pass a version"
+                f" ({', '.join(available) or 'none built'}) or run `axiswatch model build`"
+            )
+    if not _VERSION_RE.match(version) or version not in available:
+        raise ModelNotFoundError(
+            f"model version {version!r} not found in {artifacts_dir}; "
+            f"available: {', '.join(available) or 'none (run `axiswatch model build`)'}"
+        )
+    return version
+
+
+def read_card(version: str, artifacts_dir: Path = ARTIFACTS_DIR) -> dict[str, Any]:
+    """The JSON card of a version."""
+    card: dict[str, Any] = json.loads((artifacts_dir / f"{version}.card.json").read_text(encoding="utf-8"))
+    return card

@@ -1,0 +1,81 @@
+"""Article-level aggregation of passage predictions (pure function), and label order."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pytest
+
+from models.aggregate import aggregate
+from models.labels import LABELS, UnknownLabelError, label_index
+
+PRO_US = {"washington": 0.80, "hedge": 0.10, "beijing": 0.05, "irrelevant": 0.05}
+PRO_CN = {"washington": 0.10, "hedge": 0.20, "beijing": 0.60, "irrelevant": 0.10}
+OFF_TOPIC = {"washington": 0.02, "hedge": 0.03, "beijing": 0.05, "irrelevant": 0.90}
+
+
+def test_label_order_is_fixed() -> None:
+    assert LABELS == ("washington", "hedge", "beijing", "irrelevant")
+    assert [label_index(x) for x in LABELS] == [0, 1, 2, 3]
+    with pytest.raises(UnknownLabelError, match="neutral"):
+        label_index("neutral")
+
+
+def test_relevance_weighted_mean_spread_label_and_evidence() -> None:
+    result = aggregate([PRO_US, PRO_CN, OFF_TOPIC], [4, 7, 9])
+    w1, w2, w3 = 0.95, 0.90, 0.10
+    s1, s2, s3 = 0.75, -0.50, -0.03
+    mean = (w1 * s1 + w2 * s2 + w3 * s3) / (w1 + w2 + w3)
+    spread = math.sqrt(sum(w * (s - mean) ** 2 for w, s in ((w1, s1), (w2, s2), (w3, s3))) / (w1 + w2 + w3))
+    assert result.score == pytest.approx(mean)
+    assert result.spread == pytest.approx(spread)
+    assert result.relevant_share == pytest.approx(2 / 3)
+    assert result.n_passages == 3
+    assert result.label == "washington"
+    assert result.confidence == pytest.approx(0.92 / 1.95)
+    # article stance distribution: passages' stance probabilities with irrelevant mass removed,
+    # averaged with the same relevance weights
+    expected = {"washington": 0.92 / 1.95, "hedge": 0.33 / 1.95, "beijing": 0.70 / 1.95}
+    assert result.stance_probs == pytest.approx(expected)
+    # evidence: relevant passages by |score|·weight, with their ordinals; the off-topic one is not evidence
+    assert [e["ordinal"] for e in result.evidence] == [4, 7]
+    assert result.evidence[0] == pytest.approx(
+        {"ordinal": 4, "label": "washington", "score": s1, "weight": w1}
+    )
+
+
+def test_nothing_relevant_gives_no_score() -> None:
+    result = aggregate([OFF_TOPIC, OFF_TOPIC])
+    assert result.score is None and result.spread is None
+    assert result.label == "irrelevant"
+    assert result.relevant_share == 0.0
+    assert result.confidence == pytest.approx(0.90)
+    assert result.evidence == []
+
+
+def test_empty_article() -> None:
+    result = aggregate([])
+    assert (result.score, result.label, result.n_passages) == (None, "irrelevant", 0)
+
+
+def test_top_k_limits_evidence_and_default_ordinals() -> None:
+    result = aggregate([PRO_CN, PRO_US, PRO_US], top_k=2)
+    assert [e["ordinal"] for e in result.evidence] == [1, 2]
+    assert result.as_dict()["evidence"] == result.evidence
+
+
+@dataclass
+class _Pred:
+    probs: dict[str, float]
+
+
+def test_accepts_prediction_objects() -> None:
+    assert aggregate([_Pred(PRO_US)]).score == pytest.approx(0.75)
+
+
+def test_bad_input_is_refused() -> None:
+    with pytest.raises(ValueError, match="ordinals"):
+        aggregate([PRO_US], [1, 2])
+    with pytest.raises(ValueError, match="irrelevant"):
+        aggregate([{"washington": 1.0, "hedge": 0.0, "beijing": 0.0}])

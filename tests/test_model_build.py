@@ -1,0 +1,112 @@
+"""Deterministic model build, and the committed artifact's provenance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.calibrate import BuildConfig, build
+from models.encoders import sha256_file
+from models.labels import LABELS
+from models.store import ARTIFACTS_DIR, LATEST, list_versions, read_card, read_heads, resolve_version
+from models.training import SEEDS_DIR, default_dev_path, load_seed_labels
+
+SMALL = BuildConfig(folds=2, inner_folds=2, c_grid=(1.0,), seed_weights=(1.0,))
+TINY_DEV = [
+    ("washington", "Seoul joined Washington's plan to contain Beijing and expanded drills with US forces."),
+    ("washington", "South Korea sided with the United States and rejected China's demands."),
+    ("hedge", "Seoul tried to keep good ties with both Washington and Beijing without choosing."),
+    ("hedge", "The president stressed pragmatic diplomacy that balances the US alliance and China."),
+    ("beijing", "China warned that Seoul would pay a price for following America's containment."),
+    ("beijing", "Seoul should deepen cooperation with Beijing and resist pressure from Washington."),
+    ("irrelevant", "The national assembly passed a new tax bill on Friday."),
+    ("irrelevant", "A singer's new album topped the charts in Seoul."),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_dev(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny dev file in the dev set's format (each passage its own URL)."""
+    path = tmp_path_factory.mktemp("dev") / "dev.jsonl"
+    rows = [
+        {"id": f"T{i}", "label": label, "lang": "en", "url": f"https://example.org/{i}", "text": text}
+        for i, (label, text) in enumerate(TINY_DEV)
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small seeds directory cut from the real one: the article's first lines and a few poles."""
+    directory = tmp_path_factory.mktemp("seeds")
+    lines = (SEEDS_DIR / "seed_article.txt").read_text(encoding="utf-8").split("\n")[:25]
+    (directory / "seed_article.txt").write_text("\n".join(lines), encoding="utf-8")
+    labels = [s for s in load_seed_labels() if s.line <= len(lines)]
+    (directory / "seed_labels.jsonl").write_text(
+        "".join(json.dumps(s.__dict__, ensure_ascii=False) + "\n" for s in labels), encoding="utf-8"
+    )
+    poles = [json.loads(x) for x in (SEEDS_DIR / "poles.jsonl").read_text(encoding="utf-8").splitlines()]
+    kept = [p for p in poles if int(p["id"].rsplit("-", 1)[1]) <= 2]
+    (directory / "poles.jsonl").write_text(
+        "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in kept), encoding="utf-8"
+    )
+    return directory
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def test_build_is_deterministic_and_versioned_by_content(
+    tmp_path: Path, tiny_dev: Path, tiny_seeds: Path
+) -> None:
+    first = build(tmp_path / "a", SMALL, dev_path=tiny_dev, seeds_dir=tiny_seeds)
+    second = build(tmp_path / "b", SMALL, dev_path=tiny_dev, seeds_dir=tiny_seeds)
+    assert first == second
+    assert first.startswith("stance-")
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    assert (tmp_path / "a" / LATEST).read_text().strip() == first
+    card = read_card(first, tmp_path / "a")
+    assert card["version"] == first
+    assert card["metrics"]["out_of_fold"]["calibrated"]["overall"]["n"] == len(TINY_DEV)
+    assert card["training_data"]["files"]["dev"]["sha256"] == sha256_file(tiny_dev)
+    assert card["build"]["config"]["folds"] == 2
+    assert card["training_data"]["files"]["poles"]["sha256"] == sha256_file(tiny_seeds / "poles.jsonl")
+    # a different configuration is a different model: new version next to the old one
+    changed = BuildConfig(**{**SMALL.__dict__, "c_grid": (3.0,)})
+    other = build(tmp_path / "a", changed, dev_path=tiny_dev, seeds_dir=tiny_seeds)
+    assert other != first
+    assert list_versions(tmp_path / "a") == sorted([first, other])
+    assert (tmp_path / "a" / LATEST).read_text().strip() == other
+
+
+def test_committed_artifact_is_small_and_resolvable() -> None:
+    version = resolve_version(None)
+    assert (ARTIFACTS_DIR / LATEST).read_text().strip() == version
+    total = sum(p.stat().st_size for p in ARTIFACTS_DIR.iterdir() if p.is_file())
+    assert total < 5 * 1024 * 1024
+    heads = read_heads(ARTIFACTS_DIR / f"{version}.npz")
+    assert set(heads) == {"en", "multilingual"}
+    for head in heads.values():
+        assert head.coef.shape[0] == len(LABELS) and head.temperature > 0
+        assert np.isfinite(head.coef).all()
+
+
+def test_committed_card_matches_current_seed_files() -> None:
+    card = read_card(resolve_version(None))
+    files = card["training_data"]["files"]
+    for role, name in (("seed_article", "seed_article.txt"), ("seed_labels", "seed_labels.jsonl")):
+        assert files[role]["sha256"] == sha256_file(SEEDS_DIR / name), f"{name} changed: rebuild the model"
+    assert files["poles"]["sha256"] == sha256_file(SEEDS_DIR / "poles.jsonl"), "poles changed: rebuild"
+    dev = default_dev_path()
+    if dev is not None:
+        assert files["dev"]["sha256"] == sha256_file(dev), "dev set changed: rebuild the model"
+    assert card["labels"] == list(LABELS)
+    assert len(card["seed_article"]["paragraphs"]) == len(load_seed_labels())
+    for name in ("out_of_fold", "targets"):
+        assert name in card["metrics"]
+    assert {"minilm", "use-multilingual"} <= set(card["encoders"])
