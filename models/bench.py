@@ -9,10 +9,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from flows.settings import SEEDS_DIR
 from models.encoders import MINILM, USE, MiniLMEncoder, get_encoder
 from models.language import detect_language
 from models.passages import segment
-from models.training import SEEDS_DIR, pole_examples, seed_examples
+from models.training import pole_examples, seed_examples
 
 
 def bench_texts(min_passages: int = 256) -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from flows.settings import SEEDS_DIR
 from models.card import build_card, render_markdown
 from models.classifier import StanceClassifier
 from models.encoders import get_encoder
@@ -35,7 +36,7 @@ from models.heads import (
 )
 from models.labels import LABEL_INDEX, LABELS
 from models.store import ARTIFACTS_DIR, heads_bytes, version_of, write_artifact
-from models.training import SEEDS_DIR, Example, default_dev_path, dev_examples, pole_examples, seed_examples
+from models.training import Example, default_dev_path, dev_examples, pole_examples, seed_examples
 
 
 @dataclass(frozen=True)
