@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -141,6 +142,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, port=args.port, quiet=args.quiet)
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch bench`: stage-by-stage throughput and memory on this machine (flows/bench.py)."""
+    from flows.bench import bench_command
+
+    options = {name: getattr(args, name) for name in ("quick", "pages", "repeats", "quiet")}
+    return bench_command(settings, json_path=args.json, **options)
+
+
 def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch sql`: run ad hoc SQL on the warehouse, read-only."""
     from flows import sqlcli
@@ -213,6 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8731, help="loopback port for the demo server (0: any)")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("bench", help="measure each stage's throughput and memory on this machine")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE")
+    p.add_argument("--quick", action="store_true", help="a fast subset: 10 pages, one repetition")
+    p.add_argument("--pages", type=int, help="use only the first N benchmark pages")
+    p.add_argument("--repeats", type=int, help="runs per figure (median; default 3, 1 with --quick)")
+    p.add_argument("--data-dir", type=Path, help="data directory; work files go to DATA_DIR/bench")
+    p.add_argument("--quiet", action="store_true", help="print nothing")
+    p.set_defaults(func=cmd_bench)
+
     p = sub.add_parser("sql", parents=[common], help="run ad hoc SQL on the warehouse (read-only)")
     p.add_argument("query", nargs="?", help="SQL text (or use -f FILE)")
     p.add_argument("-f", "--file", type=Path, help="read the SQL from a file")
@@ -235,6 +253,7 @@ def _register_model_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `axiswatch` console script."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no weight-loading bars on stdout/stderr
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
