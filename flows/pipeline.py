@@ -107,8 +107,8 @@ def _ledgered(
         extra: dict[str, Any] = {}
         if with_score:
             version, scored = score.run_score(settings, progress=say, score=score_task)
-            search_index_task(settings)
             extra = {"scored": scored, "model_version": version}
+        search_index_task(settings)
     except Exception as exc:
         _close_run(settings, run_id, {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"})
         raise

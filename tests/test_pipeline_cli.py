@@ -66,3 +66,24 @@ def test_bad_sources_file_fails_fast_with_line(tmp_path: Path, capsys: pytest.Ca
     bad.write_text('[[sources]]\nid = "x"\n')
     assert main(["ingest", "--data-dir", str(tmp_path / "var"), "--sources", str(bad)]) == 2
     assert f"{bad}:1: missing required key 'name'" in capsys.readouterr().err
+
+
+def test_locked_prefect_database_is_one_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from flows import cli, pipeline
+    from flows.settings import Settings
+
+    def locked(**_: object) -> dict[str, object]:
+        try:
+            raise sqlite3.OperationalError("database is locked")
+        except sqlite3.OperationalError as exc:
+            raise RuntimeError("flow run could not be created") from exc
+
+    monkeypatch.setattr(pipeline, "ingest_flow", locked)
+    with pytest.raises(SystemExit) as err:
+        cli.run_flow(Settings.load(env={}, data_dir=tmp_path), "ingest")
+    message = str(err.value)
+    assert "Prefect's local database" in message and "is locked" in message and "PREFECT_API_URL" in message

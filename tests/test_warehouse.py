@@ -60,7 +60,7 @@ def test_failed_migration_rolls_back_and_is_not_recorded(
 def test_migration_names_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "1_bad.sql").write_text("SELECT 1;")
     monkeypatch.setattr(db, "MIGRATIONS_DIR", tmp_path)
-    with pytest.raises(db.WarehouseError, match="NNN_name.sql"):
+    with pytest.raises(db.WarehouseError, match=r"NNN_name\.sql"):
         db.migration_files()
 
 
@@ -104,3 +104,24 @@ def test_writer_waits_for_a_lock_and_names_the_holder(tmp_path: Path) -> None:
         holder.kill()
         holder.wait()
     db.connect(path, patience=5).close()  # free again once the holder is gone
+
+
+def test_old_warehouse_is_migrated_without_losing_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    only_first = tmp_path / "old-migrations"
+    only_first.mkdir()
+    shutil.copy(db.MIGRATIONS_DIR / "001_init.sql", only_first)
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", only_first)
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    assert db.migrate(con) == [1]
+    con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES (7, 'ingest', now())")
+    con.close()
+    monkeypatch.undo()
+    db._migrated.clear()
+    with db.writer(path) as con:  # today's code opens yesterday's warehouse
+        versions = [v for (v,) in con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()]
+        assert versions == [v for v, _, _ in db.migration_files()] and versions[0] == 1 and len(versions) > 1
+        assert con.execute("SELECT run_id, flow FROM runs").fetchall() == [(7, "ingest")]
+        assert "spool_ledger" in tables(con)
