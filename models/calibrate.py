@@ -90,7 +90,7 @@ def embed(examples: Sequence[Example], threads: int) -> Dataset:
     data = Dataset(list(examples), labels)
     needed: dict[str, set[str]] = {}
     for spec in HEADS:
-        learn = [i for i, e in enumerate(examples) if spec.learns_from(e.lang)]
+        learn = [i for i, e in enumerate(examples) if spec.learns_from(e.lang) and e.trains(spec.name)]
         data.rows[spec.name] = np.array(learn, dtype=int)
         for name in spec.encoders:
             needed.setdefault(name, set()).update(examples[i].text for i in data.rows[spec.name])

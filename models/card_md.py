@@ -69,6 +69,26 @@ def _seed_section(seed: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _relevance_section(rule: dict[str, Any]) -> list[str]:
+    """The article relevance rule and its measured effect."""
+    seed = rule["seed_article"]
+    rows = [
+        f"Rule: an article gets a score only if {rule['rule']}.",
+        "",
+        f"- Seed article: relevant share {_fmt(seed['relevant_share'])}, score {_fmt(seed['score'])}"
+        f" ({'relevant' if seed['relevant'] else 'NOT relevant'}).",
+    ]
+    bench = rule["off_topic_benchmark"]
+    if bench is not None:
+        rows.append(
+            f"- Off-topic benchmark ({bench['pages']} pages, {bench['passages']} passages, none about the"
+            f" axis): judged relevant {bench['relevant_any_passage']} with any relevant passage,"
+            f" {bench['relevant_with_rule']} with the rule."
+        )
+    rows.append(f"- Dev set: {rule['dev_set']}")
+    return rows
+
+
 def render(card: dict[str, Any]) -> str:
     """Render the card as markdown."""
     lines = [f"# Stance model {card['version']}", ""]
@@ -95,5 +115,7 @@ def render(card: dict[str, Any]) -> str:
     else:
         lines += ["", "No dev set was available: no out-of-fold evaluation."]
     lines += ["", "## Seed article", "", *_seed_section(card["seed_article"])]
+    if "article_relevance_rule" in card:
+        lines += ["", "## Article relevance", "", *_relevance_section(card["article_relevance_rule"])]
     lines += ["", "## Notes", "", *[f"- {note}" for note in card["notes"]]]
     return "\n".join(lines) + "\n"

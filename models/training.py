@@ -34,6 +34,11 @@ class Example:
     source: str
     group: str
     report_lang: str = ""
+    heads: tuple[str, ...] = ()
+
+    def trains(self, head: str) -> bool:
+        """True unless the example is restricted (``heads``) to heads other than ``head``."""
+        return not self.heads or head in self.heads
 
     @property
     def language(self) -> str:
@@ -122,7 +127,7 @@ def seed_examples(seeds_dir: Path = SEEDS_DIR) -> list[Example]:
 
 
 def pole_examples(seeds_dir: Path = SEEDS_DIR) -> list[Example]:
-    """Pole statements (short texts per label in en/ko/zh)."""
+    """Pole statements (short texts per label in en/ko/zh); optional ``heads`` restricts who learns them."""
     out = []
     for row in _read_jsonl(seeds_dir / POLES):
         ident = str(row.get("id", ""))
@@ -130,8 +135,20 @@ def pole_examples(seeds_dir: Path = SEEDS_DIR) -> list[Example]:
         if not ident or not isinstance(text, str) or not text.strip():
             raise TrainingDataError(f"{POLES}: row {ident or '?'} needs an id and a text")
         label = _check_label(row, f"{POLES} {ident}")
-        out.append(Example(ident, text, label, detect_language(text), "pole", ident))
+        heads = _check_heads(row, f"{POLES} {ident}")
+        out.append(Example(ident, text, label, detect_language(text), "pole", ident, heads=heads))
     return out
+
+
+def _check_heads(row: dict[str, Any], where: str) -> tuple[str, ...]:
+    """The row's optional ``heads`` list (names of heads that learn from it), checked."""
+    from models.heads import HEADS
+
+    heads = row.get("heads", [])
+    known = [h.name for h in HEADS]
+    if not isinstance(heads, list) or any(h not in known for h in heads):
+        raise TrainingDataError(f"{where}: heads {heads!r} must be a list of {', '.join(known)}")
+    return tuple(str(h) for h in heads)
 
 
 def dev_examples(path: Path) -> list[Example]:

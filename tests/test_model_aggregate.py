@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from models.aggregate import aggregate
+from models.aggregate import MIN_RELEVANT_SHARE, RELEVANCE_RULE, aggregate
 from models.labels import LABELS, UnknownLabelError, label_index
 
 PRO_US = {"washington": 0.80, "hedge": 0.10, "beijing": 0.05, "irrelevant": 0.05}
@@ -79,3 +79,27 @@ def test_bad_input_is_refused() -> None:
         aggregate([PRO_US], [1, 2])
     with pytest.raises(ValueError, match="irrelevant"):
         aggregate([{"washington": 1.0, "hedge": 0.0, "beijing": 0.0}])
+
+
+def test_article_with_too_few_relevant_passages_is_not_scored() -> None:
+    # one stray relevant passage among nine off-topic ones: share 0.1 < 0.2, so no score
+    result = aggregate([PRO_US] + [OFF_TOPIC] * 9)
+    assert result.score is None and result.spread is None
+    assert result.label == "irrelevant"
+    assert result.relevant_share == pytest.approx(0.1)
+    assert result.confidence == pytest.approx((0.05 + 9 * 0.90) / 10)
+    assert result.evidence == [] and result.stance_probs == {}
+    assert MIN_RELEVANT_SHARE == 0.2
+    assert "0.2" in RELEVANCE_RULE
+
+
+def test_relevant_share_at_the_threshold_is_scored() -> None:
+    # 1 of 5 passages relevant: exactly the threshold, so the article is scored
+    result = aggregate([PRO_US] + [OFF_TOPIC] * 4)
+    assert result.score is not None and result.label == "washington"
+    assert result.relevant_share == pytest.approx(0.2)
+    # the threshold is a parameter: 0 restores "any relevant passage", 0.5 refuses 1 of 5
+    assert aggregate([PRO_US] + [OFF_TOPIC] * 9, min_relevant_share=0.0).score is not None
+    assert aggregate([PRO_US] + [OFF_TOPIC] * 4, min_relevant_share=0.5).score is None
+    with pytest.raises(ValueError, match="min_relevant_share"):
+        aggregate([PRO_US], min_relevant_share=1.5)
