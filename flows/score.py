@@ -22,6 +22,7 @@ from flows.sink import Op, Sink, op
 from models.aggregate import aggregate
 from models.classifier import StanceClassifier
 from models.passages import segment
+from models.store import read_card, resolve_version
 from warehouse.db import insert_rows, now_utc, query_text
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,15 @@ def run_score(
 ) -> tuple[str, int]:
     """Score every unscored original with the configured model; return (version, articles)."""
     say = progress or (lambda _msg: None)
-    classifier = StanceClassifier.load(settings.model_version, threads=settings.torch_threads)
     sink = Sink(settings)
+    version = resolve_version(settings.model_version)
+    if not rescore:
+        with sink.read() as con:
+            pending = articles_to_score(con, version, 1)
+        if not pending:  # nothing new: skip loading the encoders
+            sink.apply([("register_model", (version, read_card(version), now_utc()))])
+            return version, 0
+    classifier = StanceClassifier.load(version, threads=settings.torch_threads)
     if rescore:
         sink.apply([("forget_scores", (classifier.version,))])
     total = 0

@@ -34,7 +34,10 @@ def rows(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
 
 
 def use(monkeypatch: pytest.MonkeyPatch, model: StanceClassifier) -> None:
+    """Make the score stage use ``model`` (its version and card included)."""
     monkeypatch.setattr(StanceClassifier, "load", classmethod(lambda cls, *a, **k: model))
+    monkeypatch.setattr(score, "resolve_version", lambda _version: model.version)
+    monkeypatch.setattr(score, "read_card", lambda _version: model.card)
 
 
 def test_scores_every_original_once(
@@ -110,3 +113,16 @@ def test_rescore_redoes_only_that_version(
     assert rows(
         ingested, "SELECT count(*), min(scored_at) > ? FROM article_scores".replace("?", f"'{first}'")
     ) == [(4, True)]
+
+
+def test_nothing_to_score_does_not_load_the_encoders(
+    ingested: Settings, classifier: StanceClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use(monkeypatch, classifier)
+    score.run_score(ingested)
+
+    def refuse(*_: object, **__: object) -> StanceClassifier:
+        raise AssertionError("the model was loaded although nothing needed scoring")
+
+    monkeypatch.setattr(StanceClassifier, "load", classmethod(refuse))
+    assert score.run_score(ingested) == (classifier.version, 0)

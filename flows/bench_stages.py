@@ -1,0 +1,421 @@
+"""The stages `axiswatch bench` measures, each on the loopback bench site (see flows/bench.py).
+
+Every ``measure_*`` function times its work ``repeats`` times and returns plain figures
+(lists of seconds, counts); flows/bench.py takes medians, ratios and checks the targets.
+Nothing here talks to anything but the LoopbackServer it starts on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gzip
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from flows import demo
+from flows.loopback import LoopbackServer
+from flows.settings import Settings
+from warehouse.db import now_utc
+
+QUICK_STANCE_FEEDS = 4  # in a subset run, this many small demo feeds join the page feed
+SUBPROCESS_TIMEOUT_S = 600.0
+PROBE_CODE = """\
+import sys
+from flows.prefect_env import configure
+from flows.settings import Settings
+configure(Settings.load(data_dir=sys.argv[1]))
+from prefect import flow
+@flow(name="axiswatch-bench-noop")
+def noop() -> int:
+    return 0
+noop()
+"""
+Page = tuple[bytes, dict[str, str], str]
+
+
+@dataclass
+class BenchSite:
+    """The bench corpus served on loopback: feeds for the pipeline, benchmark pages, articles."""
+
+    server: LoopbackServer
+    feeds: list[demo.DemoFeed]  # what the end-to-end run polls
+    no_change_feeds: list[demo.DemoFeed]  # what the no-change run polls
+    pages: list[Page]  # (html, headers, url) of the benchmark pages
+    articles: list[str]  # ground-truth text of the same pages
+
+    def feed_bodies(self) -> list[Page]:
+        """(body, headers, url) of every end-to-end feed, exactly as served."""
+        ctype = "application/rss+xml; charset="
+        base = self.server.base_url
+        return [
+            (
+                demo.render_feed(f, base),
+                {"content-type": ctype + f.encoding},
+                f"{base}/feeds/{f.source_id}.xml",
+            )
+            for f in self.feeds
+        ]
+
+
+def open_site(pages: int | None, no_change_feeds: int) -> BenchSite:
+    """Start a loopback server with the demo site; ``pages`` limits the benchmark pages used."""
+    server = LoopbackServer(host="127.0.0.1", port=0).start()
+    try:
+        return _fill_site(server, pages, no_change_feeds)
+    except BaseException:
+        server.stop()
+        raise
+
+
+def _fill_site(server: LoopbackServer, pages: int | None, no_change_feeds: int) -> BenchSite:
+    """Register the demo site and pick the feeds and pages of this run."""
+    now = now_utc()
+    site = demo.build_site(server, now)
+    files = sorted((demo.BENCH_DIR / "html").glob("*.html.gz"))[:pages]
+    keys = [f.name.split(".")[0] for f in files]
+    truth = json.loads((demo.BENCH_DIR / "ground-truth.json").read_text(encoding="utf-8"))
+    small = [f for f in site if not f.source_id.startswith("noise-")]
+    if len(small) < no_change_feeds:
+        raise ValueError(f"the demo has {len(small)} small feeds; cannot poll {no_change_feeds}")
+    feeds = site if pages is None else [*small[:QUICK_STANCE_FEEDS], _page_feed(server, keys, now)]
+    served = [
+        (gzip.decompress(f.read_bytes()), {"content-type": "text/html"}, server.url(f"/noise/{k}.html"))
+        for f, k in zip(files, keys, strict=True)
+    ]
+    articles = [str(truth.get(k, {}).get("articleBody", "")) for k in keys]
+    return BenchSite(server, feeds, small[:no_change_feeds], served, articles)
+
+
+def _page_feed(server: LoopbackServer, keys: Sequence[str], now: Any) -> demo.DemoFeed:
+    """One feed linking the chosen benchmark pages (for a subset run)."""
+    feed = demo.DemoFeed("bench-pages", "Benchmark pages", "ZZ", "en", "blog", "independent")
+    for key in keys:
+        url = server.url(f"/noise/{key}.html")
+        feed.items.append(demo.render_item(f"bench:{key}", url, key, demo.synthetic_date(key, now), None))
+    body = demo.render_feed(feed, server.base_url)
+    server.route("/feeds/bench-pages.xml", body, content_type="application/rss+xml; charset=utf-8")
+    return feed
+
+
+def stage_settings(base: Settings, data_dir: Path) -> Settings:
+    """Settings for one bench stage: its own data dir and warehouse, loopback only, no delays.
+
+    All pages sit on one host, so per-host concurrency is raised to ``fetch_workers`` to stand
+    for a crawl over many hosts (politeness is not a machine limit).
+    """
+    changes: dict[str, Any] = {"db_path": None, "reports_dir": None, "allow_hosts": ("127.0.0.1",)}
+    changes.update(host_delay_seconds=0.0, poll_interval_minutes=0.0, retries=0)
+    changes["host_concurrency"] = max(base.host_concurrency, base.fetch_workers)
+    return dataclasses.replace(base, data_dir=data_dir, sources_file=data_dir / "sources.toml", **changes)
+
+
+def clean_workdir(workdir: Path) -> None:
+    """Delete a run's warehouses and work files; keep Prefect's database (warm for next time)."""
+    for child in workdir.iterdir() if workdir.is_dir() else []:
+        if child.name != "prefect":
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def fresh_dir(path: Path) -> Path:
+    """Empty (create) a bench working directory."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Wall seconds of one call of ``fn`` and its result."""
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+# ---------------------------------------------------------------- feed parse, fetch, extract
+
+
+def measure_feed_parse(bodies: Sequence[Page], repeats: int, min_entries: int) -> dict[str, Any]:
+    """parse_feed over every feed body, looped until at least ``min_entries`` entries per run."""
+    from flows.feeds import parse_feed
+
+    def once() -> int:
+        return sum(len(parse_feed(b, h, u).entries) for b, h, u in bodies)
+
+    per_pass = once()
+    passes = max(1, math.ceil(min_entries / max(1, per_pass)))
+    seconds = [timed(lambda: [once() for _ in range(passes)])[0] for _ in range(repeats)]
+    return {"feeds": len(bodies), "entries": per_pass * passes, "passes": passes, "seconds": seconds}
+
+
+def measure_fetch(settings: Settings, urls: Sequence[str], repeats: int) -> dict[str, Any]:
+    """Fetcher.fetch_many over loopback, a fresh client (and robots.txt) per run."""
+    from flows.fetch import Fetcher
+
+    seconds, ok, size = [], 0, 0
+    for _ in range(repeats):
+        with Fetcher(settings) as fetcher:
+            elapsed, results = timed(functools.partial(fetcher.fetch_many, list(urls)))
+        seconds.append(elapsed)
+        ok, size = sum(r.ok for r in results), sum(len(r.body) for r in results)
+        if ok != len(urls):
+            failed = next(r for r in results if not r.ok)
+            raise RuntimeError(
+                f"fetch: {len(urls) - ok} of {len(urls)} pages failed ({failed.error_message})"
+            )
+    return {"pages": ok, "bytes": size, "workers": settings.fetch_workers, "seconds": seconds}
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its live descendants."""
+    me = psutil.Process()
+    total = float(sum(me.cpu_times()[:2]))
+    for child in me.children(recursive=True):
+        try:
+            total += sum(child.cpu_times()[:2])
+        except psutil.Error:
+            continue
+    return total
+
+
+def _plain_extract(bodies: Sequence[bytes]) -> int:
+    """Plain ``trafilatura.extract`` (defaults) on each page in this process; pages with text."""
+    import trafilatura
+
+    return sum(bool(trafilatura.extract(body)) for body in bodies)
+
+
+def measure_extract(settings: Settings, pages: Sequence[Page], repeats: int) -> dict[str, Any]:
+    """Our path (Extractor: decode + trafilatura in worker processes) and plain trafilatura,
+    interleaved in each run; wall seconds and CPU seconds (all processes) of both."""
+    from flows.extract import Extracted, Extractor
+
+    bodies = [body for body, _, _ in pages]
+    out: dict[str, Any] = {"pages": len(pages), "workers": max(1, settings.extract_workers)}
+    out.update(ours_s=[], ours_cpu_s=[], plain_s=[], plain_cpu_s=[])
+    with Extractor(settings) as extractor:
+        out["worker_start_s"] = timed(lambda: extractor.extract_many(list(pages[:1])))[0]
+        for _ in range(repeats):
+            cpu = _cpu_seconds()
+            elapsed, results = timed(lambda: extractor.extract_many(list(pages)))
+            out["ours_s"].append(elapsed)
+            out["ours_cpu_s"].append(_cpu_seconds() - cpu)
+            out["ours_ok"] = sum(isinstance(r, Extracted) for r in results)
+            cpu = time.process_time()
+            elapsed, out["plain_ok"] = timed(lambda: _plain_extract(bodies))
+            out["plain_s"].append(elapsed)
+            out["plain_cpu_s"].append(time.process_time() - cpu)
+    return out
+
+
+# ---------------------------------------------------------------- score and the compute limit
+
+
+def gemm_flops_per_s(threads: int, size: int = 2048, iterations: int = 5) -> float:
+    """Best float32 torch GEMM rate (FLOP/s) of ``size``² × ``size``² on ``threads`` threads."""
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    c = torch.empty(size, size)
+    torch.mm(a, b, out=c)  # warm-up: thread pool, caches, MKL/oneDNN dispatch
+    best = min(timed(lambda: torch.mm(a, b, out=c))[0] for _ in range(max(1, iterations)))
+    return 2.0 * size**3 / best
+
+
+def measure_score(
+    settings: Settings, articles: Sequence[str], repeats: int, gemm_size: int, max_passages: int
+) -> dict[str, Any]:
+    """predict_passages on the articles' passages (timed ``repeats`` times), the GEMM peak in each
+    run, and one breakdown run: MiniLM forward alone on the tokenised English passages, USE alone."""
+    from models.classifier import StanceClassifier
+    from models.encoders import MINILM, USE, MiniLMEncoder, get_encoder
+    from models.language import detect_language
+    from models.passages import segment
+
+    threads = settings.torch_threads
+    classifier = StanceClassifier.load(settings.model_version, threads=threads)
+    every = [p.text for text in articles for p in segment(text)]
+    passages = every[:: max(1, math.ceil(len(every) / max_passages))]  # an even sample of all
+    languages = [detect_language(p) for p in passages]
+    english = [p for p, lang in zip(passages, languages, strict=True) if lang == "en"]
+    minilm = get_encoder(MINILM, threads)
+    assert isinstance(minilm, MiniLMEncoder)
+    ids = minilm.tokenize(english)
+    out: dict[str, Any] = {"passages": len(passages), "of_passages": len(every), "threads": threads}
+    out["english_passages"] = len(english)
+    out["minilm_token_lengths"] = [len(x) for x in ids]
+    config = json.loads((minilm.model_dir / "config.json").read_text(encoding="utf-8"))
+    out["minilm_config"] = {k: config[k] for k in ("hidden_size", "intermediate_size", "num_hidden_layers")}
+    classifier.predict_passages(list(passages[:8]))  # warm-up
+    out["predict_s"], out["gemm_flops_per_s"] = [], []
+    for _ in range(repeats):
+        out["predict_s"].append(timed(lambda: classifier.predict_passages(list(passages)))[0])
+        out["gemm_flops_per_s"].append(gemm_flops_per_s(threads, gemm_size))
+    out["minilm_forward_s"] = timed(lambda: minilm.encode_ids(ids))[0]
+    out["use_s"] = timed(lambda: get_encoder(USE, threads).encode(list(passages)))[0]
+    out["language_s"] = timed(lambda: [detect_language(p) for p in passages])[0]
+    return out
+
+
+# ---------------------------------------------------------------- store
+
+
+def article_like_rows(texts: Sequence[str], count: int) -> list[dict[str, Any]]:
+    """``count`` rows for the articles table, cycling through ``texts`` under unique URLs."""
+    from flows import neardup
+    from flows.store import article_id_for
+    from flows.textutil import text_hash
+
+    usable = [t for t in texts if t.strip()] or ["placeholder article text for the store stage"]
+    prints = [neardup.to_bytes(neardup.signature(t)) for t in usable]
+    now = now_utc()
+    fixed = {"source_id": "bench", "language": "en", "extraction_method": "trafilatura", "extracted_at": now}
+    fixed.update(published_at=now, published_source="fetched")
+    rows = []
+    for n in range(count):
+        text, url, k = usable[n % len(usable)], f"http://127.0.0.1/bench/{n}.html", n % len(usable)
+        row: dict[str, Any] = {"article_id": article_id_for(url), "canonical_url": url, "url": url}
+        row.update(text=text, text_chars=len(text), text_hash=f"{text_hash(text)}:{n}", fingerprint=prints[k])
+        row["title"] = text[:60]
+        rows.append({**fixed, **row})
+    return rows
+
+
+def measure_store(workdir: Path, texts: Sequence[str], rows: int, batch: int, repeats: int) -> dict[str, Any]:
+    """insert_rows of article rows into a fresh warehouse, ``batch`` rows per transaction."""
+    from warehouse.db import insert_rows, transaction, writer
+
+    data = article_like_rows(texts, rows)
+    seconds = []
+    for rep in range(repeats):
+        path = fresh_dir(workdir / f"store-{rep}") / "store.duckdb"
+        with writer(path) as con:  # created and migrated outside the timing
+
+            def insert_all(con: Any = con) -> None:
+                for start in range(0, len(data), batch):
+                    with transaction(con):
+                        insert_rows(con, "articles", data[start : start + batch])
+
+            seconds.append(timed(insert_all)[0])
+            stored = con.execute("SELECT count(*) FROM articles").fetchone()
+        if stored is None or stored[0] != rows:
+            raise RuntimeError(f"store: expected {rows} rows, found {stored}")
+    return {"rows": rows, "batch_rows": batch, "seconds": seconds}
+
+
+# ---------------------------------------------------------------- end to end
+
+
+def end_to_end_once(settings: Settings, site: BenchSite, workdir: Path) -> dict[str, Any]:
+    """Ingest into a fresh warehouse, then score it: the two stages one after the other, each
+    timed, so the score time is the score stage alone on the same articles."""
+    from flows.ingest import run_ingest
+    from flows.score import run_score
+
+    run = stage_settings(settings, fresh_dir(workdir))
+    demo.write_sources(site.feeds, site.server.base_url, run.sources_file)
+    ingest_s, counts = timed(lambda: run_ingest(run))
+    score_s, (_, scored) = timed(lambda: run_score(run))
+    if scored == 0:
+        raise RuntimeError(f"end to end stored {counts.extracted} articles but scored none")
+    return {
+        "feeds": counts.feeds_polled,
+        "entries": counts.discovered,
+        "pages_fetched": counts.fetched,
+        "articles_stored": counts.extracted,
+        "articles_scored": scored,
+        "ingest_s": ingest_s,
+        "score_s": score_s,
+    }
+
+
+def measure_end_to_end(settings: Settings, site: BenchSite, workdir: Path, repeats: int) -> dict[str, Any]:
+    """``repeats`` end-to-end runs (plain functions, no Prefect), each into a fresh warehouse."""
+    runs = [end_to_end_once(settings, site, workdir / f"e2e-{rep}") for rep in range(repeats)]
+    keys = ("ingest_s", "score_s")
+    out: dict[str, Any] = {k: [r[k] for r in runs] for k in keys}
+    out["e2e_s"] = [r["ingest_s"] + r["score_s"] for r in runs]
+    out.update({k: v for k, v in runs[-1].items() if k not in keys})
+    return out
+
+
+# ---------------------------------------------------------------- no-change run and Prefect startup
+
+
+def subprocess_env(settings: Settings, prefect_home: Path) -> dict[str, str]:
+    """Environment of the no-change run and the Prefect probe (identical for both)."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "AXISWATCH_ALLOW_HOSTS": "127.0.0.1",
+            "AXISWATCH_HOST_DELAY_SECONDS": "0",
+            "AXISWATCH_POLL_INTERVAL_MINUTES": "0",
+            "AXISWATCH_RETRIES": "0",
+            "AXISWATCH_TORCH_THREADS": str(settings.torch_threads),
+        }
+    )
+    if settings.model_version:
+        env["AXISWATCH_MODEL_VERSION"] = settings.model_version
+    if "PREFECT_HOME" not in env and "PREFECT_API_URL" not in env:
+        env["PREFECT_HOME"] = str(prefect_home.resolve())
+    return env
+
+
+def _run_child(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
+    """Run a child process to completion; its wall seconds and stdout (raises on failure)."""
+    started = time.perf_counter()
+    proc = subprocess.run(
+        cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, check=False
+    )
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        raise RuntimeError(f"{' '.join(cmd[1:4])} exited {proc.returncode}: {' | '.join(tail)}")
+    return elapsed, proc.stdout
+
+
+def no_change_command(settings: Settings) -> list[str]:
+    """`axiswatch run` on the no-change warehouse, as a fresh Python process."""
+    paths = {"data-dir": settings.data_dir, "db": settings.warehouse_path, "sources": settings.sources_file}
+    options = [part for name, path in paths.items() for part in (f"--{name}", str(path.resolve()))]
+    return [sys.executable, "-m", "flows.cli", "run", "--json", *options]
+
+
+def _check_no_change(stdout: str, feeds: int) -> dict[str, Any]:
+    """The run's JSON result, checked to be a run where every feed answered 304."""
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    if result.get("not_modified") != feeds or result.get("discovered") or result.get("fetched"):
+        raise RuntimeError(f"not a no-change run: {feeds} feeds, result {result}")
+    return result
+
+
+def measure_no_change(settings: Settings, site: BenchSite, workdir: Path, repeats: int) -> dict[str, Any]:
+    """Seconds of `axiswatch run` (fresh process, Prefect pipeline flow) when every feed answers
+    304, and of a trivial Prefect flow in a fresh process with the same environment.
+
+    A first `axiswatch run` (not timed) stores the feeds' articles, scores and ETags, and
+    creates Prefect's database, so neither is counted; models never load in this process.
+    """
+    run = stage_settings(settings, fresh_dir(workdir / "no-change"))
+    demo.write_sources(site.no_change_feeds, site.server.base_url, run.sources_file)
+    env = subprocess_env(run, workdir / "prefect")
+    out: dict[str, Any] = {"feeds": len(site.no_change_feeds), "run_s": [], "prefect_startup_s": []}
+    out["first_run_s"] = _run_child(no_change_command(run), env, workdir)[0]
+    probe = [sys.executable, "-c", PROBE_CODE, str(run.data_dir.resolve())]
+    for _ in range(repeats):
+        out["prefect_startup_s"].append(_run_child(probe, env, workdir)[0])
+        elapsed, stdout = _run_child(no_change_command(run), env, workdir)
+        out["run_s"].append(elapsed)
+        out["result"] = _check_no_change(stdout, out["feeds"])
+    return out

@@ -1,0 +1,119 @@
+"""`axiswatch bench`: the pure helpers (median, FLOP formula, ratios, targets) and a --quick run."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from flows import bench
+from flows.bench_stages import _check_no_change
+from flows.cli import main
+
+MINILM = {"hidden_size": 384, "intermediate_size": 1536, "num_hidden_layers": 6}
+REQUIRED = (
+    "extract_overhead",
+    "score_fraction_of_limit",
+    "end_to_end_vs_score",
+    "no_change_run_s",
+    "prefect_startup_s",
+    "peak_rss_mib",
+)
+
+
+def test_median_of_odd_and_even_counts() -> None:
+    assert bench.median([3.0, 1.0, 2.0]) == 2.0
+    assert bench.median([4.0, 1.0, 3.0, 2.0]) == 2.5
+    with pytest.raises(ValueError, match="no values"):
+        bench.median([])
+
+
+def test_flops_per_token_of_minilm() -> None:
+    matmuls = 2 * 6 * (4 * 384**2 + 2 * 384 * 1536)  # 2 × parameters in matmuls
+    assert bench.encoder_flops_per_token(MINILM, 0) == matmuls == 21_233_664
+    at_256 = bench.encoder_flops_per_token(MINILM, 256)
+    assert at_256 == matmuls + 4 * 6 * 384 * 256
+    assert round(at_256 / 1e6, 1) == 23.6  # the figure the issue quotes for all-MiniLM-L6-v2
+    tiny = {"hidden_size": 2, "intermediate_size": 4, "num_hidden_layers": 1}
+    assert bench.encoder_flops_per_token(tiny, 3) == 2 * (4 * 4 + 2 * 2 * 4) + 4 * 3 * 2
+
+
+def test_effective_sequence_length_weights_by_tokens() -> None:
+    assert bench.effective_seq_len([1, 3]) == pytest.approx(2.5)
+    assert bench.effective_seq_len([100] * 5) == 100
+    assert bench.effective_seq_len([]) == 0.0
+
+
+def test_ratio_definitions() -> None:
+    assert bench.extract_overhead(ours_s=11.0, plain_s=10.0) == pytest.approx(1.1)
+    # 100 GFLOP/s / 25 MFLOP per token = 4000 tokens/s limit; 1000 tokens/s is a quarter of it
+    assert bench.score_fraction_of_limit(1000.0, 100e9, 25e6) == pytest.approx(0.25)
+    # same articles: e2e 10 s, score alone 7 s -> e2e reaches 70% of the score stage's rate
+    assert bench.end_to_end_vs_score(e2e_s=10.0, score_alone_s=7.0) == pytest.approx(0.7)
+
+
+def test_targets_met_missed_and_not_measured() -> None:
+    assert bench.check_target("extract_overhead", 1.10)["status"] == "met"
+    assert bench.check_target("extract_overhead", 1.11)["status"] == "missed"
+    assert bench.check_target("score_fraction_of_limit", 0.39)["status"] == "missed"
+    assert bench.check_target("no_change_beyond_startup_s", 5.0)["status"] == "missed"
+    assert bench.check_target("peak_rss_mib", 1500.0)["status"] == "met"
+    assert bench.check_target("end_to_end_vs_score", None)["status"] == "not measured"
+
+
+def test_no_change_check_refuses_a_run_that_changed_something() -> None:
+    ok = {"not_modified": 20, "discovered": 0, "fetched": 0}
+    assert _check_no_change(json.dumps(ok), 20) == ok
+    with pytest.raises(RuntimeError, match="not a no-change run"):
+        _check_no_change(json.dumps({**ok, "not_modified": 19}), 20)
+    with pytest.raises(RuntimeError, match="not a no-change run"):
+        _check_no_change("log line\n" + json.dumps({**ok, "discovered": 3}), 20)
+
+
+def test_rss_sampler_counts_child_processes() -> None:
+    hog = "b = bytearray(300 * 1024 * 1024); print('ready', flush=True); import time; time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", hog], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        own = psutil.Process().memory_info().rss
+        sampler = bench.RssSampler()
+        assert sampler.sample() >= own + 250 * 1024 * 1024
+        assert sampler.peak >= own + 250 * 1024 * 1024
+    finally:
+        child.kill()
+        child.wait()
+
+
+@pytest.mark.slow
+def test_quick_bench_writes_every_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AXISWATCH_EXTRACT_WORKERS", "1")
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--data-dir", str(tmp_path / "var"), "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    for key in REQUIRED:
+        value = report[key]
+        assert isinstance(value, float) and math.isfinite(value) and value > 0, (key, value)
+    assert 0.05 < report["extract_overhead"] < 20
+    assert 0 < report["score_fraction_of_limit"] < 1.5
+    assert 0 < report["end_to_end_vs_score"] < 1.5
+    assert 100 < report["peak_rss_mib"] < 64 * 1024
+    assert set(report["targets"]) == set(bench.TARGETS)
+    assert all(t["status"] in ("met", "missed") for t in report["targets"].values())
+    stages = report["stages"]
+    assert not [name for name, s in stages.items() if "error" in s]
+    assert stages["extract"]["pages"] == 10 and stages["fetch"]["pages"] == 10
+    assert stages["no_change"]["feeds"] == 20 and stages["no_change"]["result"]["not_modified"] == 20
+    assert stages["end_to_end"]["articles_scored"] > 0 and stages["score"]["tokens_per_s"] > 0
+    machine = report["machine"]
+    assert machine["cores_logical"] >= 1 and machine["ram_gib"] > 0 and machine["torch_threads"] >= 1
+    assert {"torch", "transformers", "duckdb", "trafilatura", "prefect"} <= set(machine["versions"])
+    rows = {line.split("  ")[0]: line for line in capsys.readouterr().out.splitlines()}
+    for stage in ("extract", "score", "end to end", "no change", "memory"):  # the rows with a target
+        assert rows[stage].endswith((" met", " missed")), rows[stage]
