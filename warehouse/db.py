@@ -236,8 +236,20 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
+_SCHEMAS: dict[tuple[str, str, tuple[str, ...]], pa.Schema] = {}
+
+
 def arrow_schema(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str]) -> pa.Schema:
-    """The Arrow schema matching ``table``'s column types for the given columns."""
+    """The Arrow schema matching ``table``'s column types for the given columns (cached per
+    database file: the migrations fix the types)."""
+    key = (str(con.execute("SELECT current_database()").fetchone()), table, tuple(columns))
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = _arrow_schema(con, table, columns)
+    return _SCHEMAS[key]
+
+
+def _arrow_schema(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str]) -> pa.Schema:
+    """Look the column types up in information_schema."""
     types = dict(
         con.execute(
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?", [table]
