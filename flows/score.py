@@ -13,17 +13,18 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from flows.settings import Settings
 from flows.sink import Op, Sink, op
 from models.aggregate import aggregate
-from models.classifier import StanceClassifier
 from models.passages import segment
-from models.store import read_card, resolve_version
 from warehouse.db import insert_rows, now_utc, query_text
+
+if TYPE_CHECKING:  # models.classifier and models.store import scikit-learn: loaded in run_score
+    from models.classifier import StanceClassifier
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,21 @@ def iter_batches(settings: Settings, sink: Sink, version: str) -> Iterator[list[
         yield batch
 
 
-ScoreFn = Callable[[Settings, StanceClassifier, Sequence[ArticleToScore], Sink], int]
+def resolve_version(version: str | None) -> str:
+    """The model version to score with (models.store is imported here, on first use)."""
+    from models.store import resolve_version as resolve
+
+    return resolve(version)
+
+
+def read_card(version: str) -> dict[str, Any]:
+    """The JSON card of a model version (models.store is imported here, on first use)."""
+    from models.store import read_card as read
+
+    return read(version)
+
+
+ScoreFn = Callable[[Settings, "StanceClassifier", Sequence[ArticleToScore], Sink], int]
 
 
 def score_batch(
@@ -166,6 +181,8 @@ def run_score(
     score: ScoreFn = score_batch,
 ) -> tuple[str, int]:
     """Score every unscored original with the configured model; return (version, articles)."""
+    from models.classifier import StanceClassifier
+
     say = progress or (lambda _msg: None)
     sink = Sink(settings)
     version = resolve_version(settings.model_version)

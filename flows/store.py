@@ -21,7 +21,7 @@ import duckdb
 from flows import neardup
 from flows.sink import op
 from flows.sources import Source
-from warehouse.db import insert_rows, query_text
+from warehouse.db import insert_rows, query_text, registered
 
 
 def article_id_for(canonical_url: str) -> str:
@@ -37,24 +37,29 @@ def q(con: duckdb.DuckDBPyConnection, query: str, /, **params: Any) -> list[tupl
 
 @op("sync_sources")
 def sync_sources(con: duckdb.DuckDBPyConnection, sources: Sequence[Source], now: datetime) -> None:
-    """Upsert configured sources; mark the ones no longer configured inactive."""
-    for s in sources:
-        q(
-            con,
-            "sync_source",
-            id=s.id,
-            name=s.name,
-            feed_url=s.feed_url,
-            country=s.country,
-            language=s.language,
-            kind=s.kind,
-            affiliation=s.affiliation,
-            opinion_only=s.opinion_only,
-            config_json=s.config_json(),
-            enabled=s.enabled,
-            now=now,
-        )
+    """Upsert configured sources (one statement); mark the ones no longer configured inactive."""
+    rows = [source_row(s, now) for s in sources]
+    if rows:
+        with registered(con, "configured_sources", "sources", rows):
+            q(con, "sync_sources")
     q(con, "deactivate_missing_sources", now=now)
+
+
+def source_row(s: Source, now: datetime) -> dict[str, Any]:
+    """The configuration columns of a source's row in the sources table."""
+    return {
+        "source_id": s.id,
+        "name": s.name,
+        "feed_url": s.feed_url,
+        "country": s.country,
+        "language": s.language,
+        "kind": s.kind,
+        "affiliation": s.affiliation,
+        "opinion_only": s.opinion_only,
+        "config_json": s.config_json(),
+        "active": s.enabled,
+        "synced_at": now,
+    }
 
 
 @dataclass(frozen=True)
@@ -159,12 +164,26 @@ def find_duplicate(
     if rows:
         return rows[0][0], "exact", 1.0
     sig = neardup.from_bytes(fingerprint)
-    keys = [{"band": band, "bucket": bucket} for band, bucket in neardup.bands(sig)]
-    for article_id, other, _ in q(con, "neardup_candidates", bands=keys):
+    for article_id, other in near_candidates(con, neardup.bands(sig)):
         score = neardup.resemblance(sig, neardup.from_bytes(other))
         if score >= threshold:
             return article_id, "near", score
     return None
+
+
+def near_candidates(
+    con: duckdb.DuckDBPyConnection, bands: Sequence[tuple[int, int]]
+) -> list[tuple[str, bytes]]:
+    """(article_id, fingerprint) of the originals sharing a (band, bucket) pair, earliest first."""
+    wanted = set(bands)
+    rows = q(con, "neardup_candidates", buckets=bucket_text(bands))
+    ids = sorted({article_id for band, bucket, article_id in rows if (band, bucket) in wanted})
+    return [(row[0], row[1]) for row in q(con, "originals_by_id", ids=ids)] if ids else []
+
+
+def bucket_text(bands: Sequence[tuple[int, int]]) -> str:
+    """The buckets of (band, bucket) pairs in band order, as the band queries take them."""
+    return " ".join(str(int(bucket)) for _, bucket in sorted(bands))
 
 
 def compress_html(body: bytes) -> bytes:
@@ -225,13 +244,12 @@ def store_article(
         "duplicate_kind": dup[1] if dup else None,
         "resemblance": dup[2] if dup else None,
     }
-    if document is not None:
-        insert_rows(con, "documents", [document], on_conflict="ON CONFLICT DO NOTHING")
+    if document is not None and not q(con, "document_by_id", document_id=document["document_id"]):
+        insert_rows(con, "documents", [document])
     insert_rows(con, "articles", [article])
     if dup is None:  # only originals are candidates for later copies
-        sig = neardup.from_bytes(article["fingerprint"])
-        bands = [{"band": b, "bucket": k, "article_id": article["article_id"]} for b, k in neardup.bands(sig)]
-        insert_rows(con, "article_bands", bands, on_conflict="ON CONFLICT DO NOTHING")
+        bands = neardup.bands(neardup.from_bytes(article["fingerprint"]))
+        q(con, "insert_bands", buckets=bucket_text(bands), article_id=article["article_id"])
     q(
         con,
         "entries_link_article",

@@ -11,9 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
 from models.encoders import MINILM, USE
 from models.labels import LABELS
@@ -88,6 +85,9 @@ def fit_head(
 
     ``weights`` (per row, default 1) scale each example; classes are balanced on weighted counts.
     """
+    from sklearn.exceptions import ConvergenceWarning  # lazy: scoring and CLI start need no sklearn
+    from sklearn.linear_model import LogisticRegression
+
     weights = np.ones(len(labels)) if weights is None else np.asarray(weights, dtype=np.float64)
     per_class = np.bincount(labels, weights=weights, minlength=len(LABELS))
     present = per_class > 0
@@ -136,6 +136,8 @@ def grouped_folds(
     labels: np.ndarray, groups: Sequence[str], n_folds: int, seed: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified folds that never split a group (URL); fewer, unstratified ones when data are scarce."""
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
     n_groups = len(set(groups))
     if len(labels) < 2 or n_groups < 2:
         return []

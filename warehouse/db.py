@@ -7,6 +7,7 @@ with backoff while another process holds the lock, and says who holds it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 log = logging.getLogger(__name__)
@@ -141,8 +143,9 @@ def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(file.read_text(encoding="utf-8"))
 
 
+@functools.cache
 def query_text(name: str) -> str:
-    """The SQL text of warehouse/queries/<name>.sql."""
+    """The SQL text of warehouse/queries/<name>.sql (read once per process)."""
     file = QUERIES_DIR / f"{name}.sql"
     if not file.exists():
         raise WarehouseError(f"no named query {name!r} in {QUERIES_DIR}")
@@ -204,22 +207,70 @@ def insert_rows(
     on_conflict: str = "",
     schema: pa.Schema | None = None,
 ) -> int:
-    """Insert dict rows in one statement via Arrow (never row-by-row); return the count."""
+    """Insert dict rows in one statement via Arrow (never row-by-row); return the count.
+
+    A single row goes in as one INSERT … VALUES with bound parameters instead: registering an
+    Arrow table costs a few milliseconds, binding one row's values much less.
+    """
     if not rows:
         return 0
     if not re.fullmatch(r"[a-z_]+", table):
         raise WarehouseError(f"bad table name {table!r}")
-    if schema is None:
-        schema = arrow_schema(con, table, list(rows[0]))
-    batch = pa.Table.from_pylist(list(rows), schema=schema)
+    if len(rows) == 1 and schema is None:
+        _insert_one(con, table, rows[0], on_conflict)
+        return 1
+    schema = schema if schema is not None else arrow_schema(con, table, list(rows[0]))
     view = f"_axiswatch_batch_{table}"
-    con.register(view, batch)
-    try:
-        columns = ", ".join(batch.column_names)
+    with registered(con, view, table, rows, schema=schema):
+        columns = ", ".join(schema.names)
         con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view} {on_conflict}")
-    finally:
-        con.unregister(view)
     return len(rows)
+
+
+@contextmanager
+def registered(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    table: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    schema: pa.Schema | None = None,
+) -> Iterator[None]:
+    """Dict rows, typed as ``table``'s columns, readable by SQL as the relation ``name`` meanwhile."""
+    schema = schema if schema is not None else arrow_schema(con, table, list(rows[0]))
+    con.register(name, pa.Table.from_pylist(list(rows), schema=schema))
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
+_COLUMN = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _insert_one(con: duckdb.DuckDBPyConnection, table: str, row: dict[str, Any], on_conflict: str) -> None:
+    """INSERT one dict row with bound parameters (values converted as the Arrow path would)."""
+    columns = tuple(row)
+    bad = [c for c in columns if not _COLUMN.fullmatch(c)]
+    if bad:
+        raise WarehouseError(f"bad column name(s) {', '.join(map(repr, bad))} for table {table}")
+    con.execute(_values_sql(table, columns, on_conflict), [_param(v) for v in row.values()])
+
+
+def _param(value: Any) -> Any:
+    """A value DuckDB can bind: numpy scalars as Python ones, naive datetimes as UTC (as Arrow does)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+@functools.cache
+def _values_sql(table: str, columns: tuple[str, ...], on_conflict: str) -> str:
+    """The INSERT … VALUES statement of one row of these columns (text built once)."""
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) {on_conflict}"
 
 
 _ARROW_TYPES: dict[str, pa.DataType] = {

@@ -1,8 +1,6 @@
--- Originals sharing at least one LSH band bucket with a signature's bands ($bands: a list of
--- {band, bucket} structs); the caller checks the estimated resemblance of each candidate.
-SELECT DISTINCT a.article_id, a.fingerprint, a.extracted_at
-FROM (SELECT unnest($bands, recursive := true)) q
-JOIN article_bands b ON b.band = q.band AND b.bucket = q.bucket
-JOIN articles a ON a.article_id = b.article_id
-WHERE a.duplicate_of IS NULL
-ORDER BY a.extracted_at, a.article_id;
+-- Band rows whose bucket is one of a signature's ($buckets: its band buckets as decimal text,
+-- space-separated; one text parameter binds far faster than a list of Python values). The
+-- caller keeps the rows whose band matches too, then reads the originals (originals_by_id).
+SELECT band, bucket, article_id
+FROM article_bands
+WHERE bucket IN (SELECT unnest(string_split($buckets, ' ')::BIGINT[]));

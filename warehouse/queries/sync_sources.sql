@@ -1,8 +1,11 @@
--- Upsert one configured source; keeps its polling state, re-enables nothing that was disabled.
+-- Upsert the configured sources, all in one statement: their rows are the Arrow table the
+-- caller registers as configured_sources. Keeps each source's polling state, re-enables
+-- nothing that was disabled.
 INSERT INTO sources (source_id, name, feed_url, country, language, kind, affiliation,
                      opinion_only, config_json, active, synced_at)
-VALUES ($id, $name, $feed_url, $country, $language, $kind, $affiliation,
-        $opinion_only, $config_json, $enabled, $now)
+SELECT source_id, name, feed_url, country, language, kind, affiliation,
+       opinion_only, config_json, active, synced_at
+FROM configured_sources
 ON CONFLICT (source_id) DO UPDATE SET
     name = excluded.name,
     current_feed_url = CASE WHEN sources.feed_url = excluded.feed_url
