@@ -31,10 +31,12 @@ from models.heads import (
     fit_head,
     fit_temperature,
     grouped_folds,
+    head_features,
     select_c,
     softmax,
 )
 from models.labels import LABEL_INDEX, LABELS
+from models.lexicon import Lexicon
 from models.store import ARTIFACTS_DIR, heads_bytes, version_of, write_artifact
 from models.training import Example, default_dev_path, dev_examples, pole_examples, seed_examples
 
@@ -69,6 +71,10 @@ class Dataset:
     def served(self, spec: HeadSpec) -> np.ndarray:
         """Boolean mask, over the head's rows, of examples the head would serve at prediction time."""
         return np.array([spec.serves(self.examples[i].lang) for i in self.rows[spec.name]], dtype=bool)
+
+    def texts(self, head: str) -> list[str]:
+        """Text of each of the head's rows."""
+        return [self.examples[i].text for i in self.rows[head]]
 
     def groups(self, head: str) -> list[str]:
         """CV group of each of the head's rows."""
@@ -116,8 +122,15 @@ def cv_mask(data: Dataset, head: str) -> np.ndarray:
 def fit_calibrated(
     data: Dataset, spec: HeadSpec, train: np.ndarray, config: BuildConfig
 ) -> tuple[LinearHead, dict[str, Any]]:
-    """Choose C by inner grouped CV on ``train`` (head-row positions), fit, temperature-scale."""
-    x, y = data.features[spec.name][train], data.labels[data.rows[spec.name][train]]
+    """Choose C by inner grouped CV on ``train`` (head-row positions), fit, temperature-scale.
+
+    A lexical head's vocabulary and idf come from the texts of ``train`` only.
+    """
+    head_texts = data.texts(spec.name)
+    texts = [head_texts[i] for i in train]
+    lexicon = Lexicon.fit(texts) if spec.lexical else None
+    x = head_features(data.features[spec.name][train], texts, lexicon)
+    y = data.labels[data.rows[spec.name][train]]
     mask = cv_mask(data, spec.name)[train]
     scored = mask & data.served(spec)[train]
     groups = [data.groups(spec.name)[i] for i in train]
@@ -126,9 +139,10 @@ def fit_calibrated(
     chosen = select_c(x, y, mask, scored, groups, grid, seed_rows, config.inner_folds, config.seed)
     temperature = fit_temperature(chosen.oof_logits, y[scored]) if scored.any() else 1.0
     head = fit_head(x, y, chosen.c, np.where(seed_rows, chosen.seed_weight, 1.0))
-    head = LinearHead(head.coef, head.intercept, temperature)
+    head = LinearHead(head.coef, head.intercept, temperature, lexicon)
     info = {
         "C": chosen.c,
+        "lexicon_terms": lexicon.dim if lexicon is not None else 0,
         "seed_weight": chosen.seed_weight,
         "temperature": temperature,
         "inner_macro_f1": chosen.scores,
@@ -159,10 +173,12 @@ def out_of_fold(data: Dataset, config: BuildConfig) -> dict[str, Any] | None:
             if len(tested) == 0:
                 continue
             head, info = fit_calibrated(data, spec, train, config)
-            logits = head.logits(data.features[spec.name][tested])
+            head_texts = data.texts(spec.name)
+            texts = [head_texts[int(k)] for k in tested]
+            features = head.features(data.features[spec.name][tested], texts)
             where = [position[int(rows[k])] for k in tested]
-            raw[where] = softmax(logits)
-            calibrated[where] = head.probs(data.features[spec.name][tested])
+            raw[where] = softmax(head.logits(features))
+            calibrated[where] = head.probs(features)
             choices.append({"fold": f, "head": spec.name, **info})
     return {"index": dev_idx, "calibrated": calibrated, "raw": raw, "fold": fold_of, "choices": choices}
 

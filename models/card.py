@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 TARGETS = {"en_macro_f1": 0.70, "all_macro_f1": 0.65, "ece_max": 0.10, "seed_score_min": 0.30}
 NOTES = [
-    "Encoders are frozen; each head is a class-balanced multinomial logistic regression.",
+    "Encoders are frozen; each head is a class-balanced multinomial logistic regression over the"
+    " embeddings (and, for the English head, word features; see below).",
     "Out-of-fold figures are nested: C and the temperature of each outer fold were chosen by"
     " grouped CV inside that fold's training part. Folds are grouped by URL.",
     "Seed-article paragraphs and pole statements are always in training; only dev passages are"
@@ -51,6 +52,18 @@ NOTES = [
     " 5 variants on the dev set makes these figures slightly optimistic.",
     "Also tried without gain across the 3 splits: averaging the English and multilingual heads'"
     " calibrated probabilities for English passages (weights 0.5 and 0.7).",
+    "The English head also reads word features: TF-IDF of word unigrams (terms in >= 2 training"
+    " texts, 1 + log tf, smoothed idf, L2 rows), its vocabulary fitted inside each outer fold on"
+    " that fold's training texts only. Frozen embeddings place a passage by topic; words such as"
+    " 'ROK', 'hegemony' or 'alliance' carry who presses whom. On the same 3 fold splits English"
+    " macro-F1 went from 0.671/0.723/0.684 to 0.717/0.734/0.702 (higher on every split),"
+    " all-language macro-F1 from 0.695 to 0.706 on average, NLL from 0.884 to 0.868; ECE moved"
+    " 0.122/0.114/0.093 to 0.092/0.106/0.124, so the calibration target is met on the build's split"
+    " but not on every split. Chosen over 9 other variants on those splits (TF-IDF scaled 0.5 or 2,"
+    " word 1-2-grams; MiniLM layer-3, layers 4+5, max-pooled or CLS vectors added; MiniLM or USE"
+    " blocks re-weighted; the English head also learning Korean and Chinese passages through USE;"
+    " bagged inner-fold heads; a wider C grid), none better on English macro-F1 on every split."
+    " Picking among them on the dev set makes the figures somewhat optimistic.",
 ]
 
 

@@ -99,6 +99,7 @@ def render(card: dict[str, Any]) -> str:
         lines.append(
             f"- `{name}` ({'+'.join(head['encoders'])}; {head['serves']}): n={head['n_train']},"
             f" C={head['C']}, temperature={head['temperature']:.3f}"
+            + (f", word features: {head['lexicon_terms']} terms" if head.get("lexicon_terms") else "")
         )
     lines += ["", "## Encoders"]
     for name, info in card["encoders"].items():

@@ -22,6 +22,9 @@ from models.language import detect_language
 from models.passages import Passage, segment
 from models.store import ARTIFACTS_DIR, read_card, read_heads, resolve_version
 
+Routed = dict[str, tuple[list[int], np.ndarray, list[str]]]
+"""Per head name: positions of the texts routed to it, their embeddings, the texts themselves."""
+
 
 class ModelIntegrityError(RuntimeError):
     """The installed encoder files differ from those the heads were fitted on."""
@@ -127,22 +130,21 @@ class StanceClassifier:
         """(n, 4) calibrated probabilities, each text scored by the head of its language."""
         return self.probabilities_from(self.routed_features(texts, languages), len(texts))
 
-    def routed_features(
-        self, texts: Sequence[str], languages: Sequence[str]
-    ) -> dict[str, tuple[list[int], np.ndarray]]:
-        """For each head: the positions of the texts routed to it and their feature matrix."""
-        routed: dict[str, tuple[list[int], np.ndarray]] = {}
+    def routed_features(self, texts: Sequence[str], languages: Sequence[str]) -> Routed:
+        """For each head: the positions of the texts routed to it, their embeddings and texts."""
+        routed: Routed = {}
         for spec in HEADS:
             rows = [i for i, lang in enumerate(languages) if spec.serves(lang)]
             if rows:
-                routed[spec.name] = (rows, self.features(spec.encoders, [texts[i] for i in rows]))
+                chosen = [texts[i] for i in rows]
+                routed[spec.name] = (rows, self.features(spec.encoders, chosen), chosen)
         return routed
 
-    def probabilities_from(self, routed: dict[str, tuple[list[int], np.ndarray]], n: int) -> np.ndarray:
-        """(n, 4) probabilities from ``routed_features`` output (features can serve several models)."""
+    def probabilities_from(self, routed: Routed, n: int) -> np.ndarray:
+        """(n, 4) probabilities from ``routed_features`` output (embeddings can serve several models)."""
         out = np.zeros((n, len(LABELS)))
-        for name, (rows, features) in routed.items():
-            out[rows] = self.heads[name].probs(features)
+        for name, (rows, embedded, texts) in routed.items():
+            out[rows] = self.heads[name].probs_for(embedded, texts)
         return out
 
     def predictions_from(self, probs: np.ndarray, languages: Sequence[str]) -> list[Prediction]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from models.encoders import MINILM, USE
 from models.labels import LABELS
+from models.lexicon import Lexicon
 
 ABSENT_LOGIT = -30.0
 """Logit given to a label the head never saw in training."""
@@ -21,12 +22,13 @@ ABSENT_LOGIT = -30.0
 
 @dataclass(frozen=True)
 class HeadSpec:
-    """A head's name, the encoders it concatenates, the languages it serves and learns from."""
+    """A head's name, encoders (plus word features if ``lexical``), languages it serves and learns from."""
 
     name: str
     encoders: tuple[str, ...]
     english: bool
     learns_all_languages: bool
+    lexical: bool = False
 
     @property
     def encoder_id(self) -> str:
@@ -43,7 +45,7 @@ class HeadSpec:
 
 
 HEADS: tuple[HeadSpec, ...] = (
-    HeadSpec("en", (MINILM, USE), english=True, learns_all_languages=False),
+    HeadSpec("en", (MINILM, USE), english=True, learns_all_languages=False, lexical=True),
     HeadSpec("multilingual", (USE,), english=False, learns_all_languages=True),
 )
 
@@ -55,11 +57,24 @@ def head_for(lang: str) -> HeadSpec:
 
 @dataclass(frozen=True)
 class LinearHead:
-    """Multinomial logistic regression weights plus a softmax temperature."""
+    """Multinomial logistic regression weights, a softmax temperature and an optional word lexicon.
+
+    Its features are the concatenated embeddings followed, if it has a lexicon, by the TF-IDF
+    of the text's words (``features`` builds them).
+    """
 
     coef: np.ndarray
     intercept: np.ndarray
     temperature: float = 1.0
+    lexicon: Lexicon | None = None
+
+    def features(self, embedded: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """The head's feature rows: embeddings, plus the lexicon's word features if it has one."""
+        return head_features(embedded, texts, self.lexicon)
+
+    def probs_for(self, embedded: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Temperature-scaled probabilities of texts given their embeddings."""
+        return self.probs(self.features(embedded, texts))
 
     def logits(self, features: np.ndarray) -> np.ndarray:
         """Raw (untempered) logits, one column per label in ``LABELS`` order."""
@@ -69,6 +84,13 @@ class LinearHead:
     def probs(self, features: np.ndarray) -> np.ndarray:
         """Temperature-scaled probabilities."""
         return softmax(self.logits(features) / self.temperature)
+
+
+def head_features(embedded: np.ndarray, texts: Sequence[str], lexicon: Lexicon | None) -> np.ndarray:
+    """Embeddings followed by the texts' TF-IDF word features when there is a lexicon."""
+    if lexicon is None:
+        return embedded
+    return np.hstack([np.asarray(embedded, dtype=np.float64), lexicon.transform(texts)])
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 
 from models.heads import HEADS, LinearHead
 from models.labels import LABELS
+from models.lexicon import Lexicon
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 LATEST = "LATEST"
@@ -36,6 +37,9 @@ def heads_bytes(heads: dict[str, LinearHead]) -> bytes:
         arrays[f"{name}.coef"] = np.asarray(head.coef, dtype=np.float64)
         arrays[f"{name}.intercept"] = np.asarray(head.intercept, dtype=np.float64)
         arrays[f"{name}.temperature"] = np.array([head.temperature], dtype=np.float64)
+        if head.lexicon is not None:
+            arrays[f"{name}.vocabulary"] = np.array(head.lexicon.vocabulary, dtype=np.str_)
+            arrays[f"{name}.idf"] = np.asarray(head.lexicon.idf, dtype=np.float64)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
@@ -54,10 +58,15 @@ def read_heads(path: Path) -> dict[str, LinearHead]:
             raise ValueError(f"{path}: artifact label order {labels} differs from {LABELS}")
         heads = {}
         for spec in HEADS:
+            lexicon = None
+            if f"{spec.name}.vocabulary" in data.files:
+                vocabulary = tuple(str(t) for t in data[f"{spec.name}.vocabulary"])
+                lexicon = Lexicon(vocabulary, np.array(data[f"{spec.name}.idf"]))
             heads[spec.name] = LinearHead(
                 coef=np.array(data[f"{spec.name}.coef"]),
                 intercept=np.array(data[f"{spec.name}.intercept"]),
                 temperature=float(data[f"{spec.name}.temperature"][0]),
+                lexicon=lexicon,
             )
     return heads
 
