@@ -59,3 +59,46 @@ def test_lexicon_round_trips_through_the_artifact(tmp_path: Path) -> None:
     texts = ["Beijing and the alliance", "ROK hegemony"]
     np.testing.assert_allclose(loaded["en"].probs_for(embedded, texts), en.probs_for(embedded, texts))
     assert heads_bytes(loaded) == heads_bytes({"en": en, "multilingual": ml})
+
+
+def test_lexical_head_learns_its_vocabulary_from_the_training_rows_only() -> None:
+    """fit_calibrated fits the English head's lexicon on ``train`` rows; held-out words stay unknown."""
+    from models.calibrate import BuildConfig, Dataset, fit_calibrated
+    from models.heads import HEADS
+    from models.labels import LABEL_INDEX, LABELS
+    from models.training import Example
+
+    words = {"washington": "alliance drills", "hedge": "balance both", "beijing": "hegemony warned"}
+    words["irrelevant"] = "tax album"
+    examples = [
+        Example(f"d{k}-{i}", f"Seoul {words[label]} {i}", label, "en", "dev", f"url-{k}-{i}")
+        for k, label in enumerate(LABELS)
+        for i in range(4)
+    ]
+    examples += [Example(f"h{i}", "quokka zebra", "hedge", "en", "dev", f"held-{i}") for i in range(2)]
+    labels = np.array([LABEL_INDEX[e.label] for e in examples])
+    rng = np.random.default_rng(1)
+    data = Dataset(examples, labels)
+    spec = next(h for h in HEADS if h.lexical)
+    data.rows[spec.name] = np.arange(len(examples))
+    data.features[spec.name] = rng.normal(size=(len(examples), 5))
+    config = BuildConfig(inner_folds=2, c_grid=(1.0,), seed_weights=(1.0,))
+    head, info = fit_calibrated(data, spec, np.arange(len(examples) - 2), config)
+    assert head.lexicon is not None and info["lexicon_terms"] == head.lexicon.dim
+    assert {"hegemony", "alliance", "seoul"} <= set(head.lexicon.vocabulary)
+    assert "quokka" not in head.lexicon.vocabulary
+    assert head.coef.shape[1] == 5 + head.lexicon.dim
+    head_all, _ = fit_calibrated(data, spec, np.arange(len(examples)), config)
+    assert head_all.lexicon is not None and "quokka" in head_all.lexicon.vocabulary
+
+
+def test_committed_model_routes_english_through_word_features() -> None:
+    """The committed version's English head carries its lexicon; the multilingual head has none."""
+    from models.store import ARTIFACTS_DIR, read_card, read_heads, resolve_version
+
+    version = resolve_version(None)
+    heads = read_heads(ARTIFACTS_DIR / f"{version}.npz")
+    en, ml = heads["en"], heads["multilingual"]
+    assert en.lexicon is not None and ml.lexicon is None
+    assert read_card(version)["heads"]["en"]["lexicon_terms"] == en.lexicon.dim
+    assert {"rok", "hegemony", "alliance"} <= set(en.lexicon.vocabulary)
