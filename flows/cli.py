@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flows.ingest.sources import SourcesError, load_sources
 from flows.settings import Settings, SettingsError
-from flows.sources import SourcesError, load_sources
 from warehouse.db import WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -137,14 +137,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch demo`: serve the offline demo corpus on loopback and run the pipeline on it."""
-    from flows.demo_run import run_demo
+    from flows.tools.demo import run_demo
 
     return run_demo(settings, port=args.port, quiet=args.quiet)
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch bench`: stage-by-stage throughput and memory on this machine (flows/bench.py)."""
-    from flows.bench import bench_command
+    from flows.tools.bench import bench_command
 
     options = {name: getattr(args, name) for name in ("quick", "pages", "repeats", "quiet")}
     return bench_command(settings, json_path=args.json, **options)
@@ -246,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_model_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add `model build|eval` and `classify` from the models package."""
-    from models import cli as model_cli
+    from flows import model_cli
 
     model_cli.register(sub, settings_from_args)
 

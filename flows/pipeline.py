@@ -19,12 +19,14 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import ingest, score, store
-from flows.extract import Extractor
-from flows.fetch import Fetcher
+from flows import score
+from flows.ingest import stage as ingest
+from flows.ingest.extract import Extractor
+from flows.ingest.fetch import Fetcher
 from flows.settings import Settings
-from flows.sink import Sink
+from warehouse import ingest_ops as store
 from warehouse.db import now_utc
+from warehouse.sink import Sink
 
 NETWORK_RETRIES = 1
 
@@ -65,7 +67,7 @@ def score_task(settings: Settings, classifier: Any, batch: Sequence[score.Articl
 @task(name="refresh-search-index", cache_policy=NO_CACHE)
 def search_index_task(settings: Settings) -> None:
     """Rebuild the full-text index over articles."""
-    Sink(settings).apply([("refresh_fts", ())])
+    settings.sink().apply([("refresh_fts", ())])
 
 
 def progress(logger: Any) -> Callable[[str], None]:
@@ -83,13 +85,13 @@ def progress(logger: Any) -> Callable[[str], None]:
 def _open_run(settings: Settings, name: str, trigger: str) -> int:
     """Open this flow's run ledger row (spooled if the warehouse is locked)."""
     run_id = store.new_run_id()
-    Sink(settings).apply([("start_run", (run_id, name, now_utc(), trigger, flow_run.get_id()))])
+    settings.sink().apply([("start_run", (run_id, name, now_utc(), trigger, flow_run.get_id()))])
     return run_id
 
 
 def _close_run(settings: Settings, run_id: int, fields: dict[str, Any]) -> None:
     """Close this flow's run ledger row."""
-    Sink(settings).apply([("finish_run", (run_id, now_utc(), fields))])
+    settings.sink().apply([("finish_run", (run_id, now_utc(), fields))])
 
 
 def _ledgered(
@@ -146,7 +148,7 @@ def weekly_report_flow(
     """Draw the weekly trend report and publish its markdown as a Prefect artifact."""
     from prefect.artifacts import create_markdown_artifact
 
-    from flows.report import build_report
+    from flows.report.build import build_report
 
     settings = Settings.load(**(overrides or {}))
     result = build_report(

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from flows.settings import Settings
-from flows.sink import Op, Sink, op
 from models.aggregate import aggregate
 from models.passages import segment
 from warehouse.db import insert_rows, now_utc, query_text
+from warehouse.sink import Op, Sink, op
 
-if TYPE_CHECKING:  # models.classifier and models.store import scikit-learn: loaded in run_score
+if TYPE_CHECKING:  # models.classifier and models.registry import scikit-learn: loaded in run_score
     from models.classifier import StanceClassifier
 
 log = logging.getLogger(__name__)
@@ -146,15 +146,15 @@ def iter_batches(settings: Settings, sink: Sink, version: str) -> Iterator[list[
 
 
 def resolve_version(version: str | None) -> str:
-    """The model version to score with (models.store is imported here, on first use)."""
-    from models.store import resolve_version as resolve
+    """The model version to score with (models.registry is imported here, on first use)."""
+    from models.registry import resolve_version as resolve
 
     return resolve(version)
 
 
 def read_card(version: str) -> dict[str, Any]:
-    """The JSON card of a model version (models.store is imported here, on first use)."""
-    from models.store import read_card as read
+    """The JSON card of a model version (models.registry is imported here, on first use)."""
+    from models.registry import read_card as read
 
     return read(version)
 
@@ -184,7 +184,7 @@ def run_score(
     from models.classifier import StanceClassifier
 
     say = progress or (lambda _msg: None)
-    sink = Sink(settings)
+    sink = settings.sink()
     version = resolve_version(settings.model_version)
     if not rescore:
         with sink.read() as con:

@@ -10,7 +10,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from warehouse.sink import Sink
 
 ENV_PREFIX = "AXISWATCH_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +91,12 @@ class Settings:
     def spool_dir(self) -> Path:
         """Directory where results wait when the warehouse is locked for too long."""
         return self.data_dir / "spool"
+
+    def sink(self) -> Sink:
+        """The warehouse sink for these settings (warehouse file, spool, lock patience)."""
+        from warehouse.sink import Sink
+
+        return Sink(self.warehouse_path, self.spool_dir, self.lock_patience_seconds)
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some fields changed (values are coerced like env values)."""

@@ -9,7 +9,6 @@ from typing import Any
 import duckdb
 
 from flows.settings import Settings
-from flows.sink import Sink
 from warehouse.db import now_utc, query_text, reader
 
 RUN_COLUMNS = [
@@ -60,7 +59,7 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict
 def collect(settings: Settings, now: datetime | None = None) -> Status:
     """Read the warehouse (read-only) and judge what needs attention."""
     now = now or now_utc()
-    status = Status(spooled_files=len(Sink(settings).pending_spool()))
+    status = Status(spooled_files=len(settings.sink().pending_spool()))
     with reader(settings.warehouse_path) as con:
         status.runs = _rows(con, "status_runs", limit=10)
         status.sources = _rows(con, "status_sources")

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from flows.settings import PROJECT_ROOT
 from models.aggregate import aggregate
 from models.encoders import get_encoder, sha256_file
 from models.evaluate import evaluate
@@ -23,8 +22,8 @@ from models.relevance import relevance_rule
 from models.training import SEED_ARTICLE, data_files, load_seed_labels, text_hash
 
 if TYPE_CHECKING:
-    from models.calibrate import Dataset
     from models.classifier import Prediction, StanceClassifier
+    from models.dataset import Dataset
 
 TARGETS = {"en_macro_f1": 0.70, "all_macro_f1": 0.65, "ece_max": 0.10, "seed_score_min": 0.30}
 NOTES = [
@@ -80,15 +79,15 @@ def rounded(value: Any, digits: int = 6) -> Any:
     return value
 
 
-def _relative(path: Path) -> str:
-    """Path relative to the project root (may start with ../ for the shared dev set)."""
-    return os.path.relpath(path.resolve(), PROJECT_ROOT).replace(os.sep, "/")
+def _relative(path: Path, root: Path) -> str:
+    """Path relative to the project root (the parent of seeds/)."""
+    return os.path.relpath(path.resolve(), root.resolve()).replace(os.sep, "/")
 
 
 def training_data(data: Dataset, seeds_dir: Path, dev_path: Path | None) -> dict[str, Any]:
     """Hashes of the input files, example counts, and short hashes of every training text."""
     files = {
-        role: {"path": _relative(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
+        role: {"path": _relative(p, seeds_dir.parent), "sha256": sha256_file(p), "bytes": p.stat().st_size}
         for role, p in data_files(seeds_dir, dev_path).items()
     }
     counts = Counter(f"{e.source}/{e.lang}/{e.label}" for e in data.examples)

@@ -20,7 +20,7 @@ from models.heads import HEADS, LinearHead, head_for
 from models.labels import LABELS
 from models.language import detect_language
 from models.passages import Passage, segment
-from models.store import ARTIFACTS_DIR, read_card, read_heads, resolve_version
+from models.registry import ARTIFACTS_DIR, read_card, read_heads, resolve_version
 
 Routed = dict[str, tuple[list[int], np.ndarray, list[str]]]
 """Per head name: positions of the texts routed to it, their embeddings, the texts themselves."""

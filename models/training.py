@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.settings import SEEDS_DIR
 from models.evaluate import load_labelled
 from models.labels import LABEL_INDEX, LABELS
 from models.language import detect_language
@@ -16,7 +15,7 @@ from models.language import detect_language
 SEED_ARTICLE = "seed_article.txt"
 SEED_LABELS = "seed_labels.jsonl"
 POLES = "poles.jsonl"
-DEV_CANDIDATES = (SEEDS_DIR / "stance-dev" / "passages.jsonl",)
+DEV_SET = Path("stance-dev") / "passages.jsonl"
 
 
 class TrainingDataError(ValueError):
@@ -61,9 +60,10 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]
 
 
-def default_dev_path() -> Path | None:
-    """The dev set if it is present (in seeds/ or in the shared folder next to the repo)."""
-    return next((p for p in DEV_CANDIDATES if p.is_file()), None)
+def default_dev_path(seeds_dir: Path) -> Path | None:
+    """The dev set under ``seeds_dir`` if it is present."""
+    path = seeds_dir / DEV_SET
+    return path if path.is_file() else None
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -92,7 +92,7 @@ def _check_label(row: dict[str, Any], where: str) -> str:
     return str(label)
 
 
-def load_seed_labels(seeds_dir: Path = SEEDS_DIR) -> list[SeedLabel]:
+def load_seed_labels(seeds_dir: Path) -> list[SeedLabel]:
     """Read seed_labels.jsonl and check it labels every non-empty line of the seed article once."""
     article = (seeds_dir / SEED_ARTICLE).read_text(encoding="utf-8").split("\n")
     wanted = {no: line.strip() for no, line in enumerate(article, 1) if line.strip()}
@@ -113,7 +113,7 @@ def load_seed_labels(seeds_dir: Path = SEEDS_DIR) -> list[SeedLabel]:
     return labels
 
 
-def seed_examples(seeds_dir: Path = SEEDS_DIR) -> list[Example]:
+def seed_examples(seeds_dir: Path) -> list[Example]:
     """Seed paragraphs as examples; a repeated paragraph (same text) is kept once."""
     seen: set[str] = set()
     out = []
@@ -126,7 +126,7 @@ def seed_examples(seeds_dir: Path = SEEDS_DIR) -> list[Example]:
     return out
 
 
-def pole_examples(seeds_dir: Path = SEEDS_DIR) -> list[Example]:
+def pole_examples(seeds_dir: Path) -> list[Example]:
     """Pole statements (short texts per label in en/ko/zh); optional ``heads`` restricts who learns them."""
     out = []
     for row in _read_jsonl(seeds_dir / POLES):

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from flows.fetch import Fetcher
-from flows.loopback import LoopbackServer
+from flows.ingest.fetch import Fetcher
 from flows.prefect_env import prefect_defaults
 from flows.settings import Settings
+from flows.tools.loopback import LoopbackServer
 from tests.ingest_site import FAST_FETCH_SETTINGS
 
 # none of the imports above imports prefect, so its settings can still be chosen here

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flows.demo import DemoFeed, article_page, render_feed, render_item
-from flows.loopback import LoopbackServer
 from flows.settings import Settings
+from flows.tools.demo_site import DemoFeed, article_page, render_feed, render_item
+from flows.tools.loopback import LoopbackServer
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

@@ -12,9 +12,9 @@ import signal
 import sys
 from typing import Any
 
-from flows import sink
-from flows.ingest import run_ingest
+from flows.ingest.stage import run_ingest
 from flows.settings import Settings
+from warehouse import sink
 
 
 def main() -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from flows import bench
-from flows.bench_stages import _check_no_change
 from flows.cli import main
+from flows.tools import bench
+from flows.tools.bench_stages import _check_no_change
 
 MINILM = {"hidden_size": 384, "intermediate_size": 1536, "num_hidden_layers": 6}
 REQUIRED = (

@@ -1,4 +1,4 @@
-"""`axiswatch classify` and `axiswatch model eval|build` through models.cli.register + argparse."""
+"""`axiswatch classify` and `axiswatch model eval|build` through flows.model_cli.register + argparse."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from flows import model_cli
 from flows.settings import Settings
-from models import calibrate
-from models import cli as model_cli
+from models import build as calibrate
 from models.labels import LABELS
-from models.store import LATEST
+from models.registry import LATEST
 from models.training import SEEDS_DIR
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.textutil import canonical_url, detect_script_language, text_hash
+from flows.ingest.text import canonical_url, detect_script_language, text_hash
 
 
 @pytest.mark.parametrize(

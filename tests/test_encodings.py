@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.extract import ExtractionError, decode_html
-from flows.feeds import parse_feed
-from flows.textutil import decode_bytes, encoding_label
+from flows.ingest.extract import ExtractionError, decode_html
+from flows.ingest.feeds import parse_feed
+from flows.ingest.text import decode_bytes, encoding_label
 
 DATA = Path(__file__).parent / "data" / "feeds"
 

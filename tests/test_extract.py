@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flows.demo import BENCH_DIR
-from flows.extract import (
+from flows.ingest.extract import (
     Extracted,
     ExtractionError,
     Extractor,
@@ -21,8 +20,9 @@ from flows.extract import (
     extract_page,
     text_from_feed_content,
 )
-from flows.quality import benchmark_metrics, shingle_match
+from flows.ingest.quality import benchmark_metrics, shingle_match
 from flows.settings import Settings
+from flows.tools.demo_site import BENCH_DIR
 
 if os.environ.get("AXISWATCH_TEST_BREAK_WORKER_IMPORT"):
     # Set only inside test_extractor_gives_up_when_workers_cannot_start, after this module was

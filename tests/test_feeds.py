@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from flows.feeds import ParsedFeed, parse_feed
-from flows.loopback import LoopbackServer
+from flows.ingest.feeds import ParsedFeed, parse_feed
+from flows.tools.loopback import LoopbackServer
 
 DATA = Path(__file__).parent / "data" / "feeds"
 RSS_HEADERS = {"Content-Type": "application/rss+xml; charset=utf-8"}
@@ -146,7 +146,7 @@ def test_max_entries_keeps_newest() -> None:
 _CHILD = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-from flows.feeds import parse_feed
+from flows.ingest.feeds import parse_feed
 body = sys.stdin.buffer.read()
 feed = parse_feed(body, {"content-type": "application/rss+xml"}, "https://e.com/feed")
 print(json.dumps({"titles": [e.title for e in feed.entries], "urls": [e.url for e in feed.entries],

@@ -1,4 +1,4 @@
-"""flows.fetch: conditional requests, redirects, retries, robots.txt, politeness, fetch_many."""
+"""flows.ingest.fetch: conditional requests, redirects, retries, robots.txt, politeness, fetch_many."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from flows.fetch import ERROR_CLASSES, Fetcher, FetchResult, parse_retry_after
-from flows.loopback import LoopbackServer, respond
+from flows.ingest.fetch import ERROR_CLASSES, Fetcher, FetchResult, parse_retry_after
+from flows.tools.loopback import LoopbackServer, respond
 
 MakeFetcher = Callable[..., Fetcher]
 

@@ -1,4 +1,4 @@
-"""Body handling of flows.fetch: size caps, bounded decompression, read timeout and deadline."""
+"""Body handling of flows.ingest.fetch: size caps, bounded decompression, read timeout and deadline."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler
 import brotli
 import pytest
 
-from flows.fetch import Fetcher
-from flows.loopback import LoopbackServer
+from flows.ingest.fetch import Fetcher
+from flows.tools.loopback import LoopbackServer
 
 MakeFetcher = Callable[..., Fetcher]
 TEXT = ("<p>Seoul, Washington and Beijing.</p>\n" * 200).encode()

@@ -1,4 +1,4 @@
-"""SSRF guard, URL checks and network error classification of flows.fetch / flows.netguard.
+"""SSRF guard, URL checks and network error classification of flows.ingest.fetch / flows.ingest.netguard.
 
 Only servers started here on loopback are contacted; other addresses below are data for the
 classifier or answers of a fake resolver and are never connected to.
@@ -15,9 +15,9 @@ from typing import Any
 import httpcore
 import pytest
 
-from flows import netguard
-from flows.fetch import Fetcher
-from flows.loopback import LoopbackServer, respond
+from flows.ingest import netguard
+from flows.ingest.fetch import Fetcher
+from flows.tools.loopback import LoopbackServer, respond
 
 MakeFetcher = Callable[..., Fetcher]
 

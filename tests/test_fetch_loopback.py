@@ -8,13 +8,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
-from flows.loopback import LoopbackServer, respond
+from flows.tools.loopback import LoopbackServer, respond
 
 
 def _get(
     server: LoopbackServer, path: str, method: str = "GET", **headers: str
 ) -> tuple[int, dict[str, str], bytes]:
-    """Plain http.client request (independent of flows.fetch)."""
+    """Plain http.client request (independent of flows.ingest.fetch)."""
     conn = http.client.HTTPConnection(server.host, server.port, timeout=5)
     try:
         conn.request(method, path, headers=headers)

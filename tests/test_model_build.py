@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.calibrate import BuildConfig, build
+from flows.settings import SEEDS_DIR
+from models.build import BuildConfig, build
 from models.encoders import sha256_file
 from models.labels import LABELS
-from models.store import ARTIFACTS_DIR, LATEST, list_versions, read_card, read_heads, resolve_version
-from models.training import SEEDS_DIR, default_dev_path, load_seed_labels
+from models.registry import ARTIFACTS_DIR, LATEST, list_versions, read_card, read_heads, resolve_version
+from models.training import default_dev_path, load_seed_labels
 
 SMALL = BuildConfig(folds=2, inner_folds=2, c_grid=(1.0,), seed_weights=(1.0,))
 TINY_DEV = [
@@ -45,7 +46,7 @@ def tiny_seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("seeds")
     lines = (SEEDS_DIR / "seed_article.txt").read_text(encoding="utf-8").split("\n")[:25]
     (directory / "seed_article.txt").write_text("\n".join(lines), encoding="utf-8")
-    labels = [s for s in load_seed_labels() if s.line <= len(lines)]
+    labels = [s for s in load_seed_labels(SEEDS_DIR) if s.line <= len(lines)]
     (directory / "seed_labels.jsonl").write_text(
         "".join(json.dumps(s.__dict__, ensure_ascii=False) + "\n" for s in labels), encoding="utf-8"
     )
@@ -102,11 +103,11 @@ def test_committed_card_matches_current_seed_files() -> None:
     for role, name in (("seed_article", "seed_article.txt"), ("seed_labels", "seed_labels.jsonl")):
         assert files[role]["sha256"] == sha256_file(SEEDS_DIR / name), f"{name} changed: rebuild the model"
     assert files["poles"]["sha256"] == sha256_file(SEEDS_DIR / "poles.jsonl"), "poles changed: rebuild"
-    dev = default_dev_path()
+    dev = default_dev_path(SEEDS_DIR)
     if dev is not None:
         assert files["dev"]["sha256"] == sha256_file(dev), "dev set changed: rebuild the model"
     assert card["labels"] == list(LABELS)
-    assert len(card["seed_article"]["paragraphs"]) == len(load_seed_labels())
+    assert len(card["seed_article"]["paragraphs"]) == len(load_seed_labels(SEEDS_DIR))
     for name in ("out_of_fold", "targets"):
         assert name in card["metrics"]
     assert {"minilm", "use-multilingual"} <= set(card["encoders"])

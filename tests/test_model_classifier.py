@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from flows.settings import SEEDS_DIR
 from models.classifier import Prediction, StanceClassifier
 from models.labels import LABELS
-from models.store import ModelNotFoundError
-from models.training import SEEDS_DIR, load_seed_labels
+from models.registry import ModelNotFoundError
+from models.training import load_seed_labels
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_seed_article_is_washington_leaning_with_hedges_recognised(model: Stance
     assert result.article.score is not None and result.article.score >= 0.3
     assert result.article.label == "washington"
     assert len(result.article.evidence) == 3
-    hedges = [s for s in load_seed_labels() if s.label == "hedge"]
+    hedges = [s for s in load_seed_labels(SEEDS_DIR) if s.label == "hedge"]
     predicted = model.predict([s.text for s in hedges])
     recognised = sum(p.label == "hedge" for p in predicted)
     assert recognised / len(hedges) >= 0.8

@@ -9,7 +9,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from models.heads import LinearHead
 from models.lexicon import Lexicon, tokens
-from models.store import heads_bytes, read_heads
+from models.registry import heads_bytes, read_heads
 
 TEXTS = [
     "Seoul must stand with Washington; the alliance comes first.",
@@ -63,7 +63,7 @@ def test_lexicon_round_trips_through_the_artifact(tmp_path: Path) -> None:
 
 def test_lexical_head_learns_its_vocabulary_from_the_training_rows_only() -> None:
     """fit_calibrated fits the English head's lexicon on ``train`` rows; held-out words stay unknown."""
-    from models.calibrate import BuildConfig, Dataset, fit_calibrated
+    from models.build import BuildConfig, Dataset, fit_calibrated
     from models.heads import HEADS
     from models.labels import LABEL_INDEX, LABELS
     from models.training import Example
@@ -94,7 +94,7 @@ def test_lexical_head_learns_its_vocabulary_from_the_training_rows_only() -> Non
 
 def test_committed_model_routes_english_through_word_features() -> None:
     """The committed version's English head carries its lexicon; the multilingual head has none."""
-    from models.store import ARTIFACTS_DIR, read_card, read_heads, resolve_version
+    from models.registry import ARTIFACTS_DIR, read_card, read_heads, resolve_version
 
     version = resolve_version(None)
     heads = read_heads(ARTIFACTS_DIR / f"{version}.npz")

@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 
-from flows import neardup
-from flows.demo import BENCH_DIR
+from flows.ingest import dedup as neardup
+from flows.tools.demo_site import BENCH_DIR
 
 KOREAN = (
     "한국 정부는 미국과의 동맹을 강화하면서도 중국과의 경제 협력을 유지하겠다고 밝혔다. "

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
-from flows.ingest import run_ingest
-from flows.loopback import LoopbackServer
+from flows.ingest.stage import run_ingest
+from flows.tools.loopback import LoopbackServer
 from tests.ingest_site import build_site, sources_toml
 from warehouse.db import reader
 

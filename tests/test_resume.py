@@ -11,9 +11,9 @@ from pathlib import Path
 
 import duckdb
 
-from flows.ingest import run_ingest
-from flows.loopback import LoopbackServer
+from flows.ingest.stage import run_ingest
 from flows.settings import PROJECT_ROOT, Settings
+from flows.tools.loopback import LoopbackServer
 from tests.ingest_site import build_site, feed_bytes, item, serve_story
 from warehouse.db import connect
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from flows import score
-from flows.ingest import run_ingest
-from flows.loopback import LoopbackServer
+from flows.ingest.stage import run_ingest
 from flows.settings import Settings
+from flows.tools.loopback import LoopbackServer
 from models.classifier import StanceClassifier
 from tests.ingest_site import build_site
 from warehouse.db import reader

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from flows.ingest.sources import KINDS, SourcesError, load_sources, parse_sources
 from flows.settings import PROJECT_ROOT
-from flows.sources import KINDS, SourcesError, load_sources, parse_sources
 
 GOOD = """
 [[sources]]

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import neardup
 from flows.cli import main
+from flows.ingest import dedup as neardup
 from warehouse import db
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)

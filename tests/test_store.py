@@ -14,12 +14,13 @@ import duckdb
 import numpy as np
 import pytest
 
-from flows import neardup, store
-from flows.demo import BENCH_DIR
+from flows.ingest import dedup as neardup
+from flows.ingest.sources import Source
+from flows.ingest.text import text_hash
 from flows.settings import PROJECT_ROOT
-from flows.sources import Source
-from flows.textutil import text_hash
+from flows.tools.demo_site import BENCH_DIR
 from warehouse import db
+from warehouse import ingest_ops as store
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -151,8 +152,8 @@ def test_copies_in_one_transaction_see_each_other(con: duckdb.DuckDBPyConnection
 
 
 def test_sync_sources_upserts_all_in_one_keeping_poll_state(con: duckdb.DuckDBPyConnection) -> None:
-    def src(sid: str, url: str, **extra: Any) -> Source:
-        return Source(sid, sid.title(), url, "KR", "ko", "newspaper", **extra)
+    def src(sid: str, url: str, **extra: Any) -> dict[str, Any]:
+        return Source(sid, sid.title(), url, "KR", "ko", "newspaper", **extra).row()
 
     store.sync_sources(
         con, [src("a", "http://a/feed"), src("b", "http://b/feed"), src("c", "http://c/f")], T0
@@ -191,7 +192,8 @@ def test_single_row_insert_converts_values_like_arrow(tmp_path: Path) -> None:
 
 def test_pipeline_and_scoring_imports_do_not_load_scikit_learn() -> None:
     """scikit-learn (~1.5 s to import) is needed only to fit heads, never to ingest or score."""
-    modules = "flows.ingest, flows.score, flows.store, flows.pipeline, models.store, models.classifier"
+    modules = "flows.ingest.stage, flows.score, warehouse.ingest_ops, flows.pipeline, models.registry"
+    modules += ", models.classifier"
     code = f"import sys, {modules}; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -22,7 +22,6 @@ from typing import Any
 
 import duckdb
 
-from flows.settings import Settings
 from warehouse.db import WarehouseLocked, now_utc, reader, refresh_fts, transaction, writer
 
 log = logging.getLogger(__name__)
@@ -47,11 +46,11 @@ op("refresh_fts")(refresh_fts)
 class Sink:
     """Applies named write operations to the warehouse, spooling them while it is locked."""
 
-    def __init__(self, settings: Settings) -> None:
-        """Bind to one warehouse and its spool directory."""
-        self.path = settings.warehouse_path
-        self.patience = settings.lock_patience_seconds
-        self.spool_dir = settings.spool_dir
+    def __init__(self, path: Path, spool_dir: Path, patience: float) -> None:
+        """Bind to one warehouse file, its spool directory and the lock patience in seconds."""
+        self.path = path
+        self.patience = patience
+        self.spool_dir = spool_dir
         self.spooled = 0
         self.locked_by: str | None = None
 

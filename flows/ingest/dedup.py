@@ -16,15 +16,26 @@ import unicodedata
 
 import numpy as np
 
-NUM_PERM = 128
-BANDS = 32
-ROWS = NUM_PERM // BANDS
+from warehouse.lsh import BANDS, EMPTY, NUM_PERM, ROWS, bands, from_bytes, resemblance, to_bytes
+
+__all__ = [
+    "BANDS",
+    "EMPTY",
+    "NUM_PERM",
+    "ROWS",
+    "bands",
+    "from_bytes",
+    "resemblance",
+    "shingles",
+    "signature",
+    "to_bytes",
+]
+
 _RNG = np.random.default_rng(20251210)
 _SALTS = _RNG.integers(1, 2**63, size=NUM_PERM, dtype=np.uint64)
 _MULTS = _RNG.integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | np.uint64(1)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-EMPTY = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
 
 
 def shingles(text: str) -> set[str]:
@@ -54,30 +65,3 @@ def signature(text: str) -> np.ndarray:
         mixed = (base[:, None] ^ _SALTS[None, :]) * _MULTS[None, :]
     sig: np.ndarray = (mixed >> np.uint64(32)).astype(np.uint32).min(axis=0)
     return sig
-
-
-def to_bytes(sig: np.ndarray) -> bytes:
-    """Serialise a signature for the warehouse (little-endian uint32)."""
-    return sig.astype("<u4").tobytes()
-
-
-def from_bytes(blob: bytes) -> np.ndarray:
-    """Read a signature stored by ``to_bytes``."""
-    return np.frombuffer(blob, dtype="<u4")
-
-
-def bands(sig: np.ndarray) -> list[tuple[int, int]]:
-    """(band number, bucket) pairs for LSH lookup; bucket fits a signed BIGINT."""
-    out = []
-    for band in range(BANDS):
-        chunk = to_bytes(sig[band * ROWS : (band + 1) * ROWS])
-        digest = hashlib.blake2b(chunk, digest_size=8).digest()
-        out.append((band, int.from_bytes(digest, "little") >> 1))
-    return out
-
-
-def resemblance(a: np.ndarray, b: np.ndarray) -> float:
-    """Estimated Jaccard resemblance of the two texts behind two signatures."""
-    if np.array_equal(a, EMPTY) or np.array_equal(b, EMPTY):
-        return 0.0
-    return float(np.mean(a == b))

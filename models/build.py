@@ -5,7 +5,7 @@ configuration, library versions) give byte-identical artifacts and therefore the
 Evaluation is out of fold with folds grouped by URL; C and the temperature are chosen inside
 each outer fold from its own training part (nested), so no test passage informs its prediction.
 
-Run: ``python -m models.calibrate [--out DIR] [--dev FILE]``.
+Run: ``python -m models.build [--out DIR] [--dev FILE]``.
 """
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from flows.settings import SEEDS_DIR
 from models.card import build_card, render_markdown
 from models.classifier import StanceClassifier
-from models.encoders import get_encoder
+from models.dataset import Dataset, embed
 from models.heads import (
     HEADS,
     HeadSpec,
@@ -35,9 +34,9 @@ from models.heads import (
     select_c,
     softmax,
 )
-from models.labels import LABEL_INDEX, LABELS
+from models.labels import LABELS
 from models.lexicon import Lexicon
-from models.store import ARTIFACTS_DIR, heads_bytes, version_of, write_artifact
+from models.registry import ARTIFACTS_DIR, heads_bytes, version_of, write_artifact
 from models.training import Example, default_dev_path, dev_examples, pole_examples, seed_examples
 
 
@@ -55,32 +54,6 @@ class BuildConfig:
     use_dev: bool = True
 
 
-@dataclass
-class Dataset:
-    """Examples with their labels and per-head feature matrices."""
-
-    examples: list[Example]
-    labels: np.ndarray
-    features: dict[str, np.ndarray] = field(default_factory=dict)
-    rows: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def mask(self, head: str, source: str) -> np.ndarray:
-        """Boolean mask, over the head's rows, of examples from ``source``."""
-        return np.array([self.examples[i].source == source for i in self.rows[head]], dtype=bool)
-
-    def served(self, spec: HeadSpec) -> np.ndarray:
-        """Boolean mask, over the head's rows, of examples the head would serve at prediction time."""
-        return np.array([spec.serves(self.examples[i].lang) for i in self.rows[spec.name]], dtype=bool)
-
-    def texts(self, head: str) -> list[str]:
-        """Text of each of the head's rows."""
-        return [self.examples[i].text for i in self.rows[head]]
-
-    def groups(self, head: str) -> list[str]:
-        """CV group of each of the head's rows."""
-        return [self.examples[i].group for i in self.rows[head]]
-
-
 def load_examples(seeds_dir: Path, dev_path: Path | None, config: BuildConfig) -> list[Example]:
     """Seeds, poles and (optionally, possibly a prefix of) the dev set."""
     examples = seed_examples(seeds_dir) + pole_examples(seeds_dir)
@@ -88,29 +61,6 @@ def load_examples(seeds_dir: Path, dev_path: Path | None, config: BuildConfig) -
         dev = dev_examples(dev_path)
         examples += dev[: config.dev_limit] if config.dev_limit is not None else dev
     return examples
-
-
-def embed(examples: Sequence[Example], threads: int) -> Dataset:
-    """Encode every example once per encoder its head needs; stack features per head."""
-    labels = np.array([LABEL_INDEX[e.label] for e in examples], dtype=np.int64)
-    data = Dataset(list(examples), labels)
-    needed: dict[str, set[str]] = {}
-    for spec in HEADS:
-        learn = [i for i, e in enumerate(examples) if spec.learns_from(e.lang) and e.trains(spec.name)]
-        data.rows[spec.name] = np.array(learn, dtype=int)
-        for name in spec.encoders:
-            needed.setdefault(name, set()).update(examples[i].text for i in data.rows[spec.name])
-    vectors: dict[str, dict[str, np.ndarray]] = {}
-    for name in sorted(needed):
-        texts = sorted(needed[name])
-        matrix = get_encoder(name, threads).encode(texts)
-        vectors[name] = dict(zip(texts, matrix, strict=True))
-    for spec in HEADS:
-        rows = data.rows[spec.name]
-        parts = [np.array([vectors[n][examples[i].text] for i in rows]) for n in spec.encoders]
-        dim = sum(get_encoder(n, threads).dim for n in spec.encoders)
-        data.features[spec.name] = np.hstack(parts) if len(rows) else np.zeros((0, dim))
-    return data
 
 
 def cv_mask(data: Dataset, head: str) -> np.ndarray:
@@ -201,7 +151,7 @@ def build(
     out_dir: Path = ARTIFACTS_DIR,
     config: BuildConfig | None = None,
     *,
-    seeds_dir: Path = SEEDS_DIR,
+    seeds_dir: Path,
     dev_path: Path | None = None,
 ) -> str:
     """Fit, evaluate and write a model version under ``out_dir``; return its version id."""
@@ -211,7 +161,7 @@ def build(
     torch.manual_seed(config.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     if dev_path is None and config.use_dev:
-        dev_path = default_dev_path()
+        dev_path = default_dev_path(seeds_dir)
     examples = load_examples(seeds_dir, dev_path, config)
     data = embed(examples, config.threads)
     oof = out_of_fold(data, config)
@@ -237,13 +187,14 @@ def build(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry: build a model version and print where it went."""
-    parser = argparse.ArgumentParser(prog="python -m models.calibrate", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m models.build", description=__doc__)
     parser.add_argument("--out", type=Path, default=ARTIFACTS_DIR, help="artifact directory")
     parser.add_argument("--dev", type=Path, default=None, help="dev set JSON lines (default: found)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seeds", type=Path, default=Path("seeds"), help="seeds directory")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    version = build(args.out, BuildConfig(threads=args.threads), dev_path=args.dev)
+    version = build(args.out, BuildConfig(threads=args.threads), seeds_dir=args.seeds, dev_path=args.dev)
     print(f"built {version} in {time.perf_counter() - started:.1f}s → {args.out}", file=sys.stderr)
     print(version)
     return 0

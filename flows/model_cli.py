@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from flows.settings import Settings
+    from flows.settings import SEEDS_DIR, Settings
     from models.classifier import StanceClassifier
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -74,14 +74,16 @@ def _load(version: str | None, settings: Settings) -> StanceClassifier:
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch model build`: rebuild the model and print its version and targets."""
-    from models.calibrate import BuildConfig, build
-    from models.store import ARTIFACTS_DIR, read_card
+    from models.build import BuildConfig, build
+    from models.registry import ARTIFACTS_DIR, read_card
     from models.training import TrainingDataError
 
     out = args.out or ARTIFACTS_DIR
     started = time.perf_counter()
     try:
-        version = build(out, BuildConfig(threads=settings.torch_threads), dev_path=args.dev)
+        version = build(
+            out, BuildConfig(threads=settings.torch_threads), seeds_dir=SEEDS_DIR, dev_path=args.dev
+        )
     except (TrainingDataError, FileNotFoundError, ValueError) as exc:
         print(f"axiswatch model build: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -102,7 +104,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     import numpy as np
 
     from models.evaluate import LabelledDataError, evaluate, format_report, load_labelled
-    from models.store import ModelNotFoundError
+    from models.registry import ModelNotFoundError
     from models.training import text_hash
 
     try:
@@ -135,7 +137,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch classify`: JSON lines {id, text} in, one JSON line per input out, in order."""
-    from models.store import ModelNotFoundError
+    from models.registry import ModelNotFoundError
 
     try:
         model = _load(args.model, settings)

@@ -24,9 +24,9 @@ from typing import Any
 
 import psutil
 
-from flows import demo
-from flows.loopback import LoopbackServer
 from flows.settings import Settings
+from flows.tools import demo_site as demo
+from flows.tools.loopback import LoopbackServer
 from warehouse.db import now_utc
 
 QUICK_STANCE_FEEDS = 4  # in a subset run, this many small demo feeds join the page feed
@@ -147,7 +147,7 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def measure_feed_parse(bodies: Sequence[Page], repeats: int, min_entries: int) -> dict[str, Any]:
     """parse_feed over every feed body, looped until at least ``min_entries`` entries per run."""
-    from flows.feeds import parse_feed
+    from flows.ingest.feeds import parse_feed
 
     def once() -> int:
         return sum(len(parse_feed(b, h, u).entries) for b, h, u in bodies)
@@ -160,7 +160,7 @@ def measure_feed_parse(bodies: Sequence[Page], repeats: int, min_entries: int) -
 
 def measure_fetch(settings: Settings, urls: Sequence[str], repeats: int) -> dict[str, Any]:
     """Fetcher.fetch_many over loopback, a fresh client (and robots.txt) per run."""
-    from flows.fetch import Fetcher
+    from flows.ingest.fetch import Fetcher
 
     seconds, ok, size = [], 0, 0
     for _ in range(repeats):
@@ -198,7 +198,7 @@ def _plain_extract(bodies: Sequence[bytes]) -> int:
 def measure_extract(settings: Settings, pages: Sequence[Page], repeats: int) -> dict[str, Any]:
     """Our path (Extractor: decode + trafilatura in worker processes) and plain trafilatura,
     interleaved in each run; wall seconds and CPU seconds (all processes) of both."""
-    from flows.extract import Extracted, Extractor
+    from flows.ingest.extract import Extracted, Extractor
 
     bodies = [body for body, _, _ in pages]
     out: dict[str, Any] = {"pages": len(pages), "workers": max(1, settings.extract_workers)}
@@ -273,9 +273,9 @@ def measure_score(
 
 def article_like_rows(texts: Sequence[str], count: int) -> list[dict[str, Any]]:
     """``count`` rows for the articles table, cycling through ``texts`` under unique URLs."""
-    from flows import neardup
-    from flows.store import article_id_for
-    from flows.textutil import text_hash
+    from flows.ingest import dedup as neardup
+    from flows.ingest.text import text_hash
+    from warehouse.ingest_ops import article_id_for
 
     usable = [t for t in texts if t.strip()] or ["placeholder article text for the store stage"]
     prints = [neardup.to_bytes(neardup.signature(t)) for t in usable]
@@ -320,7 +320,7 @@ def measure_store(workdir: Path, texts: Sequence[str], rows: int, batch: int, re
 def end_to_end_once(settings: Settings, site: BenchSite, workdir: Path) -> dict[str, Any]:
     """Ingest into a fresh warehouse, then score it: the two stages one after the other, each
     timed, so the score time is the score stage alone on the same articles."""
-    from flows.ingest import run_ingest
+    from flows.ingest.stage import run_ingest
     from flows.score import run_score
 
     run = stage_settings(settings, fresh_dir(workdir))

@@ -16,15 +16,16 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any
 
-from flows import neardup, store
-from flows.extract import Extracted, ExtractionError, Extractor, text_from_feed_content
-from flows.feeds import ParsedFeed, parse_feed
-from flows.fetch import Fetcher, FetchResult
+from flows.ingest import dedup as neardup
+from flows.ingest.extract import Extracted, ExtractionError, Extractor, text_from_feed_content
+from flows.ingest.feeds import ParsedFeed, parse_feed
+from flows.ingest.fetch import Fetcher, FetchResult
+from flows.ingest.sources import load_sources
+from flows.ingest.text import canonical_url, detect_script_language, text_hash
 from flows.settings import Settings
-from flows.sink import Op, Sink
-from flows.sources import load_sources
-from flows.textutil import canonical_url, detect_script_language, text_hash
+from warehouse import ingest_ops as store
 from warehouse.db import WarehouseLocked, now_utc
+from warehouse.sink import Op, Sink
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 FEED_BATCH = 20
@@ -349,7 +350,7 @@ def prepare_sources(settings: Settings, sink: Sink) -> list[store.DueSource]:
         sink.replay()
     except WarehouseLocked as exc:
         log.warning("spooled writes stay aside: %s", exc)
-    sink.apply([("sync_sources", (sources, now_utc()))])
+    sink.apply([("sync_sources", ([s.row() for s in sources], now_utc()))])
     with sink.read() as con:
         return store.due_sources(con, now_utc(), settings.poll_interval_minutes)
 
@@ -366,7 +367,7 @@ def run_ingest(
     """Sync sources, poll every due feed, fetch every pending page. The stage functions are
     parameters so the Prefect flow runs this same orchestration with its tasks."""
     say = progress or (lambda _msg: None)
-    sink = Sink(settings)
+    sink = settings.sink()
     due = prepare(settings, sink)
     total = IngestCounts()
     with Fetcher(settings) as fetcher, Extractor(settings) as extractor:

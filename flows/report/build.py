@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from flows.report_coverage import coverage_sections, evidence_sections, method_section, model_section
-from flows.report_data import (
+from flows.report.coverage import coverage_sections, evidence_sections, method_section, model_section
+from flows.report.data import (
     BASELINE_WEEKS,
     POLES,
     EvidenceRow,
@@ -33,15 +33,15 @@ from flows.report_data import (
     Totals,
     VolumeRow,
 )
-from flows.report_render import Document, Section, to_html, to_markdown
-from flows.report_sections import (
+from flows.report.render import Document, Section, to_html, to_markdown
+from flows.report.sections import (
     headline_section,
     lead_blocks,
     movers_section,
     stance_section,
     volume_section,
 )
-from flows.report_stats import Bootstrap
+from flows.report.stats import Bootstrap
 from warehouse import db
 
 DEFAULT_TIMEZONE = "Asia/Seoul"

@@ -38,8 +38,8 @@ from typing import Any
 
 import psutil
 
-from flows import bench_stages as stages
 from flows.settings import Settings
+from flows.tools import bench_stages as stages
 
 MIB = 1024 * 1024
 TARGETS: dict[str, tuple[str, float]] = {
@@ -383,7 +383,7 @@ def table_rows(report: dict[str, Any]) -> list[list[str]]:
 
 def render(report: dict[str, Any]) -> str:
     """The printed report: the table, then the machine it ran on."""
-    from flows.demo_run import table
+    from flows.tools.demo import table
 
     m, cfg = report["machine"], report["config"]
     head = ["stage", "figure", "reference", "ratio", "target", "status"]

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flows import report_charts as charts
-from flows.report_data import BASELINE_WEEKS, ReportData, ScoredArticle
-from flows.report_render import Bullets, Chart, Paragraph, Section, Table, not_enough
-from flows.report_stats import MIN_ARTICLES, Bootstrap, Change, Estimate, change, estimate
+from flows.report import charts
+from flows.report.data import BASELINE_WEEKS, ReportData, ScoredArticle
+from flows.report.render import Bullets, Chart, Paragraph, Section, Table, not_enough
+from flows.report.stats import MIN_ARTICLES, Bootstrap, Change, Estimate, change, estimate
 
 CHART_GROUPS = ("country", "kind")
 TABLE_GROUPS = ("country", "kind", "affiliation")

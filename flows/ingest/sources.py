@@ -43,6 +43,21 @@ class Source:
         """Every configured key as canonical JSON (stored in the sources table)."""
         return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
 
+    def row(self) -> dict[str, Any]:
+        """The configuration columns of this source's row in the sources table."""
+        return {
+            "source_id": self.id,
+            "name": self.name,
+            "feed_url": self.feed_url,
+            "country": self.country,
+            "language": self.language,
+            "kind": self.kind,
+            "affiliation": self.affiliation,
+            "opinion_only": self.opinion_only,
+            "config_json": self.config_json(),
+            "active": self.enabled,
+        }
+
 
 def _table_lines(text: str) -> list[tuple[int, int]]:
     """(first, last) line numbers of each [[sources]] table, in order."""

@@ -6,9 +6,9 @@ import errno
 import sys
 from typing import Any
 
-from flows.demo import build_site, write_sources
-from flows.loopback import LoopbackServer
 from flows.settings import Settings
+from flows.tools.demo_site import build_site, write_sources
+from flows.tools.loopback import LoopbackServer
 from warehouse.db import now_utc, reader
 
 SUMMARY_QUERIES = {

@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from flows.textutil import decode_bytes, header_charset, xml_declared_charset
+from flows.ingest.text import decode_bytes, header_charset, xml_declared_charset
 
 SNIFF_CHARS = 64 * 1024
 _ROOT_RE = re.compile(r"<(?:[\w.-]+:)?(?:rss|feed|RDF)[\s/>]")

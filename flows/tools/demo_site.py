@@ -26,8 +26,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from flows.loopback import LoopbackServer
 from flows.settings import SEEDS_DIR
+from flows.tools.loopback import LoopbackServer
 
 DEMO_DIR = SEEDS_DIR / "demo"
 BENCH_DIR = DEMO_DIR / "extraction-benchmark"

@@ -6,9 +6,9 @@ import json
 import re
 from typing import Any
 
-from flows.report_data import BASELINE_WEEKS, POLES, ReportData
-from flows.report_render import Bullets, Link, Note, Paragraph, Section, Table, not_enough
-from flows.report_stats import MIN_ARTICLES, Bootstrap
+from flows.report.data import BASELINE_WEEKS, POLES, ReportData
+from flows.report.render import Bullets, Link, Note, Paragraph, Section, Table, not_enough
+from flows.report.stats import MIN_ARTICLES, Bootstrap
 
 EXCERPT_CHARS = 280
 POLE_TITLES = {"washington": "Toward Washington", "beijing": "Toward Beijing", "hedge": "Hedging"}

@@ -24,7 +24,7 @@ import brotli
 import httpcore
 import httpx
 
-from flows.decompress import DecodingError
+from flows.ingest.decompress import DecodingError
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[..., list[tuple[Any, ...]]]

@@ -19,7 +19,8 @@ from models.training import pole_examples, seed_examples
 def bench_texts(min_passages: int = 256) -> dict[str, list[str]]:
     """Bench corpora: English passages for MiniLM, all languages for USE (cycled to a minimum)."""
     article = (SEEDS_DIR / "seed_article.txt").read_text(encoding="utf-8")
-    texts = [p.text for p in segment(article)] + [e.text for e in pole_examples() + seed_examples()]
+    examples = pole_examples(SEEDS_DIR) + seed_examples(SEEDS_DIR)
+    texts = [p.text for p in segment(article)] + [e.text for e in examples]
     english = [t for t in texts if detect_language(t) == "en"]
     return {MINILM: _cycle(english, min_passages), USE: _cycle(texts, min_passages)}
 

@@ -1,7 +1,7 @@
 """The one hardened HTTP client of axiswatch.
 
 Timeouts (connect, read, whole-request deadline), body and decompressed-size caps, manual
-redirects with loop detection, an SSRF guard on every hop (see ``flows.netguard``), robots.txt,
+redirects with loop detection, an SSRF guard on every hop (see ``flows.ingest.netguard``), robots.txt,
 per-host politeness, retries with backoff and Retry-After, and conditional requests.
 ``Fetcher.fetch`` never raises for network, HTTP or guard problems: it returns a
 ``FetchResult`` whose ``error_class`` is one of ``ERROR_CLASSES``.
@@ -22,8 +22,8 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from flows import netguard
-from flows.decompress import decode_stream
+from flows.ingest import netguard
+from flows.ingest.decompress import decode_stream
 from flows.settings import Settings
 
 ERROR_CLASSES = (

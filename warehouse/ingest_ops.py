@@ -1,6 +1,6 @@
 """Warehouse writes and reads of the ingest stage (plain functions over a DuckDB connection).
 
-Write functions are registered sink operations (``flows.sink.op``): the sink runs each one in
+Write functions are registered sink operations (``warehouse.sink.op``): the sink runs each one in
 its own transaction, so a killed process leaves either the whole unit (a feed poll with its
 entries, an article with its document and entry links) or nothing.
 """
@@ -18,10 +18,9 @@ from typing import Any
 
 import duckdb
 
-from flows import neardup
-from flows.sink import op
-from flows.sources import Source
+from warehouse import lsh as neardup
 from warehouse.db import insert_rows, query_text, registered
+from warehouse.sink import op
 
 
 def article_id_for(canonical_url: str) -> str:
@@ -36,30 +35,12 @@ def q(con: duckdb.DuckDBPyConnection, query: str, /, **params: Any) -> list[tupl
 
 
 @op("sync_sources")
-def sync_sources(con: duckdb.DuckDBPyConnection, sources: Sequence[Source], now: datetime) -> None:
+def sync_sources(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]], now: datetime) -> None:
     """Upsert configured sources (one statement); mark the ones no longer configured inactive."""
-    rows = [source_row(s, now) for s in sources]
     if rows:
-        with registered(con, "configured_sources", "sources", rows):
+        with registered(con, "configured_sources", "sources", [{**r, "synced_at": now} for r in rows]):
             q(con, "sync_sources")
     q(con, "deactivate_missing_sources", now=now)
-
-
-def source_row(s: Source, now: datetime) -> dict[str, Any]:
-    """The configuration columns of a source's row in the sources table."""
-    return {
-        "source_id": s.id,
-        "name": s.name,
-        "feed_url": s.feed_url,
-        "country": s.country,
-        "language": s.language,
-        "kind": s.kind,
-        "affiliation": s.affiliation,
-        "opinion_only": s.opinion_only,
-        "config_json": s.config_json(),
-        "active": s.enabled,
-        "synced_at": now,
-    }
 
 
 @dataclass(frozen=True)

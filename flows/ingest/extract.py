@@ -30,14 +30,14 @@ import trafilatura
 from lxml import etree
 from trafilatura.settings import Document
 
-from flows.settings import Settings
-from flows.textutil import (
+from flows.ingest.text import (
     bom_encoding,
     decode_bytes,
     detect_script_language,
     header_charset,
     xml_declared_charset,
 )
+from flows.settings import Settings
 
 ERROR_CLASSES = ("extract_timeout", "extract_empty", "extract_failed", "decoding", "too_large")
 METHOD_TRAFILATURA = "trafilatura"

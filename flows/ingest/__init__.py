@@ -1,0 +1,1 @@
+"""Ingest: poll feeds, fetch pages through the one hardened client, extract, dedup, sources."""

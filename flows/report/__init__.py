@@ -1,0 +1,1 @@
+"""The weekly trend report: data, statistics, charts, rendering."""

@@ -1,0 +1,1 @@
+"""Tools around the pipeline: the offline demo, its loopback server, the benchmark."""

@@ -1,0 +1,63 @@
+"""Training examples embedded once per encoder, stacked per head: what the build fits on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models.encoders import get_encoder
+from models.heads import HEADS, HeadSpec
+from models.labels import LABEL_INDEX
+from models.training import Example
+
+
+@dataclass
+class Dataset:
+    """Examples with their labels and per-head feature matrices."""
+
+    examples: list[Example]
+    labels: np.ndarray
+    features: dict[str, np.ndarray] = field(default_factory=dict)
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def mask(self, head: str, source: str) -> np.ndarray:
+        """Boolean mask, over the head's rows, of examples from ``source``."""
+        return np.array([self.examples[i].source == source for i in self.rows[head]], dtype=bool)
+
+    def served(self, spec: HeadSpec) -> np.ndarray:
+        """Boolean mask, over the head's rows, of examples the head would serve at prediction time."""
+        return np.array([spec.serves(self.examples[i].lang) for i in self.rows[spec.name]], dtype=bool)
+
+    def texts(self, head: str) -> list[str]:
+        """Text of each of the head's rows."""
+        return [self.examples[i].text for i in self.rows[head]]
+
+    def groups(self, head: str) -> list[str]:
+        """CV group of each of the head's rows."""
+        return [self.examples[i].group for i in self.rows[head]]
+
+
+
+def embed(examples: Sequence[Example], threads: int) -> Dataset:
+    """Encode every example once per encoder its head needs; stack features per head."""
+    labels = np.array([LABEL_INDEX[e.label] for e in examples], dtype=np.int64)
+    data = Dataset(list(examples), labels)
+    needed: dict[str, set[str]] = {}
+    for spec in HEADS:
+        learn = [i for i, e in enumerate(examples) if spec.learns_from(e.lang) and e.trains(spec.name)]
+        data.rows[spec.name] = np.array(learn, dtype=int)
+        for name in spec.encoders:
+            needed.setdefault(name, set()).update(examples[i].text for i in data.rows[spec.name])
+    vectors: dict[str, dict[str, np.ndarray]] = {}
+    for name in sorted(needed):
+        texts = sorted(needed[name])
+        matrix = get_encoder(name, threads).encode(texts)
+        vectors[name] = dict(zip(texts, matrix, strict=True))
+    for spec in HEADS:
+        rows = data.rows[spec.name]
+        parts = [np.array([vectors[n][examples[i].text] for i in rows]) for n in spec.encoders]
+        dim = sum(get_encoder(n, threads).dim for n in spec.encoders)
+        data.features[spec.name] = np.hstack(parts) if len(rows) else np.zeros((0, dim))
+    return data
