@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.ingest.sources import SourcesError, load_sources
+from flows.launch import overrides_of, run_flow
 from flows.settings import Settings, SettingsError
 from warehouse.db import WarehouseError
 
@@ -29,52 +30,12 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings.load(**{k: v for k, v in overrides.items() if v is not None})
 
 
-def overrides_of(settings: Settings) -> dict[str, Any]:
-    """The settings that differ from defaults+env, as JSON-able flow parameters."""
-    base = Settings.load()
-    out: dict[str, Any] = {}
-    for name in settings.__dataclass_fields__:
-        value = getattr(settings, name)
-        if value != getattr(base, name):
-            out[name] = (
-                [str(v) for v in value]
-                if isinstance(value, tuple)
-                else (str(value) if isinstance(value, Path) else value)
-            )
-    return out
-
-
 def _print(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
     """Print a result as JSON (--json) or as human lines (unless --quiet)."""
     if getattr(args, "json", False):
         print(json.dumps(payload, default=str, ensure_ascii=False))
     elif not getattr(args, "quiet", False):
         print("\n".join(lines))
-
-
-def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
-    """Run one of the Prefect flows of flows/pipeline.py on the configured API."""
-    from flows import prefect_env
-
-    prefect_env.configure(settings)
-    try:
-        from flows import pipeline
-
-        fn = getattr(pipeline, f"{name}_flow")
-        try:
-            result: dict[str, Any] = fn(overrides=overrides_of(settings), **params)
-        finally:
-            if sys.stderr.isatty():
-                print(file=sys.stderr)  # end the progress line
-        return result
-    except Exception as exc:
-        if prefect_env.is_database_locked(exc):
-            raise SystemExit(
-                f"axiswatch: Prefect's local database under {settings.data_dir / 'prefect'} is locked "
-                "by another process (is `axiswatch serve` or another run active?). Wait for it to "
-                "finish, or point PREFECT_API_URL at a Prefect server."
-            ) from None
-        raise
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:

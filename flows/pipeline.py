@@ -1,11 +1,13 @@
-"""The whole system in one file: Prefect flows and the tasks they run, each wrapping a plain,
-separately tested function. Tasks work on batches (feeds, pages, articles), never single rows.
+"""The whole system in one file: Prefect flows, their batch loops and task boundaries.
 
-    ingest:        apply spool → sync sources → poll feeds (batches of 20) → fetch/extract/store
+    ingest:        apply spool → sync sources → poll feeds (batches of 20) → pages (batches)
     score:         unscored originals → passages → stance model → scores (batches)
     pipeline:      ingest → score → search index; one runs row with the whole funnel
     weekly-report: the weekly trend report (markdown, html, charts) + a Prefect artifact
 
+Each task wraps a plain, separately tested function of ``flows.ingest``, ``flows.score`` or
+``flows.report`` and takes a batch. ``ingest_stage`` and ``score_stage`` are the loops; with
+``plain=True`` they call the same functions without Prefect (tests, bench).
 Import this module only after ``flows.prefect_env.configure`` has set Prefect's environment.
 """
 
@@ -20,29 +22,32 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import score
-from flows.ingest import stage as ingest
-from flows.ingest.extract import Extractor
+from flows.ingest import pages, polling
+from flows.ingest.counts import IngestCounts
+from flows.ingest.extract_pool import Extractor
 from flows.ingest.fetch import Fetcher
 from flows.settings import Settings
 from warehouse import ingest_ops as store
 from warehouse.db import now_utc
+from warehouse.score_ops import ArticleToScore
 from warehouse.sink import Sink
 
 NETWORK_RETRIES = 1
+Say = Callable[[str], None]
 
 
 @task(name="prepare-sources", cache_policy=NO_CACHE)
 def prepare_task(settings: Settings, sink: Sink) -> list[store.DueSource]:
     """Apply spooled writes, sync sources.toml and list the feeds due for polling."""
-    return ingest.prepare_sources(settings, sink)
+    return polling.prepare_sources(settings, sink)
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE, retries=NETWORK_RETRIES, retry_delay_seconds=5)
 def poll_task(
     settings: Settings, due: Sequence[store.DueSource], fetcher: Fetcher, sink: Sink, run_id: int | None
-) -> ingest.IngestCounts:
+) -> IngestCounts:
     """Poll one batch of feeds and record each poll."""
-    return ingest.poll_feeds(settings, due, fetcher, sink, run_id)
+    return polling.poll_feeds(settings, due, fetcher, sink, run_id)
 
 
 @task(name="fetch-pages", cache_policy=NO_CACHE, retries=NETWORK_RETRIES, retry_delay_seconds=5)
@@ -53,13 +58,13 @@ def fetch_task(
     extractor: Extractor,
     sink: Sink,
     run_id: int | None,
-) -> ingest.IngestCounts:
+) -> IngestCounts:
     """Fetch, extract and store one batch of pages."""
-    return ingest.fetch_pages(settings, entries, fetcher, extractor, sink, run_id)
+    return pages.fetch_pages(settings, entries, fetcher, extractor, sink, run_id)
 
 
 @task(name="score-articles", cache_policy=NO_CACHE)
-def score_task(settings: Settings, classifier: Any, batch: Sequence[score.ArticleToScore], sink: Sink) -> int:
+def score_task(settings: Settings, classifier: Any, batch: Sequence[ArticleToScore], sink: Sink) -> int:
     """Score and store one batch of articles."""
     return score.score_batch(settings, classifier, batch, sink)
 
@@ -70,7 +75,55 @@ def search_index_task(settings: Settings) -> None:
     settings.sink().apply([("refresh_fts", ())])
 
 
-def progress(logger: Any) -> Callable[[str], None]:
+def ingest_stage(
+    settings: Settings, run_id: int | None = None, say: Say | None = None, *, plain: bool = False
+) -> IngestCounts:
+    """Sync sources, poll every due feed in batches, then fetch every pending page in batches."""
+    say = say or (lambda _msg: None)
+    prepare, poll, fetch = (
+        (prepare_task.fn, poll_task.fn, fetch_task.fn) if plain else (prepare_task, poll_task, fetch_task)
+    )
+    sink = settings.sink()
+    due = prepare(settings, sink)
+    total = IngestCounts()
+    with Fetcher(settings) as fetcher, Extractor(settings) as extractor:
+        for start in range(0, len(due), polling.FEED_BATCH):
+            total.add(poll(settings, due[start : start + polling.FEED_BATCH], fetcher, sink, run_id))
+        say(
+            f"polled {total.feeds_polled} feeds ({total.not_modified} unchanged, "
+            f"{total.feeds_failed} failed): {total.discovered} new entries"
+        )
+        for batch in pages.iter_pending(settings, sink):
+            total.add(fetch(settings, batch, fetcher, extractor, sink, run_id))
+            if sink.locked_by:
+                say(f"warehouse locked by {sink.locked_by}: the rest waits for the next run")
+                break
+        say(f"stored {total.extracted} articles, {total.duplicates} duplicates, {total.failed} failed pages")
+    return total
+
+
+def score_stage(
+    settings: Settings, *, rescore: bool = False, say: Say | None = None, plain: bool = False
+) -> tuple[str, int]:
+    """Score every unscored original with the configured model in batches; (version, scored)."""
+    say = say or (lambda _msg: None)
+    score_one = score_task.fn if plain else score_task
+    sink = settings.sink()
+    classifier = score.prepare(settings, sink, rescore=rescore)
+    if isinstance(classifier, str):  # nothing to score: the version, already registered
+        return classifier, 0
+    total = 0
+    for batch in score.iter_batches(settings, sink, classifier.version):
+        total += score_one(settings, classifier, batch, sink)
+        say(f"scored {total} articles with model {classifier.version}")
+        if sink.locked_by:
+            say(f"warehouse locked by {sink.locked_by}: scoring resumes on the next run")
+            return classifier.version, total
+    score.finish(sink, classifier)
+    return classifier.version, total
+
+
+def progress(logger: Any) -> Say:
     """Log progress through the run logger and, on an interactive terminal, show it on stderr."""
     interactive = sys.stderr.isatty()
 
@@ -82,18 +135,6 @@ def progress(logger: Any) -> Callable[[str], None]:
     return say
 
 
-def _open_run(settings: Settings, name: str, trigger: str) -> int:
-    """Open this flow's run ledger row (spooled if the warehouse is locked)."""
-    run_id = store.new_run_id()
-    settings.sink().apply([("start_run", (run_id, name, now_utc(), trigger, flow_run.get_id()))])
-    return run_id
-
-
-def _close_run(settings: Settings, run_id: int, fields: dict[str, Any]) -> None:
-    """Close this flow's run ledger row."""
-    settings.sink().apply([("finish_run", (run_id, now_utc(), fields))])
-
-
 def _ledgered(
     name: str, overrides: dict[str, Any] | None, trigger: str, *, with_score: bool
 ) -> dict[str, Any]:
@@ -101,21 +142,22 @@ def _ledgered(
     funnel counts, or as failed with the reason if anything raises."""
     settings = Settings.load(**(overrides or {}))
     say = progress(get_run_logger())
-    run_id = _open_run(settings, name, trigger)
+    sink = settings.sink()
+    run_id = store.new_run_id()
+    sink.apply([("start_run", (run_id, name, now_utc(), trigger, flow_run.get_id()))])
     try:
-        counts = ingest.run_ingest(
-            settings, run_id, say, prepare=prepare_task, poll=poll_task, fetch=fetch_task
-        )
+        counts = ingest_stage(settings, run_id, say)
         extra: dict[str, Any] = {}
         if with_score:
-            version, scored = score.run_score(settings, progress=say, score=score_task)
+            version, scored = score_stage(settings, say=say)
             extra = {"scored": scored, "model_version": version}
         search_index_task(settings)
     except Exception as exc:
-        _close_run(settings, run_id, {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"})
+        failed = {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"}
+        sink.apply([("finish_run", (run_id, now_utc(), failed))])
         raise
     fields = {**counts.as_run_fields(), **{k: v for k, v in extra.items() if k == "scored"}}
-    _close_run(settings, run_id, fields)
+    sink.apply([("finish_run", (run_id, now_utc(), fields))])
     return {"run_id": run_id, **fields, **extra, "not_modified": counts.not_modified}
 
 
@@ -129,9 +171,7 @@ def ingest_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual"
 def score_flow(overrides: dict[str, Any] | None = None, rescore: bool = False) -> dict[str, Any]:
     """Score every article the configured model version has not scored yet."""
     settings = Settings.load(**(overrides or {}))
-    version, scored = score.run_score(
-        settings, rescore=rescore, progress=progress(get_run_logger()), score=score_task
-    )
+    version, scored = score_stage(settings, rescore=rescore, say=progress(get_run_logger()))
     return {"model_version": version, "scored": scored}
 
 
@@ -148,7 +188,7 @@ def weekly_report_flow(
     """Draw the weekly trend report and publish its markdown as a Prefect artifact."""
     from prefect.artifacts import create_markdown_artifact
 
-    from flows.report.build import build_report
+    from flows.report.weekly import build_report
 
     settings = Settings.load(**(overrides or {}))
     result = build_report(

@@ -11,40 +11,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
-import duckdb
 
 from flows.settings import Settings
 from models.aggregate import aggregate
 from models.passages import segment
-from warehouse.db import insert_rows, now_utc, query_text
-from warehouse.sink import Op, Sink, op
+from warehouse.db import now_utc
+from warehouse.score_ops import ArticleToScore, articles_to_score
+from warehouse.sink import Sink
 
 if TYPE_CHECKING:  # models.classifier and models.registry import scikit-learn: loaded in run_score
     from models.classifier import StanceClassifier
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ArticleToScore:
-    """An original article without scores for the model version."""
-
-    article_id: str
-    text: str
-
-
-def articles_to_score(
-    con: duckdb.DuckDBPyConnection, model_version: str, limit: int, after: str = ""
-) -> list[ArticleToScore]:
-    """Originals with no article_scores row for ``model_version``, in article_id order."""
-    rows = con.execute(
-        query_text("articles_to_score"), {"model_version": model_version, "limit": limit, "after": after}
-    ).fetchall()
-    return [ArticleToScore(*row) for row in rows]
 
 
 def score_rows(
@@ -103,36 +83,6 @@ def _article_row(article_id: str, version: str, preds: list[Any], now: datetime)
     }
 
 
-@op("store_scores")
-def store_scores(
-    con: duckdb.DuckDBPyConnection,
-    passages: list[dict[str, Any]],
-    passage_scores: list[dict[str, Any]],
-    article_scores: list[dict[str, Any]],
-) -> int:
-    """Store one batch's passages and scores; rows already present are kept (idempotent)."""
-    insert_rows(con, "passages", passages, on_conflict="ON CONFLICT DO NOTHING")
-    insert_rows(con, "passage_scores", passage_scores, on_conflict="ON CONFLICT DO NOTHING")
-    insert_rows(con, "article_scores", article_scores, on_conflict="ON CONFLICT DO NOTHING")
-    return len(article_scores)
-
-
-@op("register_model")
-def register_model(con: duckdb.DuckDBPyConnection, version: str, card: dict[str, Any], now: datetime) -> None:
-    """Record a model version and its card once (the newest registered version is what views read)."""
-    con.execute(
-        query_text("register_model"),
-        {"version": version, "card": json.dumps(card, ensure_ascii=False, default=str), "now": now},
-    )
-
-
-@op("forget_scores")
-def forget_scores(con: duckdb.DuckDBPyConnection, version: str) -> None:
-    """Delete one model version's scores (for --rescore of that same version)."""
-    for name in ("forget_passage_scores", "forget_article_scores"):
-        con.execute(query_text(name), {"version": version})
-
-
 def iter_batches(settings: Settings, sink: Sink, version: str) -> Iterator[list[ArticleToScore]]:
     """Batches of unscored originals, read afresh each time, walking forward by article_id."""
     after = ""
@@ -173,36 +123,23 @@ def score_batch(
     return int(outcome[0]) if isinstance(outcome[0], int) else 0
 
 
-def run_score(
-    settings: Settings,
-    *,
-    rescore: bool = False,
-    progress: Callable[[str], None] | None = None,
-    score: ScoreFn = score_batch,
-) -> tuple[str, int]:
-    """Score every unscored original with the configured model; return (version, articles)."""
+def prepare(settings: Settings, sink: Sink, *, rescore: bool = False) -> StanceClassifier | str:
+    """The loaded classifier when there is work; else the version (registered), encoders unloaded."""
     from models.classifier import StanceClassifier
 
-    say = progress or (lambda _msg: None)
-    sink = settings.sink()
     version = resolve_version(settings.model_version)
     if not rescore:
         with sink.read() as con:
             pending = articles_to_score(con, version, 1)
         if not pending:  # nothing new: skip loading the encoders
             sink.apply([("register_model", (version, read_card(version), now_utc()))])
-            return version, 0
+            return version
     classifier = StanceClassifier.load(version, threads=settings.torch_threads)
     if rescore:
         sink.apply([("forget_scores", (classifier.version,))])
-    total = 0
-    for batch in iter_batches(settings, sink, classifier.version):
-        total += score(settings, classifier, batch, sink)
-        say(f"scored {total} articles with model {classifier.version}")
-        if sink.locked_by:
-            say(f"warehouse locked by {sink.locked_by}: scoring resumes on the next run")
-            return classifier.version, total
-    # registered once the archive is fully scored, so views never switch to a half-scored version
-    ops: list[Op] = [("register_model", (classifier.version, classifier.card, now_utc()))]
-    sink.apply(ops)
-    return classifier.version, total
+    return classifier
+
+
+def finish(sink: Sink, classifier: StanceClassifier) -> None:
+    """Register the version once the archive is fully scored, so views never switch early."""
+    sink.apply([("register_model", (classifier.version, classifier.card, now_utc()))])

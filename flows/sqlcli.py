@@ -52,7 +52,7 @@ def run_query(
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one query (or a script: the last statement's rows are returned) read-only; the
     views bucket weeks in ``timezone``."""
-    from flows.report.build import use_timezone
+    from flows.report.weekly import use_timezone
 
     if not query.strip():
         raise SqlError("empty query")

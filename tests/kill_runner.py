@@ -12,7 +12,7 @@ import signal
 import sys
 from typing import Any
 
-from flows.ingest.stage import run_ingest
+from flows.pipeline import ingest_stage
 from flows.settings import Settings
 from warehouse import sink
 
@@ -33,7 +33,7 @@ def main() -> None:
         return result
 
     sink.OPS["store_article"] = killing
-    run_ingest(Settings.load(env={}, **values))
+    ingest_stage(Settings.load(env={}, **values), plain=True)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from flows.ingest.quality import benchmark_metrics, shingle_match
-from flows.ingest.stage import run_ingest
 from flows.tools.demo_site import BENCH_DIR
 from flows.tools.loopback import LoopbackServer
 from tests.ingest_site import fast_settings, feed_bytes, item, sources_toml
+from tests.stages import run_ingest
 from warehouse.db import reader
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import duckdb
 
-from flows.ingest.stage import run_ingest
 from flows.tools.loopback import LoopbackServer
 from tests.ingest_site import build_site, feed_bytes, item, serve_story, sources_toml
+from tests.stages import run_ingest
 from warehouse.db import reader
 
 

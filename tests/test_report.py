@@ -12,9 +12,9 @@ import duckdb
 import numpy as np
 import pytest
 
-from flows.report.build import ReportError, ReportResult, build_report, current_week, parse_week, week_window
 from flows.report.render import Document, Link, Section, Table, to_html, to_markdown
 from flows.report.stats import Bootstrap, estimate
+from flows.report.weekly import ReportError, ReportResult, build_report, current_week, parse_week, week_window
 from models.labels import LABELS
 from tests.test_views import article, entry, feed_fetch, insert, score, source, ts
 from warehouse import db

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from flows.report.build import ReportResult, build_report
+from flows.report.weekly import ReportResult, build_report
 from tests.test_report import NOW, WEEK, fresh, seed_report
 
 CHROMIUM_FLAGS = (

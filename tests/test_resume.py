@@ -11,10 +11,10 @@ from pathlib import Path
 
 import duckdb
 
-from flows.ingest.stage import run_ingest
 from flows.settings import PROJECT_ROOT, Settings
 from flows.tools.loopback import LoopbackServer
 from tests.ingest_site import build_site, feed_bytes, item, serve_story
+from tests.stages import run_ingest
 from warehouse.db import connect
 
 CLEAN_RUN_ARTICLES = 5  # what build_site yields in one uninterrupted run

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from flows import score
-from flows.ingest.stage import run_ingest
 from flows.settings import Settings
 from flows.tools.loopback import LoopbackServer
 from models.classifier import StanceClassifier
 from tests.ingest_site import build_site
+from tests.stages import run_ingest, run_score
 from warehouse.db import reader
 
 
@@ -44,7 +44,7 @@ def test_scores_every_original_once(
     ingested: Settings, classifier: StanceClassifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use(monkeypatch, classifier)
-    version, scored = score.run_score(ingested)
+    version, scored = run_score(ingested)
     originals = rows(ingested, "SELECT count(*) FROM articles WHERE duplicate_of IS NULL")[0][0]
     assert version == classifier.version and scored == originals == 4  # the wire copy is not scored
     per_article = rows(ingested, "SELECT article_id, n_passages, label FROM article_scores")
@@ -74,9 +74,9 @@ def test_second_run_adds_nothing(
     ingested: Settings, classifier: StanceClassifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use(monkeypatch, classifier)
-    score.run_score(ingested)
+    run_score(ingested)
     before = rows(ingested, "SELECT count(*), max(scored_at) FROM article_scores")
-    assert score.run_score(ingested)[1] == 0
+    assert run_score(ingested)[1] == 0
     assert rows(ingested, "SELECT count(*), max(scored_at) FROM article_scores") == before
 
 
@@ -84,11 +84,11 @@ def test_new_version_scores_again_and_keeps_the_old_rows(
     ingested: Settings, classifier: StanceClassifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use(monkeypatch, classifier)
-    score.run_score(ingested)
+    run_score(ingested)
     old = rows(ingested, "SELECT article_id, score FROM article_scores ORDER BY 1")
     newer = StanceClassifier(classifier.version + "-next", classifier.heads, classifier.card)
     use(monkeypatch, newer)
-    assert score.run_score(ingested)[1] == 4
+    assert run_score(ingested)[1] == 4
     by_version = dict(rows(ingested, "SELECT model_version, count(*) FROM article_scores GROUP BY 1"))
     assert by_version == {classifier.version: 4, newer.version: 4}
     assert (
@@ -106,9 +106,9 @@ def test_rescore_redoes_only_that_version(
     ingested: Settings, classifier: StanceClassifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use(monkeypatch, classifier)
-    score.run_score(ingested)
+    run_score(ingested)
     first = rows(ingested, "SELECT max(scored_at) FROM article_scores")[0][0]
-    _, scored = score.run_score(ingested, rescore=True)
+    _, scored = run_score(ingested, rescore=True)
     assert scored == 4
     assert rows(
         ingested, "SELECT count(*), min(scored_at) > ? FROM article_scores".replace("?", f"'{first}'")
@@ -119,10 +119,10 @@ def test_nothing_to_score_does_not_load_the_encoders(
     ingested: Settings, classifier: StanceClassifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use(monkeypatch, classifier)
-    score.run_score(ingested)
+    run_score(ingested)
 
     def refuse(*_: object, **__: object) -> StanceClassifier:
         raise AssertionError("the model was loaded although nothing needed scoring")
 
     monkeypatch.setattr(StanceClassifier, "load", classmethod(refuse))
-    assert score.run_score(ingested) == (classifier.version, 0)
+    assert run_score(ingested) == (classifier.version, 0)

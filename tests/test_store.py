@@ -76,7 +76,7 @@ def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def put(con: duckdb.DuckDBPyConnection, art: dict[str, Any], doc: dict[str, Any] | None = None) -> str:
     with db.transaction(con):
-        return str(store.store_article(con, art, doc, 0.5, T0))
+        return str(store.store_article(con, art, doc, art["canonical_url"], 0.5, T0))
 
 
 def test_store_article_outcomes_and_bands(con: duckdb.DuckDBPyConnection) -> None:
@@ -145,8 +145,10 @@ def test_copies_in_one_transaction_see_each_other(con: duckdb.DuckDBPyConnection
     (text,) = real_texts(1)
     with db.transaction(con):
         outcomes = [
-            store.store_article(con, article("http://x/orig", text, 0), None, 0.5, T0),
-            store.store_article(con, article("http://x/copy", wire_copy(text, 1), 1), None, 0.5, T0),
+            store.store_article(con, article("http://x/orig", text, 0), None, "http://x/orig", 0.5, T0),
+            store.store_article(
+                con, article("http://x/copy", wire_copy(text, 1), 1), None, "http://x/copy", 0.5, T0
+            ),
         ]
     assert outcomes == ["stored", "duplicate"]
 
@@ -192,8 +194,8 @@ def test_single_row_insert_converts_values_like_arrow(tmp_path: Path) -> None:
 
 def test_pipeline_and_scoring_imports_do_not_load_scikit_learn() -> None:
     """scikit-learn (~1.5 s to import) is needed only to fit heads, never to ingest or score."""
-    modules = "flows.ingest.stage, flows.score, warehouse.ingest_ops, flows.pipeline, models.registry"
-    modules += ", models.classifier"
+    modules = "flows.ingest.pages, flows.ingest.polling, flows.score, warehouse.ingest_ops, flows.pipeline"
+    modules += ", models.registry, models.classifier"
     code = f"import sys, {modules}; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -202,21 +202,16 @@ def store_article(
     con: duckdb.DuckDBPyConnection,
     article: dict[str, Any],
     document: dict[str, Any] | None,
+    entry_url: str,
     threshold: float,
     now: datetime,
 ) -> str:
-    """Store one article with its document and entry links: 'stored', 'duplicate' (exact or
-    near copy of an earlier original: stored, marked duplicate_of) or 'known' (URL already in)."""
+    """Store one article with its document and links from the entries of ``entry_url`` (their
+    canonical feed link): 'stored', 'duplicate' (exact or near copy of an earlier original:
+    stored, marked duplicate_of) or 'known' (its canonical URL is already stored)."""
     known = existing_article(con, article["canonical_url"])
     if known is not None:
-        q(
-            con,
-            "entries_link_article",
-            state="duplicate",
-            article_id=known,
-            canonical_url=article["canonical_url"],
-            now=now,
-        )
+        q(con, "entries_link_article", state="duplicate", article_id=known, canonical_url=entry_url, now=now)
         return "known"
     dup = find_duplicate(con, article["text_hash"], article["fingerprint"], threshold)
     article = {
@@ -236,7 +231,7 @@ def store_article(
         "entries_link_article",
         state="stored",
         article_id=article["article_id"],
-        canonical_url=article["canonical_url"],
+        canonical_url=entry_url,
         now=now,
     )
     return "duplicate" if dup else "stored"

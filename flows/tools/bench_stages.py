@@ -12,10 +12,7 @@ import functools
 import gzip
 import json
 import math
-import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -198,7 +195,8 @@ def _plain_extract(bodies: Sequence[bytes]) -> int:
 def measure_extract(settings: Settings, pages: Sequence[Page], repeats: int) -> dict[str, Any]:
     """Our path (Extractor: decode + trafilatura in worker processes) and plain trafilatura,
     interleaved in each run; wall seconds and CPU seconds (all processes) of both."""
-    from flows.ingest.extract import Extracted, Extractor
+    from flows.ingest.extract import Extracted
+    from flows.ingest.extract_pool import Extractor
 
     bodies = [body for body, _, _ in pages]
     out: dict[str, Any] = {"pages": len(pages), "workers": max(1, settings.extract_workers)}
@@ -312,110 +310,3 @@ def measure_store(workdir: Path, texts: Sequence[str], rows: int, batch: int, re
         if stored is None or stored[0] != rows:
             raise RuntimeError(f"store: expected {rows} rows, found {stored}")
     return {"rows": rows, "batch_rows": batch, "seconds": seconds}
-
-
-# ---------------------------------------------------------------- end to end
-
-
-def end_to_end_once(settings: Settings, site: BenchSite, workdir: Path) -> dict[str, Any]:
-    """Ingest into a fresh warehouse, then score it: the two stages one after the other, each
-    timed, so the score time is the score stage alone on the same articles."""
-    from flows.ingest.stage import run_ingest
-    from flows.score import run_score
-
-    run = stage_settings(settings, fresh_dir(workdir))
-    demo.write_sources(site.feeds, site.server.base_url, run.sources_file)
-    ingest_s, counts = timed(lambda: run_ingest(run))
-    score_s, (_, scored) = timed(lambda: run_score(run))
-    if scored == 0:
-        raise RuntimeError(f"end to end stored {counts.extracted} articles but scored none")
-    return {
-        "feeds": counts.feeds_polled,
-        "entries": counts.discovered,
-        "pages_fetched": counts.fetched,
-        "articles_stored": counts.extracted,
-        "articles_scored": scored,
-        "ingest_s": ingest_s,
-        "score_s": score_s,
-    }
-
-
-def measure_end_to_end(settings: Settings, site: BenchSite, workdir: Path, repeats: int) -> dict[str, Any]:
-    """``repeats`` end-to-end runs (plain functions, no Prefect), each into a fresh warehouse."""
-    runs = [end_to_end_once(settings, site, workdir / f"e2e-{rep}") for rep in range(repeats)]
-    keys = ("ingest_s", "score_s")
-    out: dict[str, Any] = {k: [r[k] for r in runs] for k in keys}
-    out["e2e_s"] = [r["ingest_s"] + r["score_s"] for r in runs]
-    out.update({k: v for k, v in runs[-1].items() if k not in keys})
-    return out
-
-
-# ---------------------------------------------------------------- no-change run and Prefect startup
-
-
-def subprocess_env(settings: Settings, prefect_home: Path) -> dict[str, str]:
-    """Environment of the no-change run and the Prefect probe (identical for both)."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "AXISWATCH_ALLOW_HOSTS": "127.0.0.1",
-            "AXISWATCH_HOST_DELAY_SECONDS": "0",
-            "AXISWATCH_POLL_INTERVAL_MINUTES": "0",
-            "AXISWATCH_RETRIES": "0",
-            "AXISWATCH_TORCH_THREADS": str(settings.torch_threads),
-        }
-    )
-    if settings.model_version:
-        env["AXISWATCH_MODEL_VERSION"] = settings.model_version
-    if "PREFECT_HOME" not in env and "PREFECT_API_URL" not in env:
-        env["PREFECT_HOME"] = str(prefect_home.resolve())
-    return env
-
-
-def _run_child(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
-    """Run a child process to completion; its wall seconds and stdout (raises on failure)."""
-    started = time.perf_counter()
-    proc = subprocess.run(
-        cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, check=False
-    )
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-        raise RuntimeError(f"{' '.join(cmd[1:4])} exited {proc.returncode}: {' | '.join(tail)}")
-    return elapsed, proc.stdout
-
-
-def no_change_command(settings: Settings) -> list[str]:
-    """`axiswatch run` on the no-change warehouse, as a fresh Python process."""
-    paths = {"data-dir": settings.data_dir, "db": settings.warehouse_path, "sources": settings.sources_file}
-    options = [part for name, path in paths.items() for part in (f"--{name}", str(path.resolve()))]
-    return [sys.executable, "-m", "flows.cli", "run", "--json", *options]
-
-
-def _check_no_change(stdout: str, feeds: int) -> dict[str, Any]:
-    """The run's JSON result, checked to be a run where every feed answered 304."""
-    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
-    if result.get("not_modified") != feeds or result.get("discovered") or result.get("fetched"):
-        raise RuntimeError(f"not a no-change run: {feeds} feeds, result {result}")
-    return result
-
-
-def measure_no_change(settings: Settings, site: BenchSite, workdir: Path, repeats: int) -> dict[str, Any]:
-    """Seconds of `axiswatch run` (fresh process, Prefect pipeline flow) when every feed answers
-    304, and of a trivial Prefect flow in a fresh process with the same environment.
-
-    A first `axiswatch run` (not timed) stores the feeds' articles, scores and ETags, and
-    creates Prefect's database, so neither is counted; models never load in this process.
-    """
-    run = stage_settings(settings, fresh_dir(workdir / "no-change"))
-    demo.write_sources(site.no_change_feeds, site.server.base_url, run.sources_file)
-    env = subprocess_env(run, workdir / "prefect")
-    out: dict[str, Any] = {"feeds": len(site.no_change_feeds), "run_s": [], "prefect_startup_s": []}
-    out["first_run_s"] = _run_child(no_change_command(run), env, workdir)[0]
-    probe = [sys.executable, "-c", PROBE_CODE, str(run.data_dir.resolve())]
-    for _ in range(repeats):
-        out["prefect_startup_s"].append(_run_child(probe, env, workdir)[0])
-        elapsed, stdout = _run_child(no_change_command(run), env, workdir)
-        out["run_s"].append(elapsed)
-        out["result"] = _check_no_change(stdout, out["feeds"])
-    return out

@@ -84,7 +84,7 @@ def print_summary(settings: Settings) -> None:
 
 def run_demo(settings: Settings, *, port: int = 8731, quiet: bool = False) -> int:
     """Serve the demo corpus, run the pipeline against it, print a summary; exit code."""
-    from flows.cli import run_flow
+    from flows.launch import run_flow
 
     server = start_server(port)
     try:

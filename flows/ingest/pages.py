@@ -1,0 +1,202 @@
+"""Entries → fetch → extract → rows → store, in one pass over a batch of pending entries.
+
+Pages are fetched through the one hardened client, extracted in worker processes, and each
+entry becomes one write: ``store_article`` (document, article, entry links in one
+transaction) or ``fail_entries`` with the reason. The choice between the page's text and the
+feed's own full text is made in one place, ``choose_text``. The article's canonical URL is
+the page's same-site ``<link rel="canonical">``, else the final URL after redirects; the
+entry keeps the feed's own link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from flows.ingest import dedup as neardup
+from flows.ingest.counts import IngestCounts
+from flows.ingest.extract import Extracted, ExtractionError, text_from_feed_content
+from flows.ingest.extract_pool import Extractor
+from flows.ingest.fetch import Fetcher, FetchResult
+from flows.ingest.text import canonical_url, detect_script_language, text_hash
+from flows.settings import Settings
+from warehouse import ingest_ops as store
+from warehouse.db import now_utc
+from warehouse.sink import Op, Sink
+
+
+def choose_text(
+    extracted: Extracted | ExtractionError | None, feed_content: str | None, min_chars: int
+) -> tuple[str, str, Extracted | None] | None:
+    """Pick the article text: the page's, or the feed's full content when the page is thinner."""
+    feed_text = text_from_feed_content(feed_content) if feed_content else ""
+    page = extracted if isinstance(extracted, Extracted) else None
+    page_text = page.text if page else ""
+    if len(feed_text) >= min_chars and len(feed_text) > len(page_text) * 1.2:
+        return feed_text, "feed_content", page
+    if len(page_text) >= min_chars:
+        return page_text, "trafilatura", page
+    return None
+
+
+def same_site(a: str, b: str) -> bool:
+    """True when two URLs are on the same host (ignoring scheme, port and a leading www.)."""
+
+    def host(url: str) -> str:
+        name = (urlsplit(url).hostname or "").lower()
+        return name[4:] if name.startswith("www.") else name
+
+    return bool(host(a)) and host(a) == host(b)
+
+
+def article_url(entry: store.PendingEntry, result: FetchResult, page: Extracted | None) -> str:
+    """The article's canonical URL: the page's same-site rel=canonical, else the final URL."""
+    if not result.ok:
+        return entry.canonical_url
+    if page is not None and page.canonical and same_site(page.canonical, result.final_url):
+        return canonical_url(page.canonical)
+    return canonical_url(result.final_url)
+
+
+def article_row(
+    entry: store.PendingEntry,
+    final_url: str,
+    chosen: tuple[str, str, Extracted | None],
+    document_id: str | None,
+    run_id: int | None,
+    canonical: str,
+) -> dict[str, Any]:
+    """The articles row for one entry (duplicate columns are decided when it is stored)."""
+    text, method, page = chosen
+    now = now_utc()
+    published, published_source = entry.published_at, "feed"
+    if published is None and page and page.published_at:
+        published, published_source = page.published_at, "page"
+    if published is None:
+        published, published_source = now, "fetched"
+    language = (page.language if page else None) or detect_script_language(text) or entry.source_language
+    return {
+        "article_id": store.article_id_for(canonical),
+        "canonical_url": canonical,
+        "url": final_url,
+        "source_id": entry.source_id,
+        "document_id": document_id,
+        "title": entry.title or (page.title if page else None),
+        "author": entry.author or (page.author if page else None),
+        "site_name": page.site_name if page else None,
+        "published_at": published,
+        "published_source": published_source,
+        "language": language,
+        "text": text,
+        "text_chars": len(text),
+        "text_hash": text_hash(text),
+        "fingerprint": neardup.to_bytes(neardup.signature(text)),
+        "extraction_method": method,
+        "extracted_at": now,
+        "run_id": run_id,
+    }
+
+
+def page_op(
+    settings: Settings,
+    e: store.PendingEntry,
+    r: FetchResult,
+    x: Extracted | ExtractionError | None,
+    run_id: int | None,
+) -> Op:
+    """The write for one fetched entry: store its article, or record why it failed."""
+    now = now_utc()
+    chosen = choose_text(x, e.feed_content, settings.min_article_chars)
+    if chosen is None:
+        if r.error_class:
+            error_class, message = r.error_class, r.error_message or r.error_class
+        elif isinstance(x, ExtractionError):
+            error_class, message = x.error_class, str(x)
+        else:
+            error_class, message = "extract_empty", "no article text on the page or in the feed"
+        return ("fail_entries", (e.canonical_url, error_class, message, settings.page_attempts, now))
+    document = None
+    if r.ok:
+        encoding = x.encoding if isinstance(x, Extracted) else None
+        document = store.document_row(e.url, r.final_url, r.status_code, r.headers, r.body, encoding, now)
+    doc_id = document["document_id"] if document else None
+    canonical = article_url(e, r, chosen[2])
+    row = article_row(e, r.final_url if r.ok else e.url, chosen, doc_id, run_id, canonical)
+    return ("store_article", (row, document, e.canonical_url, settings.near_duplicate_resemblance, now))
+
+
+def fetch_pages(
+    settings: Settings,
+    entries: Sequence[store.PendingEntry],
+    fetcher: Fetcher,
+    extractor: Extractor,
+    sink: Sink,
+    run_id: int | None,
+) -> IngestCounts:
+    """Fetch, extract and store one batch of entries (one transaction per article)."""
+    counts = IngestCounts()
+    unique: dict[str, store.PendingEntry] = {}
+    ops: list[Op] = []
+    with sink.read() as con:
+        for e in entries:
+            known = store.existing_article(con, e.canonical_url)
+            if known is not None:
+                ops.append(("link_existing", (e.canonical_url, known, now_utc())))
+            else:
+                unique.setdefault(e.canonical_url, e)
+    todo = list(unique.values())
+    results = fetcher.fetch_many([e.url for e in todo], check_robots=settings.obey_robots)
+    pages = [(r.body, r.headers, r.final_url) for r in results if r.ok]
+    extracted_iter = iter(extractor.extract_many(pages))
+    extracted = [next(extracted_iter) if r.ok else None for r in results]
+    counts.fetched = sum(r.ok for r in results)
+    ops += [page_op(settings, e, r, x, run_id) for e, r, x in zip(todo, results, extracted, strict=True)]
+    outcomes = sink.apply(ops)
+    if outcomes is None:
+        counts.spooled += len(ops)
+        return counts
+    retry: list[Op] = []
+    for (name, args), outcome in zip(ops, outcomes, strict=True):
+        _count(counts, name, args, outcome)
+        if isinstance(outcome, Exception) and name == "store_article":
+            message = f"storing failed: {type(outcome).__name__}: {outcome}"
+            retry.append(
+                (
+                    "fail_entries",
+                    (args[2], "internal", message, settings.page_attempts, now_utc()),
+                )
+            )
+    sink.apply(retry)
+    return counts
+
+
+def _count(counts: IngestCounts, name: str, args: tuple[Any, ...], outcome: Any) -> None:
+    """Add one page write's outcome to the funnel counts."""
+    if isinstance(outcome, Exception):
+        counts.failed += 1
+        counts.failures["page:internal"] += 1
+    elif name == "fail_entries":
+        counts.failed += 1
+        counts.failures[f"page:{args[1]}"] += 1
+    elif name == "link_existing" or outcome == "known":
+        counts.duplicates += 1
+    elif outcome == "duplicate":
+        counts.extracted += 1
+        counts.duplicates += 1
+    else:
+        counts.extracted += 1
+
+
+def iter_pending(settings: Settings, sink: Sink) -> Iterator[list[store.PendingEntry]]:
+    """Yield batches of pending entries until none is left untried in this run."""
+    started = now_utc()
+    seen: set[tuple[str, str]] = set()
+    while True:
+        with sink.read() as con:
+            batch = store.pending_entries(con, settings.page_attempts, started, settings.batch_size)
+        fresh = [e for e in batch if (e.source_id, e.guid) not in seen]
+        if not fresh:  # nothing left, or only entries whose writes could not be recorded
+            return
+        seen.update((e.source_id, e.guid) for e in fresh)
+        yield fresh
