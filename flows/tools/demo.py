@@ -9,35 +9,16 @@ from typing import Any
 from flows.settings import Settings
 from flows.tools.demo_site import build_site, write_sources
 from flows.tools.loopback import LoopbackServer
-from warehouse.db import now_utc, reader
+from warehouse.db import QUERIES_DIR, now_utc, reader
 
-SUMMARY_QUERIES = {
-    "articles by language and extraction method": (
-        "SELECT language, extraction_method, count(*) AS articles,"
-        " count(*) FILTER (WHERE duplicate_of IS NOT NULL) AS duplicates"
-        " FROM articles GROUP BY ALL ORDER BY articles DESC"
-    ),
-    "entries by state": "SELECT state, count(*) AS entries FROM entries GROUP BY ALL ORDER BY entries DESC",
-    "page failures by class": (
-        "SELECT last_error_class AS error_class, count(*) AS entries FROM entries"
-        " WHERE last_error_class IS NOT NULL GROUP BY ALL ORDER BY entries DESC"
-    ),
-    "near/exact duplicates": (
-        "SELECT a.duplicate_kind, a.source_id, left(a.title, 40) AS title, o.source_id AS original_source"
-        " FROM articles a JOIN articles o ON o.article_id = a.duplicate_of ORDER BY ALL"
-    ),
-    "stance by outlet kind (latest model, duplicates folded)": (
-        "SELECT kind, count(*) AS articles, count(score) AS relevant, round(avg(score), 3) AS mean_score,"
-        " count(*) FILTER (WHERE label = 'washington') AS washington,"
-        " count(*) FILTER (WHERE label = 'hedge') AS hedge,"
-        " count(*) FILTER (WHERE label = 'beijing') AS beijing,"
-        " count(*) FILTER (WHERE label = 'irrelevant') AS irrelevant"
-        " FROM stg_article_scores JOIN stg_articles USING (article_id) GROUP BY ALL ORDER BY articles DESC"
-    ),
-    "runs": (
-        "SELECT run_id, flow, outcome, discovered, extracted, duplicates, failed FROM runs ORDER BY run_id"
-    ),
-}
+
+def summary_queries() -> list[tuple[str, str]]:
+    """(title, SQL) of the demo's summary tables, from warehouse/queries/demo/*.sql in order."""
+    out = []
+    for file in sorted((QUERIES_DIR / "demo").glob("*.sql")):
+        first, _, sql = file.read_text(encoding="utf-8").partition("\n")
+        out.append((first.removeprefix("-- title:").strip(), sql))
+    return out
 
 
 def demo_settings(settings: Settings, base_url: str) -> Settings:
@@ -76,7 +57,7 @@ def table(rows: list[tuple[Any, ...]], columns: list[str]) -> str:
 def print_summary(settings: Settings) -> None:
     """Print what the demo stored, straight from the warehouse (read-only)."""
     with reader(settings.warehouse_path) as con:
-        for title, sql in SUMMARY_QUERIES.items():
+        for title, sql in summary_queries():
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or []]
             print(f"\n## {title}\n{table(cursor.fetchall(), columns)}")

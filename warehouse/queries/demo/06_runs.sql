@@ -1,0 +1,2 @@
+-- title: runs
+SELECT run_id, flow, outcome, discovered, extracted, duplicates, failed FROM runs ORDER BY run_id;
