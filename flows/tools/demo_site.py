@@ -52,13 +52,16 @@ class DemoFeed:
 
 def slug(text: str) -> str:
     """A lower-case id slug for an outlet name."""
-    value = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return value[:60] or "outlet"
+    value = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+    if len(value) >= 3 and text.isascii():
+        return value
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]  # CJK names: stable, distinct
+    return f"{value}-{digest}" if value else f"outlet-{digest}"
 
 
 def base_outlet(outlet: str) -> str:
     """The outlet a stance passage names, without reposts/columns qualifiers."""
-    return re.split(r" \(| via | column| editorial| / | abstract", outlet)[0].strip()
+    return re.split(r" \(|（|\(| via | column| editorial| / | abstract", outlet)[0].strip()
 
 
 def synthetic_date(key: str, now: datetime) -> datetime:
