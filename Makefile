@@ -6,9 +6,23 @@ STAMP  := $(VENV)/.install-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test lint bench clean
+.PHONY: install system-deps demo test lint bench clean
 
-install: $(STAMP)
+install: $(STAMP) system-deps
+
+# Debian packages the tests and the report need: Chromium (browser checks) and a CJK font
+# (Korean and Chinese in charts and HTML). Installed only when missing, and only as root.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "note: missing Debian packages ($$missing); install them as root for the browser and font checks" >&2; \
+	  fi; \
+	fi
 
 # Re-installs only when pyproject.toml changes; torch==2.13.0 resolves to the CPU wheel on disk.
 $(STAMP): pyproject.toml
