@@ -104,7 +104,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    """`axiswatch bench`: stage-by-stage throughput and memory on this machine (flows/bench.py)."""
+    """`axiswatch bench`: stage-by-stage throughput and memory on this machine (flows/tools/bench.py)."""
     from flows.tools.bench import bench_command
 
     options = {name: getattr(args, name) for name in ("quick", "pages", "repeats", "quiet")}

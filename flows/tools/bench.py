@@ -1,7 +1,7 @@
 """`axiswatch bench`: stage-by-stage throughput and memory on this machine, against its limits.
 
 Serves the 181 real pages of the extraction benchmark and the demo feeds on loopback
-(flows/bench_stages.py does each stage) and reports every figure as the median of
+(flows/tools/bench_stages.py and bench_runs.py do each stage) and reports every figure as the median of
 ``repeats`` runs. How the ratios are defined (the targets come from the bench issue):
 
 - ``extract_overhead`` = wall seconds of our path (``Extractor``: decode + trafilatura with

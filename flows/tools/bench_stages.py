@@ -1,7 +1,7 @@
-"""The stages `axiswatch bench` measures, each on the loopback bench site (see flows/bench.py).
+"""The stages `axiswatch bench` measures, each on the loopback bench site (see flows/tools/bench.py).
 
 Every ``measure_*`` function times its work ``repeats`` times and returns plain figures
-(lists of seconds, counts); flows/bench.py takes medians, ratios and checks the targets.
+(lists of seconds, counts); flows/tools/bench_report.py takes medians, ratios and checks the targets.
 Nothing here talks to anything but the LoopbackServer it starts on 127.0.0.1.
 """
 
