@@ -12,8 +12,8 @@ import psutil
 import pytest
 
 from flows.cli import main
-from flows.tools import bench
-from flows.tools.bench_stages import _check_no_change
+from flows.tools import bench, bench_report
+from flows.tools.bench_runs import _check_no_change
 
 MINILM = {"hidden_size": 384, "intermediate_size": 1536, "num_hidden_layers": 6}
 REQUIRED = (
@@ -27,43 +27,43 @@ REQUIRED = (
 
 
 def test_median_of_odd_and_even_counts() -> None:
-    assert bench.median([3.0, 1.0, 2.0]) == 2.0
-    assert bench.median([4.0, 1.0, 3.0, 2.0]) == 2.5
+    assert bench_report.median([3.0, 1.0, 2.0]) == 2.0
+    assert bench_report.median([4.0, 1.0, 3.0, 2.0]) == 2.5
     with pytest.raises(ValueError, match="no values"):
-        bench.median([])
+        bench_report.median([])
 
 
 def test_flops_per_token_of_minilm() -> None:
     matmuls = 2 * 6 * (4 * 384**2 + 2 * 384 * 1536)  # 2 × parameters in matmuls
-    assert bench.encoder_flops_per_token(MINILM, 0) == matmuls == 21_233_664
-    at_256 = bench.encoder_flops_per_token(MINILM, 256)
+    assert bench_report.encoder_flops_per_token(MINILM, 0) == matmuls == 21_233_664
+    at_256 = bench_report.encoder_flops_per_token(MINILM, 256)
     assert at_256 == matmuls + 4 * 6 * 384 * 256
     assert round(at_256 / 1e6, 1) == 23.6  # the figure the issue quotes for all-MiniLM-L6-v2
     tiny = {"hidden_size": 2, "intermediate_size": 4, "num_hidden_layers": 1}
-    assert bench.encoder_flops_per_token(tiny, 3) == 2 * (4 * 4 + 2 * 2 * 4) + 4 * 3 * 2
+    assert bench_report.encoder_flops_per_token(tiny, 3) == 2 * (4 * 4 + 2 * 2 * 4) + 4 * 3 * 2
 
 
 def test_effective_sequence_length_weights_by_tokens() -> None:
-    assert bench.effective_seq_len([1, 3]) == pytest.approx(2.5)
-    assert bench.effective_seq_len([100] * 5) == 100
-    assert bench.effective_seq_len([]) == 0.0
+    assert bench_report.effective_seq_len([1, 3]) == pytest.approx(2.5)
+    assert bench_report.effective_seq_len([100] * 5) == 100
+    assert bench_report.effective_seq_len([]) == 0.0
 
 
 def test_ratio_definitions() -> None:
-    assert bench.extract_overhead(ours_s=11.0, plain_s=10.0) == pytest.approx(1.1)
+    assert bench_report.extract_overhead(ours_s=11.0, plain_s=10.0) == pytest.approx(1.1)
     # 100 GFLOP/s / 25 MFLOP per token = 4000 tokens/s limit; 1000 tokens/s is a quarter of it
-    assert bench.score_fraction_of_limit(1000.0, 100e9, 25e6) == pytest.approx(0.25)
+    assert bench_report.score_fraction_of_limit(1000.0, 100e9, 25e6) == pytest.approx(0.25)
     # same articles: e2e 10 s, score alone 7 s -> e2e reaches 70% of the score stage's rate
-    assert bench.end_to_end_vs_score(e2e_s=10.0, score_alone_s=7.0) == pytest.approx(0.7)
+    assert bench_report.end_to_end_vs_score(e2e_s=10.0, score_alone_s=7.0) == pytest.approx(0.7)
 
 
 def test_targets_met_missed_and_not_measured() -> None:
-    assert bench.check_target("extract_overhead", 1.10)["status"] == "met"
-    assert bench.check_target("extract_overhead", 1.11)["status"] == "missed"
-    assert bench.check_target("score_fraction_of_limit", 0.39)["status"] == "missed"
-    assert bench.check_target("no_change_beyond_startup_s", 5.0)["status"] == "missed"
-    assert bench.check_target("peak_rss_mib", 1500.0)["status"] == "met"
-    assert bench.check_target("end_to_end_vs_score", None)["status"] == "not measured"
+    assert bench_report.check_target("extract_overhead", 1.10)["status"] == "met"
+    assert bench_report.check_target("extract_overhead", 1.11)["status"] == "missed"
+    assert bench_report.check_target("score_fraction_of_limit", 0.39)["status"] == "missed"
+    assert bench_report.check_target("no_change_beyond_startup_s", 5.0)["status"] == "missed"
+    assert bench_report.check_target("peak_rss_mib", 1500.0)["status"] == "met"
+    assert bench_report.check_target("end_to_end_vs_score", None)["status"] == "not measured"
 
 
 def test_no_change_check_refuses_a_run_that_changed_something() -> None:
@@ -104,7 +104,7 @@ def test_quick_bench_writes_every_figure(
     assert 0 < report["score_fraction_of_limit"] < 1.5
     assert 0 < report["end_to_end_vs_score"] < 1.5
     assert 100 < report["peak_rss_mib"] < 64 * 1024
-    assert set(report["targets"]) == set(bench.TARGETS)
+    assert set(report["targets"]) == set(bench_report.TARGETS)
     assert all(t["status"] in ("met", "missed") for t in report["targets"].values())
     stages = report["stages"]
     assert not [name for name, s in stages.items() if "error" in s]

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from flows import model_cli
-from flows.settings import Settings
+from flows.settings import SEEDS_DIR, Settings
 from models import build as calibrate
 from models.labels import LABELS
 from models.registry import LATEST
-from models.training import SEEDS_DIR
 
 
 def run(argv: list[str], monkeypatch: pytest.MonkeyPatch, stdin: str = "") -> int:

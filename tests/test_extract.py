@@ -14,12 +14,12 @@ import pytest
 from flows.ingest.extract import (
     Extracted,
     ExtractionError,
-    Extractor,
     decode_html,
     extract_article,
     extract_page,
     text_from_feed_content,
 )
+from flows.ingest.extract_pool import Extractor
 from flows.ingest.quality import benchmark_metrics, shingle_match
 from flows.settings import Settings
 from flows.tools.demo_site import BENCH_DIR
