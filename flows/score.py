@@ -20,8 +20,8 @@ import duckdb
 from flows.settings import Settings
 from models.aggregate import aggregate
 from models.passages import segment
-from warehouse.db import insert_rows, now_utc, query_text
-from warehouse.sink import Op, Sink, op
+from warehouse.db import now_utc, query_text
+from warehouse.sink import Op, Sink
 
 if TYPE_CHECKING:  # models.classifier and models.registry import scikit-learn: loaded in run_score
     from models.classifier import StanceClassifier
@@ -101,36 +101,6 @@ def _article_row(article_id: str, version: str, preds: list[Any], now: datetime)
         "evidence_json": json.dumps(agg.evidence, ensure_ascii=False),
         "scored_at": now,
     }
-
-
-@op("store_scores")
-def store_scores(
-    con: duckdb.DuckDBPyConnection,
-    passages: list[dict[str, Any]],
-    passage_scores: list[dict[str, Any]],
-    article_scores: list[dict[str, Any]],
-) -> int:
-    """Store one batch's passages and scores; rows already present are kept (idempotent)."""
-    insert_rows(con, "passages", passages, on_conflict="ON CONFLICT DO NOTHING")
-    insert_rows(con, "passage_scores", passage_scores, on_conflict="ON CONFLICT DO NOTHING")
-    insert_rows(con, "article_scores", article_scores, on_conflict="ON CONFLICT DO NOTHING")
-    return len(article_scores)
-
-
-@op("register_model")
-def register_model(con: duckdb.DuckDBPyConnection, version: str, card: dict[str, Any], now: datetime) -> None:
-    """Record a model version and its card once (the newest registered version is what views read)."""
-    con.execute(
-        query_text("register_model"),
-        {"version": version, "card": json.dumps(card, ensure_ascii=False, default=str), "now": now},
-    )
-
-
-@op("forget_scores")
-def forget_scores(con: duckdb.DuckDBPyConnection, version: str) -> None:
-    """Delete one model version's scores (for --rescore of that same version)."""
-    for name in ("forget_passage_scores", "forget_article_scores"):
-        con.execute(query_text(name), {"version": version})
 
 
 def iter_batches(settings: Settings, sink: Sink, version: str) -> Iterator[list[ArticleToScore]]:

@@ -1,0 +1,42 @@
+"""Warehouse writes of the score stage (registered sink operations, one transaction each)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from warehouse.db import insert_rows, query_text
+from warehouse.ops import op
+
+
+@op("store_scores")
+def store_scores(
+    con: duckdb.DuckDBPyConnection,
+    passages: list[dict[str, Any]],
+    passage_scores: list[dict[str, Any]],
+    article_scores: list[dict[str, Any]],
+) -> int:
+    """Store one batch's passages and scores; rows already present are kept (idempotent)."""
+    insert_rows(con, "passages", passages, on_conflict="ON CONFLICT DO NOTHING")
+    insert_rows(con, "passage_scores", passage_scores, on_conflict="ON CONFLICT DO NOTHING")
+    insert_rows(con, "article_scores", article_scores, on_conflict="ON CONFLICT DO NOTHING")
+    return len(article_scores)
+
+
+@op("register_model")
+def register_model(con: duckdb.DuckDBPyConnection, version: str, card: dict[str, Any], now: datetime) -> None:
+    """Record a model version and its card once (the newest registered version is what views read)."""
+    con.execute(
+        query_text("register_model"),
+        {"version": version, "card": json.dumps(card, ensure_ascii=False, default=str), "now": now},
+    )
+
+
+@op("forget_scores")
+def forget_scores(con: duckdb.DuckDBPyConnection, version: str) -> None:
+    """Delete one model version's scores (for --rescore of that same version)."""
+    for name in ("forget_passage_scores", "forget_article_scores"):
+        con.execute(query_text(name), {"version": version})
