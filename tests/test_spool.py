@@ -45,7 +45,10 @@ sys.stdin.read()  # hold the write lock until the test closes our stdin
 def write_lock_held(path: Path) -> Iterator[None]:
     """Another process holds the warehouse's DuckDB write lock meanwhile."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WRITE_LOCK, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD_WRITE_LOCK, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
@@ -82,8 +85,14 @@ def poll(now: datetime) -> store.PollRecord:
 def ingest_ops(body: bytes) -> list[Op]:
     """One poll and one article with its document: datetimes with offsets, bytes with every value."""
     (text,) = real_texts(1)
-    art = {**article("http://x/a", text, 5), "published_at": datetime(2026, 11, 19, 23, 59, 59, 123456, tzinfo=KST)}
-    doc = store.document_row("http://x/a", "http://x/a", 200, {"content-type": "text/html"}, body, "utf-8", T0)
+    doc = store.document_row(
+        "http://x/a", "http://x/a", 200, {"content-type": "text/html"}, body, "utf-8", T0
+    )
+    art = {
+        **article("http://x/a", text, 5),
+        "published_at": datetime(2026, 11, 19, 23, 59, 59, 123456, tzinfo=KST),
+        "document_id": doc["document_id"],
+    }
     return [
         ("sync_sources", ([source_row()], T0)),
         ("record_poll", ("s", poll(T0), T0)),
@@ -115,13 +124,19 @@ def test_locked_warehouse_spools_json_that_replays_exactly_once(sink: Sink) -> N
         assert con.execute("SELECT count(*) FROM spool_ledger").fetchone() == (1,)
         assert con.execute("SELECT count(*) FROM feed_fetches").fetchone() == (1,)
         got = con.execute("SELECT published_at, fingerprint, document_id FROM articles").fetchall()
-        assert got == [(ops[2][1][0]["published_at"], ops[2][1][0]["fingerprint"], ops[2][1][1]["document_id"])]
+        assert got == [
+            (ops[2][1][0]["published_at"], ops[2][1][0]["fingerprint"], ops[2][1][1]["document_id"])
+        ]
         (raw,) = con.execute("SELECT raw_html FROM documents").fetchone() or (b"",)
         assert zlib.decompress(raw) == body
         entry = con.execute("SELECT published_at, article_id, state FROM entries").fetchone()
-        assert entry == (datetime(2026, 11, 19, 8, 30, 1, 500, tzinfo=KST), store.article_id_for("http://x/a"), "stored")
+        assert entry == (
+            datetime(2026, 11, 19, 8, 30, 1, 500, tzinfo=KST),
+            store.article_id_for("http://x/a"),
+            "stored",
+        )
         backoff = con.execute("SELECT etag, backoff_until FROM sources").fetchone()
-        assert backoff == ('W/"e1"', None)  # ok poll: the source is not backing off
+        assert backoff == ('W/"e1"', T0)  # written as Asia/Seoul time, the same instant
 
 
 def test_values_round_trip_exactly() -> None:
@@ -163,7 +178,9 @@ class MakesMarker:
 
 
 def spool_json(ops: list[dict[str, Any]], version: Any = 1) -> bytes:
-    return json.dumps({"format": "axiswatch-spool", "version": version, "created_at": T0.isoformat(), "ops": ops}).encode()
+    return json.dumps(
+        {"format": "axiswatch-spool", "version": version, "created_at": T0.isoformat(), "ops": ops}
+    ).encode()
 
 
 def plant_bad_files(spool_dir: Path, marker: Path) -> dict[str, str]:
@@ -173,9 +190,15 @@ def plant_bad_files(spool_dir: Path, marker: Path) -> dict[str, str]:
     files = {
         f"{0:020d}-legacy.spool": (legacy, "written by an older axiswatch as a Python pickle"),
         f"{1:020d}-version.spool": (spool_json([sync], version=2), "unknown spool version 2"),
-        f"{2:020d}-unknown-op.spool": (spool_json([sync, {"op": "drop_everything", "args": []}]), "unknown operation 'drop_everything' (write 2)"),
+        f"{2:020d}-unknown-op.spool": (
+            spool_json([sync, {"op": "drop_everything", "args": []}]),
+            "unknown operation 'drop_everything' (write 2)",
+        ),
         f"{98:019d}9-corrupt.spool": (spool_json([sync])[:40], "corrupt: not a JSON spool file"),
-        f"{99:019d}9-bad-args.spool": (spool_json([sync, {"op": "link_existing", "args": ["x"]}]), "link_existing (write 2 of 2) failed: TypeError"),
+        f"{99:019d}9-bad-args.spool": (
+            spool_json([sync, {"op": "link_existing", "args": ["x"]}]),
+            "link_existing (write 2 of 2) failed: TypeError",
+        ),
     }
     spool_dir.mkdir(parents=True, exist_ok=True)
     for name, (data, _) in files.items():
@@ -227,7 +250,9 @@ def test_status_reports_quarantined_files(
     assert main(["status", "--data-dir", str(settings.data_dir), "--json"]) == 1
     snapshot = json.loads(capsys.readouterr().out)
     assert [q["file"] for q in snapshot["quarantined"]] == sorted(expected)
-    count_line = f"5 spool file(s) quarantined in {sink.spool_dir / 'quarantine'}: their writes were not applied"
+    count_line = (
+        f"5 spool file(s) quarantined in {sink.spool_dir / 'quarantine'}: their writes were not applied"
+    )
     assert count_line in snapshot["attention"]
     for name, text in expected.items():
         assert any(name in line and text in line for line in snapshot["attention"])

@@ -168,4 +168,6 @@ def test_cli_reports_a_changed_migration_in_one_line(
     sources.write_text(sources_toml({"x": ("/feed.xml", "en")}, "http://127.0.0.1:9"))
     assert main(["ingest", "--data-dir", str(settings.data_dir), "--sources", str(sources)]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith(f"axiswatch: migration {edited} changed after it was applied")
+    assert err.count("\n") == 1 and err.startswith(
+        f"axiswatch: migration {edited} changed after it was applied"
+    )

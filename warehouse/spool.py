@@ -73,8 +73,8 @@ def encode(value: Any) -> Any:
             return encoder(value)
     tag = record_tag(value)
     if tag is None:
-        kind = type(value).__name__
-        raise TypeError(f"cannot spool a value of type {kind} (register it with warehouse.ops.record)")
+        name = type(value).__name__
+        raise TypeError(f"cannot spool a value of type {name} (register it with warehouse.ops.record)")
     fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
     return {"$record": tag, "fields": fields}
 
@@ -98,7 +98,8 @@ _ENCODERS: tuple[tuple[type[Any], Callable[[Any], Any]], ...] = (
     (datetime, _encode_datetime),  # before date: a datetime is a date
     (date, lambda v: {"$date": v.isoformat()}),
     (timedelta, lambda v: {"$timedelta": [v.days, v.seconds, v.microseconds]}),
-    (bytes | bytearray | memoryview, lambda v: {"$bytes": base64.b64encode(bytes(v)).decode("ascii")}),
+    (bytes, lambda v: {"$bytes": base64.b64encode(v).decode("ascii")}),
+    (bytearray, lambda v: {"$bytes": base64.b64encode(v).decode("ascii")}),
     (tuple, lambda v: {"$tuple": [encode(x) for x in v]}),
 )
 
@@ -179,14 +180,14 @@ def loads(data: bytes, known_ops: Mapping[str, Any]) -> list[Op]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SpoolError(f"corrupt: not a JSON spool file ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise SpoolError(f"corrupt: not an {FORMAT} file (no \"format\": \"{FORMAT}\" header)")
+        raise SpoolError(f'corrupt: not an {FORMAT} file (no "format": "{FORMAT}" header)')
     if doc.get("version") != VERSION:
         raise SpoolError(
             f"unknown spool version {doc.get('version')!r} (this axiswatch reads version {VERSION}); "
             "replay it with the release that wrote it"
         )
     if not isinstance(doc.get("ops"), list):
-        raise SpoolError("corrupt: \"ops\" is not a list")
+        raise SpoolError('corrupt: "ops" is not a list')
     return [_load_op(n, item, known_ops) for n, item in enumerate(doc["ops"], 1)]
 
 
@@ -194,7 +195,7 @@ def _load_op(n: int, item: Any, known_ops: Mapping[str, Any]) -> Op:
     """One (name, args) of a spool file, checked against the registered operations."""
     shaped = isinstance(item, dict) and isinstance(item.get("op"), str) and isinstance(item.get("args"), list)
     if not shaped:
-        raise SpoolError(f"corrupt: write {n} is not {{\"op\": name, \"args\": [...]}}")
+        raise SpoolError(f'corrupt: write {n} is not {{"op": name, "args": [...]}}')
     if item["op"] not in known_ops:
         raise SpoolError(
             f"unknown operation {item['op']!r} (write {n}); this axiswatch has no such write, "
