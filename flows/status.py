@@ -117,7 +117,10 @@ def quarantine_problems(files: list[dict[str, str]], settings: Settings, shown: 
     if not files:
         return []
     where = settings.spool_dir / QUARANTINE
-    lines = [f"{len(files)} spool file(s) quarantined in {where}: their writes were not applied"]
+    lines = [
+        f"{len(files)} spool file(s) quarantined in {where}: their writes were not applied "
+        f"(move a file back to {settings.spool_dir} to retry it once its reason is dealt with)"
+    ]
     lines += [f"quarantined spool file {f['file']}: {f['reason']}" for f in files[:shown]]
     if len(files) > shown:
         lines.append(f"... and {len(files) - shown} more quarantined spool file(s), see their .reason files")

@@ -118,7 +118,7 @@ class Sink:
             try:
                 applied += self._replay_file(file)
             except spool.SpoolError as exc:
-                spool.quarantine(file, str(exc))
+                _set_aside(file, str(exc))
         return applied
 
     def _replay_file(self, file: Path) -> int:
@@ -137,6 +137,14 @@ class Sink:
             return 0
         log.info("applied %d spooled writes from %s", len(ops), file.name)
         return len(ops)
+
+
+def _set_aside(file: Path, reason: str) -> None:
+    """Quarantine a spool file; if even that fails, log it and leave the file for the next run."""
+    try:
+        spool.quarantine(file, reason)
+    except OSError as exc:
+        log.error("spool file %s cannot be replayed (%s) nor quarantined: %s", file, reason, exc)
 
 
 def _replay_one(con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...], where: str) -> None:
