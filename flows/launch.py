@@ -27,7 +27,9 @@ def overrides_of(settings: Settings) -> dict[str, Any]:
 def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
     """Run one of the Prefect flows of flows/pipeline.py on the configured API."""
     from flows import prefect_env
+    from warehouse.db import verify_migrations
 
+    verify_migrations(settings.warehouse_path)  # a changed migration: one line, before Prefect starts
     prefect_env.configure(settings)
     try:
         from flows import pipeline

@@ -10,6 +10,7 @@ import duckdb
 
 from flows.settings import Settings
 from warehouse.db import now_utc, query_text, reader
+from warehouse.spool import QUARANTINE
 
 RUN_COLUMNS = [
     "run_id",
@@ -46,6 +47,7 @@ class Status:
     weeks: list[dict[str, Any]] = field(default_factory=list)
     model: dict[str, Any] | None = None
     spooled_files: int = 0
+    quarantined: list[dict[str, str]] = field(default_factory=list)
     attention: list[str] = field(default_factory=list)
 
 
@@ -59,7 +61,11 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict
 def collect(settings: Settings, now: datetime | None = None) -> Status:
     """Read the warehouse (read-only) and judge what needs attention."""
     now = now or now_utc()
-    status = Status(spooled_files=len(settings.sink().pending_spool()))
+    sink = settings.sink()
+    status = Status(
+        spooled_files=len(sink.pending_spool()),
+        quarantined=[{"file": name, "reason": reason} for name, reason in sink.quarantined()],
+    )
     with reader(settings.warehouse_path) as con:
         status.runs = _rows(con, "status_runs", limit=10)
         status.sources = _rows(con, "status_sources")
@@ -100,9 +106,25 @@ def judge(status: Status, settings: Settings, now: datetime) -> list[str]:
             )
     if status.spooled_files:
         problems.append(f"{status.spooled_files} spool file(s) wait for the warehouse lock to be free")
+    problems += quarantine_problems(status.quarantined, settings)
     if status.model is None:
         problems.append("no model version registered: articles are not scored yet")
     return problems
+
+
+def quarantine_problems(files: list[dict[str, str]], settings: Settings, shown: int = 10) -> list[str]:
+    """One line for the count of quarantined spool files, then one per file with its reason."""
+    if not files:
+        return []
+    where = settings.spool_dir / QUARANTINE
+    lines = [
+        f"{len(files)} spool file(s) quarantined in {where}: their writes were not applied "
+        f"(move a file back to {settings.spool_dir} to retry it once its reason is dealt with)"
+    ]
+    lines += [f"quarantined spool file {f['file']}: {f['reason']}" for f in files[:shown]]
+    if len(files) > shown:
+        lines.append(f"... and {len(files) - shown} more quarantined spool file(s), see their .reason files")
+    return lines
 
 
 def render(status: Status) -> str:

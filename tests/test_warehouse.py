@@ -125,3 +125,49 @@ def test_old_warehouse_is_migrated_without_losing_rows(
         assert versions == [v for v, _, _ in db.migration_files()] and versions[0] == 1 and len(versions) > 1
         assert con.execute("SELECT run_id, flow FROM runs").fetchall() == [(7, "ingest")]
         assert "spool_ledger" in tables(con)
+
+
+def test_migration_changed_after_it_was_applied_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mig = tmp_path / "migrations"
+    shutil.copytree(db.MIGRATIONS_DIR, mig)
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", mig)
+    path = tmp_path / "w.duckdb"
+    with db.writer(path):
+        pass
+    edited = mig / "002_spool_ledger.sql"
+    edited.write_text(edited.read_text() + "\n-- an edit after the fact\n")
+    db._migrated.clear()
+    with pytest.raises(db.MigrationChanged) as err, db.writer(path):
+        pass
+    message = str(err.value)
+    assert "\n" not in message and str(edited) in message
+    assert "changed after it was applied" in message and "new numbered migration" in message
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (len(db.migration_files()),)
+    con.close()
+
+
+def test_cli_reports_a_changed_migration_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flows.cli import main
+    from flows.settings import Settings
+    from tests.ingest_site import sources_toml
+
+    mig = tmp_path / "migrations"
+    shutil.copytree(db.MIGRATIONS_DIR, mig)
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", mig)
+    settings = Settings.load(env={}, data_dir=tmp_path / "var")
+    with db.writer(settings.warehouse_path):
+        pass
+    edited = mig / "001_init.sql"
+    edited.write_text(edited.read_text().replace("-- ", "--  ", 1))
+    sources = tmp_path / "sources.toml"
+    sources.write_text(sources_toml({"x": ("/feed.xml", "en")}, "http://127.0.0.1:9"))
+    assert main(["ingest", "--data-dir", str(settings.data_dir), "--sources", str(sources)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(
+        f"axiswatch: migration {edited} changed after it was applied"
+    )

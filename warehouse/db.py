@@ -53,6 +53,21 @@ class WarehouseLocked(WarehouseError):
         self.waited = waited
 
 
+class MigrationChanged(WarehouseError):
+    """A migration file no longer matches the checksum recorded when it was applied."""
+
+    def __init__(self, file: Path, recorded: str, current: str) -> None:
+        """Name the file and the two checksums, and say how to put it right."""
+        super().__init__(
+            f"migration {file} changed after it was applied to this warehouse "
+            f"(checksum {recorded[:12]} when applied, {current[:12]} now): restore the file as it "
+            "was applied and put the change in a new numbered migration"
+        )
+        self.file = file
+        self.recorded = recorded
+        self.current = current
+
+
 def now_utc() -> datetime:
     """Current time, timezone-aware UTC (the warehouse stores TIMESTAMPTZ)."""
     return datetime.now(UTC)
@@ -104,22 +119,22 @@ def migration_files() -> list[tuple[int, str, Path]]:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply pending migrations, each in its own transaction; return the versions applied."""
+    """Apply pending migrations, each in its own transaction; return the versions applied.
+
+    Raises MigrationChanged, before applying anything, if an applied migration's file changed.
+    """
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
         " checksum VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
     )
-    rows = con.execute("SELECT version, checksum FROM schema_migrations").fetchall()
-    applied = {int(v): c for v, c in rows}
+    applied = check_applied(con)
     done = []
     for version, name, file in migration_files():
+        if version in applied:
+            continue
         body = file.read_text(encoding="utf-8")
         checksum = hashlib.sha256(body.encode()).hexdigest()
-        if version in applied:
-            if applied[version] != checksum:
-                log.warning("migration %03d_%s changed after it was applied", version, name)
-            continue
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(body)
@@ -135,6 +150,34 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     if done:
         refresh_views(con)
     return done
+
+
+def check_applied(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """The applied migration versions; MigrationChanged if one's file no longer matches its checksum."""
+    rows = con.execute("SELECT version, checksum FROM schema_migrations").fetchall()
+    applied = {int(v): str(c) for v, c in rows}
+    for version, _, file in migration_files():
+        checksum = hashlib.sha256(file.read_text(encoding="utf-8").encode()).hexdigest()
+        if version in applied and applied[version] != checksum:
+            raise MigrationChanged(file, applied[version], checksum)
+    return set(applied)
+
+
+def verify_migrations(path: Path) -> None:
+    """Raise MigrationChanged early (read-only, no waiting) if the warehouse at ``path`` was migrated
+    with a migration file that has changed since; a missing, new or locked warehouse passes."""
+    if not path.exists():
+        return
+    try:
+        con = connect(path, read_only=True, patience=0)
+    except WarehouseLocked:
+        return  # a writer holds it: the run itself checks when it gets the lock
+    try:
+        check_applied(con)
+    except duckdb.CatalogException:
+        pass  # no migration ledger yet: nothing was applied
+    finally:
+        con.close()
 
 
 def refresh_views(con: duckdb.DuckDBPyConnection) -> None:

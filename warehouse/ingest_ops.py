@@ -1,6 +1,6 @@
 """Warehouse writes and reads of the ingest stage (plain functions over a DuckDB connection).
 
-Write functions are registered sink operations (``warehouse.sink.op``): the sink runs each one in
+Write functions are registered sink operations (``warehouse.ops.op``): the sink runs each one in
 its own transaction, so a killed process leaves either the whole unit (a feed poll with its
 entries, an article with its document and entry links) or nothing.
 """
@@ -20,7 +20,7 @@ import duckdb
 
 from warehouse import lsh as neardup
 from warehouse.db import insert_rows, query_text, registered
-from warehouse.sink import op
+from warehouse.ops import op, record
 
 
 def article_id_for(canonical_url: str) -> str:
@@ -60,6 +60,7 @@ def due_sources(con: duckdb.DuckDBPyConnection, now: datetime, interval_minutes:
     return [DueSource(*row) for row in rows]
 
 
+@record("poll_record")
 @dataclass
 class PollRecord:
     """Everything one feed poll writes: the attempt, new entries and the source's new state."""

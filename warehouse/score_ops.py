@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from warehouse.db import insert_rows, query_text
-from warehouse.sink import op
+from warehouse.ops import op
 
 
 @dataclass(frozen=True)

@@ -3,44 +3,39 @@
 DuckDB lets one process write while nobody else has the file open. An analyst's session
 (duckdb CLI, notebook, `axiswatch sql`) can hold the file through a scheduled run. The sink
 waits for the lock with backoff (``lock_patience_seconds``), logging who holds it; if the lock
-outlasts that, it keeps the run's writes aside in a spool file under ``data_dir/spool`` and the
-next run applies them first, exactly once (a ledger row is committed in the same transaction).
-A write is a list of named operations (``OPS``), each a plain function of store modules.
+outlasts that, it keeps the run's writes aside in a spool file under ``data_dir/spool``
+(versioned JSON, see ``warehouse.spool``) and the next run applies them first, exactly once
+(a ledger row is committed in the same transaction). A spool file that cannot be replayed is
+moved to ``spool/quarantine/`` with its reason and never blocks later runs.
+A write is a list of named operations (``warehouse.ops.OPS``): the ingest and score modules
+imported here register every one of them.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import pickle
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from warehouse.db import WarehouseLocked, now_utc, reader, refresh_fts, transaction, writer
+from warehouse import ingest_ops, score_ops, spool
+from warehouse.db import WarehouseError, WarehouseLocked, now_utc, reader, run_query, transaction, writer
+from warehouse.ops import OPS, Op, op
+
+__all__ = ["OPS", "Op", "Sink", "op"]
+OP_MODULES = (ingest_ops, score_ops)  # imported for their registrations
 
 log = logging.getLogger(__name__)
 
-Op = tuple[str, tuple[Any, ...]]
-OPS: dict[str, Callable[..., Any]] = {}
-
-
-def op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a write operation under a stable name (spool files refer to it by name)."""
-
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        OPS[name] = fn
-        return fn
-
-    return register
-
-
-op("refresh_fts")(refresh_fts)
+# what a spooled write may raise when it cannot be applied to this warehouse (quarantined);
+# duckdb.IOException and duckdb.InterruptException are passed through: the file stays for later
+REPLAY_ERRORS = (TypeError, ValueError, KeyError, AttributeError, WarehouseError, duckdb.Error)
+TRANSIENT_ERRORS = (duckdb.IOException, duckdb.InterruptException)
 
 
 class Sink:
@@ -93,41 +88,71 @@ class Sink:
 
     def _spool(self, ops: Sequence[Op]) -> Path:
         """Write ops to a new spool file atomically (temp file, fsync, rename)."""
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
-        name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.spool"
-        tmp = self.spool_dir / (name + ".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(list(ops), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.rename(self.spool_dir / name)
+        name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}{spool.SUFFIX}"
+        file = spool.write(self.spool_dir, name, ops, now_utc())
         self.spooled += len(ops)
         log.warning(
             "warehouse %s locked by %s: %d writes kept in %s for the next run",
             self.path,
             self.locked_by,
             len(ops),
-            self.spool_dir / name,
+            file,
         )
-        return self.spool_dir / name
+        return file
 
     def pending_spool(self) -> list[Path]:
         """Spool files waiting to be applied, oldest first."""
-        return sorted(self.spool_dir.glob("*.spool")) if self.spool_dir.exists() else []
+        return sorted(self.spool_dir.glob(f"*{spool.SUFFIX}")) if self.spool_dir.exists() else []
+
+    def quarantined(self) -> list[tuple[str, str]]:
+        """(file name, reason) of the spool files set aside because they cannot be replayed."""
+        return spool.quarantined(self.spool_dir)
 
     def replay(self) -> int:
-        """Apply every spool file (each exactly once, in order); return the ops applied."""
+        """Apply every spool file (each exactly once, in order); return the ops applied.
+
+        A file that cannot be replayed is quarantined and the others still apply.
+        """
         applied = 0
         for file in self.pending_spool():
-            with file.open("rb") as fh:
-                ops: list[Op] = pickle.load(fh)
-            with writer(self.path, patience=self.patience) as con, transaction(con):
-                done = con.execute("SELECT 1 FROM spool_ledger WHERE spool_file = ?", [file.name]).fetchall()
-                if not done:
-                    for name, args in ops:
-                        OPS[name](con, *args)
-                    con.execute("INSERT INTO spool_ledger VALUES (?, ?, ?)", [file.name, len(ops), now_utc()])
-                    applied += len(ops)
-            file.unlink()
-            log.info("applied %d spooled writes from %s", len(ops), file.name)
+            try:
+                applied += self._replay_file(file)
+            except spool.SpoolError as exc:
+                _set_aside(file, str(exc))
         return applied
+
+    def _replay_file(self, file: Path) -> int:
+        """Apply one spool file and its ledger row in one transaction, then delete it."""
+        ops = spool.read(file, OPS)
+        with writer(self.path, patience=self.patience) as con, transaction(con):
+            done = run_query(con, "spool_ledger_applied", {"spool_file": file.name})
+            if not done:
+                for n, (name, args) in enumerate(ops, 1):
+                    _replay_one(con, name, args, f"write {n} of {len(ops)}")
+                params = {"spool_file": file.name, "ops": len(ops), "applied_at": now_utc()}
+                run_query(con, "spool_ledger_record", params)
+        file.unlink()
+        if done:
+            log.info("spool file %s was already applied; removed", file.name)
+            return 0
+        log.info("applied %d spooled writes from %s", len(ops), file.name)
+        return len(ops)
+
+
+def _set_aside(file: Path, reason: str) -> None:
+    """Quarantine a spool file; if even that fails, log it and leave the file for the next run."""
+    try:
+        spool.quarantine(file, reason)
+    except OSError as exc:
+        log.error("spool file %s cannot be replayed (%s) nor quarantined: %s", file, reason, exc)
+
+
+def _replay_one(con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...], where: str) -> None:
+    """Apply one spooled write; a write this warehouse cannot take raises SpoolError."""
+    try:
+        OPS[name](con, *args)
+    except TRANSIENT_ERRORS:
+        raise
+    except REPLAY_ERRORS as exc:
+        reason = " ".join(str(exc).split())[:300]
+        raise spool.SpoolError(f"{name} ({where}) failed: {type(exc).__name__}: {reason}") from exc

@@ -1,0 +1,272 @@
+"""The spool file format: writes kept aside while the warehouse is locked, as versioned JSON.
+
+A spool file is one UTF-8 JSON object::
+
+    {"format": "axiswatch-spool", "version": 1, "created_at": "2026-11-30T12:00:00+00:00",
+     "ops": [{"op": "record_poll", "args": [...]}, ...]}
+
+Operations are named as registered in ``warehouse.ops``. Argument values are plain JSON, or a
+one-key tagged object for the few other types: ``{"$datetime": ISO 8601}`` (plus ``"tz"``
+for a named zone), ``{"$date": …}``, ``{"$timedelta": [days, seconds, µs]}``, ``{"$bytes":
+base64}``, ``{"$tuple": […]}``, ``{"$float": "nan" | "inf" | "-inf"}``, ``{"$dict": [[k, v],
+…]}`` for a dict whose keys are not plain strings, and ``{"$record": tag, "fields": {…}}`` for
+a dataclass registered with ``warehouse.ops.record``. Nothing else is ever constructed.
+A file that cannot be read back raises ``SpoolError`` with a one-line reason; the sink
+moves it to ``quarantine/`` beside a ``.reason`` file.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import logging
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+
+from warehouse.ops import RECORDS, Op, record_tag
+
+log = logging.getLogger(__name__)
+
+FORMAT = "axiswatch-spool"
+VERSION = 1
+SUFFIX = ".spool"
+QUARANTINE = "quarantine"
+REASON_SUFFIX = ".reason"
+
+LEGACY_PICKLE = (
+    "written by an older axiswatch as a Python pickle, which this version never loads "
+    "(loading it could run code); to recover its writes, run the previous release once "
+    "(e.g. `axiswatch ingest`) with this file back in the spool directory and the warehouse free, "
+    "or delete it (the next runs poll and fetch again what was not stored)"
+)
+
+
+class SpoolError(ValueError):
+    """A spool file that cannot be replayed; the message is the one-line reason."""
+
+
+# ---------------------------------------------------------------- values
+
+
+def encode(value: Any) -> Any:
+    """A JSON-able form of one argument value (tagged objects for non-JSON types)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if isinstance(value, np.generic):
+        return encode(value.item())
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    if isinstance(value, dict):
+        return _encode_dict(value)
+    for kind, encoder in _ENCODERS:
+        if isinstance(value, kind):
+            return encoder(value)
+    tag = record_tag(value)
+    if tag is None:
+        name = type(value).__name__
+        raise TypeError(f"cannot spool a value of type {name} (register it with warehouse.ops.record)")
+    fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+    return {"$record": tag, "fields": fields}
+
+
+def _encode_dict(value: dict[Any, Any]) -> Any:
+    """A dict as a JSON object, or as tagged pairs when a key is not a plain string."""
+    if all(isinstance(k, str) and not k.startswith("$") for k in value):
+        return {k: encode(v) for k, v in value.items()}
+    return {"$dict": [[encode(k), encode(v)] for k, v in value.items()]}
+
+
+def _encode_datetime(value: datetime) -> dict[str, str]:
+    """A datetime as ISO 8601 (offset included), with the zone's name when it has one."""
+    out = {"$datetime": value.isoformat()}
+    if isinstance(value.tzinfo, ZoneInfo):
+        out["tz"] = value.tzinfo.key
+    return out
+
+
+_ENCODERS: tuple[tuple[type[Any], Callable[[Any], Any]], ...] = (
+    (datetime, _encode_datetime),  # before date: a datetime is a date
+    (date, lambda v: {"$date": v.isoformat()}),
+    (timedelta, lambda v: {"$timedelta": [v.days, v.seconds, v.microseconds]}),
+    (bytes, lambda v: {"$bytes": base64.b64encode(v).decode("ascii")}),
+    (bytearray, lambda v: {"$bytes": base64.b64encode(v).decode("ascii")}),
+    (tuple, lambda v: {"$tuple": [encode(x) for x in v]}),
+)
+
+
+def decode(value: Any) -> Any:
+    """The argument value a JSON form stands for (raises SpoolError on an unknown tag)."""
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    tags = [k for k in value if k.startswith("$")]
+    if not tags:
+        return {k: decode(v) for k, v in value.items()}
+    decoder = _DECODERS.get(tags[0]) if len(tags) == 1 else None
+    if decoder is None:
+        raise SpoolError(f"corrupt: unknown value tag(s) {', '.join(tags)}")
+    try:
+        return decoder(value)
+    except SpoolError:
+        raise
+    except (TypeError, ValueError, KeyError, ZoneInfoNotFoundError) as exc:
+        raise SpoolError(f"corrupt: bad {tags[0][1:]} value {json.dumps(value)[:120]}: {exc}") from exc
+
+
+def _decode_datetime(obj: dict[str, Any]) -> datetime:
+    """A tagged datetime, in its named zone when one was recorded."""
+    value = datetime.fromisoformat(obj["$datetime"])
+    return value.astimezone(ZoneInfo(obj["tz"])) if "tz" in obj else value
+
+
+def _decode_float(text: str) -> float:
+    """A non-finite float."""
+    if text not in ("nan", "inf", "-inf"):
+        raise ValueError(f"not a non-finite float: {text!r}")
+    return float(text)
+
+
+def _decode_record(obj: dict[str, Any]) -> Any:
+    """A registered dataclass built from its tagged fields (never an unregistered class)."""
+    cls = RECORDS.get(obj["$record"])
+    if cls is None:
+        raise SpoolError(f"unknown record type {obj['$record']!r}")
+    return cls(**{name: decode(v) for name, v in obj["fields"].items()})
+
+
+_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "$datetime": _decode_datetime,
+    "$date": lambda o: date.fromisoformat(o["$date"]),
+    "$timedelta": lambda o: timedelta(*o["$timedelta"]),
+    "$bytes": lambda o: base64.b64decode(o["$bytes"], validate=True),
+    "$tuple": lambda o: tuple(decode(v) for v in o["$tuple"]),
+    "$float": lambda o: _decode_float(o["$float"]),
+    "$dict": lambda o: {decode(k): decode(v) for k, v in o["$dict"]},
+    "$record": _decode_record,
+}
+
+
+# ---------------------------------------------------------------- files
+
+
+def dumps(ops: Sequence[Op], created_at: datetime) -> bytes:
+    """The bytes of a spool file holding ``ops``."""
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "created_at": created_at.isoformat(),
+        "ops": [{"op": name, "args": [encode(a) for a in args]} for name, args in ops],
+    }
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+def loads(data: bytes, known_ops: Mapping[str, Any]) -> list[Op]:
+    """The ops of a spool file's bytes; SpoolError (one-line reason) when it cannot be replayed."""
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise SpoolError(LEGACY_PICKLE)
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SpoolError(f"corrupt: not a JSON spool file ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise SpoolError(f'corrupt: not an {FORMAT} file (no "format": "{FORMAT}" header)')
+    if doc.get("version") != VERSION:
+        raise SpoolError(
+            f"unknown spool version {doc.get('version')!r} (this axiswatch reads version {VERSION}); "
+            "replay it with the release that wrote it"
+        )
+    if not isinstance(doc.get("ops"), list):
+        raise SpoolError('corrupt: "ops" is not a list')
+    return [_load_op(n, item, known_ops) for n, item in enumerate(doc["ops"], 1)]
+
+
+def _load_op(n: int, item: Any, known_ops: Mapping[str, Any]) -> Op:
+    """One (name, args) of a spool file, checked against the registered operations."""
+    shaped = isinstance(item, dict) and isinstance(item.get("op"), str) and isinstance(item.get("args"), list)
+    if not shaped:
+        raise SpoolError(f'corrupt: write {n} is not {{"op": name, "args": [...]}}')
+    if item["op"] not in known_ops:
+        raise SpoolError(
+            f"unknown operation {item['op']!r} (write {n}); this axiswatch has no such write, "
+            "replay it with the release that wrote it"
+        )
+    return item["op"], tuple(decode(a) for a in item["args"])
+
+
+def write(spool_dir: Path, name: str, ops: Sequence[Op], created_at: datetime) -> Path:
+    """Write a spool file atomically (temp file, fsync, rename, fsync of the directory)."""
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    data = dumps(ops, created_at)  # encode first: a value that cannot be spooled leaves no file
+    tmp = spool_dir / (name + ".tmp")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    final = spool_dir / name
+    tmp.rename(final)
+    _fsync_dir(spool_dir)
+    return final
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (where the platform allows it)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read(file: Path, known_ops: Mapping[str, Any]) -> list[Op]:
+    """The ops of a spool file; SpoolError when it cannot be read or replayed."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise SpoolError(f"unreadable: {exc}") from exc
+    return loads(data, known_ops)
+
+
+def quarantine(file: Path, reason: str) -> Path:
+    """Move a spool file to quarantine/ with a ``.reason`` file beside it; log one line."""
+    reason = " ".join(reason.split())
+    target_dir = file.parent / QUARANTINE
+    target_dir.mkdir(exist_ok=True)
+    target = target_dir / file.name
+    n = 1
+    while target.exists():
+        target, n = target_dir / f"{file.name}.{n}", n + 1
+    (target_dir / (target.name + REASON_SUFFIX)).write_text(reason + "\n", encoding="utf-8")
+    file.rename(target)
+    log.warning("spool file %s quarantined as %s: %s", file.name, target, reason)
+    return target
+
+
+def quarantined(spool_dir: Path) -> list[tuple[str, str]]:
+    """(file name, reason) of every quarantined spool file, oldest name first."""
+    directory = spool_dir / QUARANTINE
+    if not directory.is_dir():
+        return []
+    out = []
+    for file in sorted(directory.iterdir()):
+        if file.name.endswith(REASON_SUFFIX) or not file.is_file():
+            continue
+        sidecar = directory / (file.name + REASON_SUFFIX)
+        reason = sidecar.read_text(encoding="utf-8").strip() if sidecar.exists() else "no reason recorded"
+        out.append((file.name, reason))
+    return out
