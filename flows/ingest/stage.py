@@ -21,8 +21,9 @@ from flows.ingest.extract import Extracted, ExtractionError, Extractor, text_fro
 from flows.ingest.feeds import ParsedFeed, parse_feed
 from flows.ingest.fetch import Fetcher, FetchResult
 from flows.ingest.sources import load_sources
-from flows.ingest.text import canonical_url, detect_script_language, text_hash
+from flows.ingest.text import canonical_url, text_hash
 from flows.settings import Settings
+from models.language import script_language
 from warehouse import ingest_ops as store
 from warehouse.db import WarehouseLocked, now_utc
 from warehouse.sink import Op, Sink
@@ -220,7 +221,7 @@ def article_row(
         published, published_source = page.published_at, "page"
     if published is None:
         published, published_source = now, "fetched"
-    language = (page.language if page else None) or detect_script_language(text) or entry.source_language
+    language = (page.language if page else None) or script_language(text) or entry.source_language
     return {
         "article_id": store.article_id_for(entry.canonical_url),
         "canonical_url": entry.canonical_url,
