@@ -44,12 +44,10 @@ def char_class(ranges: Ranges) -> str:
 HANGUL_CLASS = char_class(HANGUL_RANGES)
 HAN_CLASS = char_class(HAN_RANGES)
 KANA_CLASS = char_class(KANA_RANGES)
-CJK_CLASS = HANGUL_CLASS + HAN_CLASS + KANA_CLASS
 
 _HANGUL = re.compile(f"[{HANGUL_CLASS}]")
 _HAN = re.compile(f"[{HAN_CLASS}]")
 _KANA = re.compile(f"[{KANA_CLASS}]")
-_OTHER_LETTER = re.compile(f"(?![{CJK_CLASS}])[^\\W\\d_]")
 _LATIN_LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
 _LATIN_WORD = re.compile(f"[{_LATIN_LETTERS}]+")
 _WORD = re.compile(r"\w+")
@@ -85,7 +83,7 @@ class ScriptCounts:
     hangul: int
     han: int
     kana: int
-    letters: int  # every letter of any script, CJK characters included
+    letters: int  # alphabetic characters of any script (str.isalpha)
     words: tuple[str, ...]  # Latin-script words
 
     @property
@@ -103,7 +101,7 @@ def count_scripts(text: str) -> ScriptCounts:
     """Count the scripts in the first SAMPLE_CHARS characters of ``text``."""
     sample = text[:SAMPLE_CHARS]
     hangul, han, kana = (len(rx.findall(sample)) for rx in (_HANGUL, _HAN, _KANA))
-    letters = hangul + han + kana + len(_OTHER_LETTER.findall(sample))
+    letters = sum(map(str.isalpha, sample))
     return ScriptCounts(hangul, han, kana, letters, tuple(_LATIN_WORD.findall(sample)))
 
 
