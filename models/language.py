@@ -48,10 +48,10 @@ KANA_CLASS = char_class(KANA_RANGES)
 _HANGUL = re.compile(f"[{HANGUL_CLASS}]")
 _HAN = re.compile(f"[{HAN_CLASS}]")
 _KANA = re.compile(f"[{KANA_CLASS}]")
-_LATIN_LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
-_LATIN_WORD = re.compile(f"[{_LATIN_LETTERS}]+")
+_ACCENTED = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"  # Latin-1 and Latin Extended-A/B letters
+_LATIN_WORD = re.compile(f"[A-Za-z{_ACCENTED}]+")
+_DIACRITIC = re.compile(f"[{_ACCENTED}]")
 _WORD = re.compile(r"\w+")
-_DIACRITIC = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
 SAMPLE_CHARS = 20_000
 """Only the first SAMPLE_CHARS characters of a text are read."""
 
