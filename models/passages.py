@@ -11,12 +11,14 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from models.language import HAN_CLASS, KANA_CLASS
+
 DEFAULT_MAX_TOKENS = 200
 """Estimated tokens per passage; below MiniLM's 256 word pieces, leaving a margin."""
 DEFAULT_MIN_CHARS = 80
 """Paragraphs shorter than this (headings, datelines) are merged with what follows."""
 
-_CJK_CHAR = r"\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHAR = KANA_CLASS + HAN_CLASS  # written without spaces: one token per character
 _TOKEN_RE = re.compile(rf"[{_CJK_CHAR}]|[\uac00-\ud7af]{{1,2}}|[^\W\d_]+|\d+|[^\w\s]")
 _ATOM_RE = re.compile(rf"[{_CJK_CHAR}]|[^\s{_CJK_CHAR}]+")
 _LATIN_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")

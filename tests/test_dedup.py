@@ -1,10 +1,10 @@
-"""Duplicate keys: canonical URLs, exact text hashes, script language (near duplicates: test_neardup)."""
+"""Duplicate keys: canonical URLs, exact text hashes (near duplicates: test_neardup)."""
 
 from __future__ import annotations
 
 import pytest
 
-from flows.ingest.text import canonical_url, detect_script_language, text_hash
+from flows.ingest.text import canonical_url, text_hash
 
 
 @pytest.mark.parametrize(
@@ -60,23 +60,3 @@ def test_text_hash_normalises_whitespace_and_width() -> None:
     assert text_hash("Ｓｅｏｕｌ  is\n anchoring\u00a0itself ") == text_hash("Seoul is anchoring itself")
     assert text_hash("Seoul is anchoring itself") != text_hash("Seoul is anchoring itself.")
     assert len(text_hash("")) == 64
-
-
-# ---------------------------------------------------------------------------- script language
-
-
-@pytest.mark.parametrize(
-    ("text", "lang"),
-    [
-        ("서울은 워싱턴과 베이징 사이에서 균형을 찾는다. 미국(美國)과 중국(中國).", "ko"),
-        ("韓国政府は米国との同盟を強化しつつ、中国との関係も維持すると述べた。", "ja"),
-        ("韩国政府表示，将在中美之间保持平衡。", "zh"),
-        ("韓國政府表示，將在美中之間保持平衡。", "zh"),
-        ("Seoul is anchoring its future to the alliance with the United States.", "en"),
-        ("Séoul se tourne vers Washington au détriment de ses liens avec Pékin.", None),
-        ("12345 !!! ---", None),
-        ("", None),
-    ],
-)
-def test_detect_script_language(text: str, lang: str | None) -> None:
-    assert detect_script_language(text) == lang

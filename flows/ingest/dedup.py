@@ -16,6 +16,7 @@ import unicodedata
 
 import numpy as np
 
+from models.language import CJK_LANGUAGES, script_language
 from warehouse.lsh import BANDS, EMPTY, NUM_PERM, ROWS, bands, from_bytes, resemblance, to_bytes
 
 __all__ = [
@@ -35,15 +36,13 @@ _RNG = np.random.default_rng(20251210)
 _SALTS = _RNG.integers(1, 2**63, size=NUM_PERM, dtype=np.uint64)
 _MULTS = _RNG.integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | np.uint64(1)
 _WORD = re.compile(r"\w+", re.UNICODE)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
 def shingles(text: str) -> set[str]:
-    """Word 3-shingles, or character 4-grams when the text is mostly CJK script."""
+    """Word 3-shingles, or character 4-grams when the text is Korean, Chinese or Japanese."""
     norm = unicodedata.normalize("NFKC", text).lower()
-    letters = [c for c in norm if c.isalnum()]
-    if letters and sum(bool(_CJK.match(c)) for c in letters) > len(letters) / 2:
-        chars = "".join(letters)
+    if script_language(norm) in CJK_LANGUAGES:
+        chars = "".join(c for c in norm if c.isalnum())
         return {chars[i : i + 4] for i in range(max(1, len(chars) - 3))}
     words = _WORD.findall(norm)
     if len(words) < 3:

@@ -29,10 +29,10 @@ from trafilatura.settings import Document
 from flows.ingest.text import (
     bom_encoding,
     decode_bytes,
-    detect_script_language,
     header_charset,
     xml_declared_charset,
 )
+from models.language import CJK_LANGUAGES, script_language
 
 ERROR_CLASSES = ("extract_timeout", "extract_empty", "extract_failed", "decoding", "too_large")
 METHOD_TRAFILATURA = "trafilatura"
@@ -105,7 +105,6 @@ def _reject_binary(body: bytes, declared: Sequence[str | None]) -> None:
 
 _XML_DECL_STR_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
 _LANG_RE = re.compile(r"<html\b[^>]*?\slang\s*=\s*[\"']?\s*([A-Za-z]{2,3})\b", re.IGNORECASE)
-_CJK_TAGS = ("ko", "ja", "zh")
 _LINK_RE = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
 _REL_CANONICAL_RE = re.compile(r"""\brel\s*=\s*["']?\s*canonical\b""", re.IGNORECASE)
 _HREF_RE = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
@@ -195,8 +194,8 @@ def page_language(html: str, text: str) -> str | None:
     """Primary tag from <html lang>, unless the text's CJK script disagrees; else by script."""
     match = _LANG_RE.search(html[:65536])
     declared = match.group(1).lower() if match else None
-    script = detect_script_language(text)
-    if declared is None or (script in _CJK_TAGS and script != declared):
+    script = script_language(text)
+    if declared is None or (script in CJK_LANGUAGES and script != declared):
         return script
     return declared
 

@@ -1,8 +1,9 @@
 """The one hardened HTTP client of axiswatch.
 
 Timeouts (connect, read, whole-request deadline), body and decompressed-size caps, manual
-redirects with loop detection, an SSRF guard on every hop (see ``flows.ingest.netguard``), robots.txt,
-per-host politeness, retries with backoff and Retry-After, and conditional requests.
+redirects with loop detection, an SSRF guard on every hop (see ``flows.ingest.netguard``),
+robots.txt (see ``flows.ingest.robots``), per-host politeness, retries with backoff and
+Retry-After, and conditional requests.
 ``Fetcher.fetch`` never raises for network, HTTP or guard problems: it returns a
 ``FetchResult`` whose ``error_class`` is one of ``ERROR_CLASSES``.
 """
@@ -10,7 +11,6 @@ per-host politeness, retries with backoff and Retry-After, and conditional reque
 from __future__ import annotations
 
 import email.utils
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
-from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from flows.ingest import netguard
 from flows.ingest.decompress import decode_stream
+from flows.ingest.robots import RobotsCache, robots_text
 from flows.settings import Settings
 
 ERROR_CLASSES = (
@@ -102,44 +102,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - current)
 
 
-# --- politeness and robots ----------------------------------------------------------------
-
-
-class RobotsCache:
-    """robots.txt per scheme+host+port, fetched once per Fetcher (RFC 9309 error rules)."""
-
-    def __init__(self, fetcher: Fetcher) -> None:
-        self._fetcher = fetcher
-        self._lock = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
-        self._parsers: dict[str, RobotFileParser] = {}
-
-    def allowed(self, url: httpx.URL) -> bool:
-        """Whether our user agent may fetch ``url``."""
-        origin = str(url.copy_with(path="/", query=None, fragment=None))
-        with self._lock:
-            origin_lock = self._locks.setdefault(origin, threading.Lock())
-        with origin_lock:
-            if origin not in self._parsers:
-                self._parsers[origin] = self._load(origin + "robots.txt")
-        return self._parsers[origin].can_fetch(self._fetcher.settings.user_agent, str(url))
-
-    def _load(self, robots_url: str) -> RobotFileParser:
-        """Fetch and parse one robots.txt; 4xx allows all, 5xx/429/no answer disallows all."""
-        parser = RobotFileParser(robots_url)
-        result = self._fetcher.fetch(robots_url, accept="text/plain, */*")
-        if result.ok:
-            lines = result.body.decode("utf-8", errors="replace").splitlines()
-        elif result.error_class == "http_4xx" and result.status_code != 429:
-            lines = []  # unavailable: everything is allowed
-        elif result.error_class == "blocked":
-            lines = []  # the page itself will be refused by the guard
-        else:
-            lines = ["User-agent: *", "Disallow: /"]  # unreachable: nothing is allowed
-        parser.parse(lines)
-        return parser
-
-
 # --- the client -----------------------------------------------------------------------------
 
 
@@ -180,7 +142,7 @@ class Fetcher:
             trust_env=False,
         )
         self._gate = netguard.HostGate(settings.host_concurrency, settings.host_delay_seconds)
-        self._robots = RobotsCache(self)
+        self._robots = RobotsCache(settings.user_agent, self._robots_text)
 
     def __enter__(self) -> Self:
         return self
@@ -193,6 +155,11 @@ class Fetcher:
     def close(self) -> None:
         """Close all pooled connections."""
         self._client.close()
+
+    def _robots_text(self, robots_url: str) -> str:
+        """Request one robots.txt (redirects and guard as for any page) and say what to obey."""
+        result = self.fetch(robots_url, accept="text/plain, */*")
+        return robots_text(result.status_code, result.error_class, result.body)
 
     def fetch(
         self,

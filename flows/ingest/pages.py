@@ -19,8 +19,9 @@ from flows.ingest.counts import IngestCounts
 from flows.ingest.extract import Extracted, ExtractionError, text_from_feed_content
 from flows.ingest.extract_pool import Extractor
 from flows.ingest.fetch import Fetcher, FetchResult
-from flows.ingest.text import canonical_url, detect_script_language, text_hash
+from flows.ingest.text import canonical_url, text_hash
 from flows.settings import Settings
+from models.language import script_language
 from warehouse import ingest_ops as store
 from warehouse.db import now_utc
 from warehouse.sink import Op, Sink
@@ -75,7 +76,7 @@ def article_row(
         published, published_source = page.published_at, "page"
     if published is None:
         published, published_source = now, "fetched"
-    language = (page.language if page else None) or detect_script_language(text) or entry.source_language
+    language = (page.language if page else None) or script_language(text) or entry.source_language
     return {
         "article_id": store.article_id_for(canonical),
         "canonical_url": canonical,

@@ -286,7 +286,6 @@ def _remove_dot_segments(path: str) -> str:
 # ---------------------------------------------------------------------------- hashes
 
 _WS_RE = re.compile(r"\s+")
-_WORD_RE = re.compile(r"\w+")
 
 
 def normalise_text(text: str) -> str:
@@ -297,64 +296,3 @@ def normalise_text(text: str) -> str:
 def text_hash(text: str) -> str:
     """SHA-256 hex digest of the NFKC/whitespace-normalised text (exact-duplicate key)."""
     return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
-
-
-# ---------------------------------------------------------------------------- language
-
-# fmt: off
-_ENGLISH = frozenset({
-    "the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "on", "with", "as", "was",
-    "by", "be", "are", "this", "at", "from", "or", "an", "has", "have", "not", "but", "he",
-    "she", "they", "his", "her", "its", "their", "were", "been", "will", "would", "which",
-    "who", "said",
-})
-# fmt: on
-_SAMPLE_CHARS = 20_000
-
-
-def _count_scripts(text: str) -> dict[str, int]:
-    """Count Hangul, Han/kana, kana and Latin letters in ``text``."""
-    counts = {
-        "hangul": 0,
-        "han": 0,
-        "kana": 0,
-        "latin": 0,
-        "letters": 0,
-        "hanzi_kana": 0,
-    }
-    for ch in text:
-        cp = ord(ch)
-        if 0xAC00 <= cp <= 0xD7A3 or 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F:
-            counts["hangul"] += 1
-        elif 0x3040 <= cp <= 0x30FF or 0x31F0 <= cp <= 0x31FF or 0xFF66 <= cp <= 0xFF9F:
-            counts["kana"] += 1
-        elif 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF:
-            counts["han"] += 1
-        elif cp < 0x250 and ch.isalpha():
-            counts["latin"] += 1
-        else:
-            counts["letters"] += ch.isalpha()
-            continue
-        counts["letters"] += 1
-    counts["hanzi_kana"] = counts["han"] + counts["kana"]
-    return counts
-
-
-def detect_script_language(text: str) -> str | None:
-    """Guess a BCP 47 primary tag from the script mix: ko, ja, zh, en or None."""
-    sample = text[:_SAMPLE_CHARS]
-    c = _count_scripts(sample)
-    letters = c["letters"]
-    if letters == 0:
-        return None
-    if c["hangul"] >= 0.3 * letters and c["hangul"] >= c["han"]:
-        return "ko"
-    if c["kana"] >= max(3, 0.02 * letters) and c["hanzi_kana"] >= 0.2 * letters:
-        return "ja"
-    if c["han"] >= 0.3 * letters:
-        return "zh"
-    if c["latin"] >= 0.5 * letters:
-        words = [w.lower() for w in _WORD_RE.findall(sample) if w.isalpha()]
-        if words and sum(w in _ENGLISH for w in words) >= 0.15 * len(words):
-            return "en"
-    return None
