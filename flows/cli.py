@@ -31,17 +31,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def overrides_of(settings: Settings) -> dict[str, Any]:
     """The settings that differ from defaults+env, as JSON-able flow parameters."""
-    base = Settings.load()
-    out: dict[str, Any] = {}
-    for name in settings.__dataclass_fields__:
-        value = getattr(settings, name)
-        if value != getattr(base, name):
-            out[name] = (
-                [str(v) for v in value]
-                if isinstance(value, tuple)
-                else (str(value) if isinstance(value, Path) else value)
-            )
-    return out
+    base = Settings.load().model_dump(mode="json")
+    return {name: value for name, value in settings.model_dump(mode="json").items() if value != base[name]}
 
 
 def _print(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
