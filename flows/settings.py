@@ -73,7 +73,7 @@ def _check_cron_field(text: str, spec: tuple[str, int, int], names: Sequence[str
             continue
         bounds = [_cron_value(part, names, low) for part in match["base"].split("-")]
         if not all(low <= value <= high for value in bounds) or bounds != sorted(bounds):
-            raise ValueError(f"{label} field {text!r} is outside {low}-{high}")
+            raise ValueError(f"{label} field {text!r} must stay within {low}-{high}, low to high")
 
 
 def check_cron(expression: str) -> str:
