@@ -187,7 +187,10 @@ class Settings(BaseSettings):
     batch_size: int = setting(32, "entries fetched, or articles scored, per batch", ge=1)
     # model and report
     model_version: str | None = setting(
-        None, "model version used by `score`, `run` and `classify`", shown="(newest artifact)", min_length=1
+        None,
+        "model version that scores (`score`, `run`, `serve`) and classifies",
+        shown="(newest artifact)",
+        min_length=1,
     )
     timezone: TimeZone = setting(
         "Asia/Seoul", "time zone of the ISO weeks (marts, report) and of the `serve` schedules"
