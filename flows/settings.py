@@ -1,16 +1,28 @@
 """One Settings object, built once from defaults, the environment (AXISWATCH_*) and CLI flags.
 
+The model below is the single declaration of every setting: type, range, default and a
+one-line description. README's settings table is generated from it (flows/settings_doc.py).
 Nothing else in the project reads ``os.environ`` for axiswatch settings.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, Field, JsonValue, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings import SettingsError as SourceError
 
 if TYPE_CHECKING:
     from warehouse.sink import Sink
@@ -29,53 +41,183 @@ SEEDS_DIR = find_seeds_dir()
 
 
 class SettingsError(ValueError):
-    """A setting has a value that cannot be used."""
+    """A setting has a value that cannot be used (the message is one line naming it)."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Every tunable of axiswatch; see README 'Settings' for the env names."""
+# --------------------------------------------------------------------------- value checks
 
-    data_dir: Path = Path("var")
-    db_path: Path | None = None
-    sources_file: Path = SEEDS_DIR / "sources.toml"
-    reports_dir: Path | None = None
+_CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12))
+_CRON_DOW = ("day of week", 0, 7)
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+_CRON_ITEM = re.compile(r"^(?P<base>\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/(?P<step>[0-9]+))?$")
+
+
+def _cron_value(text: str, names: Sequence[str], offset: int) -> int:
+    """One cron value: a number, or a month/day name (jan, mon, ...)."""
+    if text.isdigit():
+        return int(text)
+    if text in names:
+        return names.index(text) + offset
+    raise ValueError(f"{text!r} is not a number")
+
+
+def _check_cron_field(text: str, spec: tuple[str, int, int], names: Sequence[str]) -> None:
+    """One field of a cron expression: comma-separated `*`, `N`, `N-M`, each with an optional `/step`."""
+    label, low, high = spec
+    for item in text.lower().split(","):
+        match = _CRON_ITEM.match(item)
+        if match is None or match["step"] == "0":
+            raise ValueError(f"{label} field {text!r} is not valid cron syntax")
+        if match["base"] == "*":
+            continue
+        bounds = [_cron_value(part, names, low) for part in match["base"].split("-")]
+        if not all(low <= value <= high for value in bounds) or bounds != sorted(bounds):
+            raise ValueError(f"{label} field {text!r} must stay within {low}-{high}, low to high")
+
+
+def check_cron(expression: str) -> str:
+    """A standard 5-field cron expression (minute hour day-of-month month day-of-week)."""
+    parts = expression.split()
+    specs = (*_CRON_FIELDS, _CRON_DOW)
+    names: tuple[Sequence[str], ...] = ((), (), (), _MONTHS, _DAYS)
+    try:
+        if len(parts) != 5:
+            raise ValueError(f"it has {len(parts)} fields")
+        for part, spec, spelled in zip(parts, specs, names, strict=True):
+            _check_cron_field(part, spec, spelled)
+    except ValueError as exc:
+        raise ValueError(f"must be a 5-field cron expression such as '0 7 * * 1': {exc}") from None
+    return " ".join(parts)
+
+
+def check_timezone(name: str) -> str:
+    """An IANA time zone name that zoneinfo knows (e.g. Asia/Seoul, UTC)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone name such as Asia/Seoul or UTC") from None
+    return name
+
+
+Cron = Annotated[str, AfterValidator(check_cron)]
+TimeZone = Annotated[str, AfterValidator(check_timezone)]
+Hosts = Annotated[tuple[str, ...], NoDecode]
+BETTER_MESSAGES = {"must be a valid boolean": "must be true or false (also 1/0, yes/no, on/off)"}
+KIND_OF = {check_cron: "cron (5 fields)", check_timezone: "IANA time zone"}
+
+
+def setting(default: Any, description: str, *, shown: str | None = None, **limits: Any) -> Any:
+    """A field with its one-line description, range limits and how the README shows its default."""
+    extra: dict[str, JsonValue] | None = {"shown": shown} if shown is not None else None
+    return Field(default, description=description, json_schema_extra=extra, **limits)
+
+
+# --------------------------------------------------------------------------- the model
+
+
+class Settings(BaseSettings):
+    """Every tunable of axiswatch; README 'Settings' is generated from these fields."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
+        env_ignore_empty=True,
+        str_strip_whitespace=True,
+    )
+
+    # paths
+    data_dir: Path = setting(Path("var"), "warehouse, spool, reports and Prefect home live under it")
+    db_path: Path | None = setting(None, "the DuckDB warehouse file", shown="DATA_DIR/axiswatch.duckdb")
+    sources_file: Path = setting(SEEDS_DIR / "sources.toml", "the outlets and feeds to watch")
+    reports_dir: Path | None = setting(None, "where weekly reports are written", shown="DATA_DIR/reports")
     # network
-    allow_hosts: tuple[str, ...] = ()
-    user_agent: str = "axiswatch/0.1 (media-monitoring research crawler)"
-    connect_timeout: float = 5.0
-    read_timeout: float = 10.0
-    total_timeout: float = 30.0
-    max_body_bytes: int = 10 * 1024 * 1024
-    max_redirects: int = 5
-    host_concurrency: int = 2
-    host_delay_seconds: float = 1.0
-    retries: int = 2
-    retry_backoff_seconds: float = 1.0
-    max_retry_after_seconds: float = 60.0
-    fetch_workers: int = 8
-    obey_robots: bool = True
+    allow_hosts: Hosts = setting(
+        (), "hosts exempt from the private-address guard (the demo and tests: 127.0.0.1)"
+    )
+    user_agent: str = setting(
+        "axiswatch/0.1 (media-monitoring research crawler)",
+        "User-Agent of every request; add your contact",
+        min_length=1,
+    )
+    connect_timeout: float = setting(5.0, "seconds to open a connection (per attempt)", gt=0)
+    read_timeout: float = setting(10.0, "seconds to wait for the next bytes of a response", gt=0)
+    total_timeout: float = setting(30.0, "seconds for a whole request, all redirects and retries", gt=0)
+    max_body_bytes: int = setting(
+        10 * 1024 * 1024, "cap on a (decompressed) response body in bytes (10 MiB)", ge=1
+    )
+    max_redirects: int = setting(5, "redirects followed before `too_many_redirects`", ge=0)
+    host_concurrency: int = setting(2, "requests in flight at once per host", ge=1)
+    host_delay_seconds: float = setting(1.0, "seconds between two requests to the same host", ge=0)
+    retries: int = setting(2, "retries after a network error, 5xx or 429 (0: none)", ge=0)
+    retry_backoff_seconds: float = setting(
+        1.0, "seconds before the first retry, doubled for each next one", ge=0
+    )
+    max_retry_after_seconds: float = setting(
+        60.0, "a 429/5xx asking to wait longer (Retry-After) is not retried", ge=0
+    )
+    fetch_workers: int = setting(8, "threads fetching feeds and pages", ge=1)
+    obey_robots: bool = setting(True, "obey robots.txt for article pages")
     # feeds and sources
-    poll_interval_minutes: float = 30.0
-    failure_backoff_after: int = 3
-    failure_backoff_minutes: float = 60.0
-    max_backoff_minutes: float = 24 * 60.0
-    max_entries_per_feed: int = 200
-    page_attempts: int = 3
+    poll_interval_minutes: float = setting(30.0, "a source is due when last polled this long ago", ge=0)
+    failure_backoff_after: int = setting(3, "consecutive failures before a source backs off", ge=1)
+    failure_backoff_minutes: float = setting(60.0, "first backoff, doubled on each further failure", gt=0)
+    max_backoff_minutes: float = setting(24 * 60.0, "cap on the backoff of a failing source (24 h)", gt=0)
+    max_entries_per_feed: int = setting(
+        200, "newest entries read from one feed document; older ones are cut off", ge=1
+    )
+    page_attempts: int = setting(3, "attempts at an article page before its entry is `gave_up`", ge=1)
     # extraction
-    extract_timeout_seconds: float = 20.0
-    extract_workers: int = 2
-    min_article_chars: int = 25
-    near_duplicate_resemblance: float = 0.5
+    extract_timeout_seconds: float = setting(
+        20.0, "per-page extraction budget; the worker is killed past it", gt=0
+    )
+    extract_workers: int = setting(2, "extraction worker processes", ge=1)
+    min_article_chars: int = setting(
+        25, "shortest page or feed text, in characters, stored as an article", ge=1
+    )
+    near_duplicate_resemblance: float = setting(
+        0.5, "MinHash resemblance from which an article is a near-copy of an earlier one", gt=0, le=1
+    )
     # warehouse
-    lock_patience_seconds: float = 60.0
-    batch_size: int = 32
+    lock_patience_seconds: float = setting(
+        60.0, "seconds a writer waits for the warehouse lock before spooling", ge=0
+    )
+    batch_size: int = setting(32, "entries fetched, or articles scored, per batch", ge=1)
     # model and report
-    model_version: str | None = None
-    timezone: str = "Asia/Seoul"
-    torch_threads: int = 2
-    pipeline_cron: str = "*/30 * * * *"
-    report_cron: str = "0 7 * * 1"
+    model_version: str | None = setting(
+        None,
+        "model version that scores (`score`, `run`, `serve`) and classifies",
+        shown="(newest artifact)",
+        min_length=1,
+    )
+    timezone: TimeZone = setting(
+        "Asia/Seoul", "time zone of the ISO weeks (marts, report) and of the `serve` schedules"
+    )
+    torch_threads: int = setting(2, "torch threads for scoring and model builds", ge=1)
+    pipeline_cron: Cron = setting("*/30 * * * *", "when `serve` runs the `pipeline` deployment")
+    report_cron: Cron = setting("0 7 * * 1", "when `serve` runs the `weekly-report` deployment")
+
+    @field_validator("allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        """Hosts from a comma-separated string (env, flag) or any sequence."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """``Settings(...)`` is defaults plus its arguments; the environment is read by ``load``."""
+        return (init_settings,)
 
     @property
     def warehouse_path(self) -> Path:
@@ -99,58 +241,64 @@ class Settings:
         return Sink(self.warehouse_path, self.spool_dir, self.lock_patience_seconds)
 
     def replace(self, **changes: Any) -> Settings:
-        """Return a copy with some fields changed (values are coerced like env values)."""
-        coerced = {k: _coerce(_field(k), v) for k, v in changes.items() if v is not None}
-        return dataclasses.replace(self, **coerced)
+        """Return a validated copy with some fields changed (strings are parsed like env values)."""
+        _check_names(changes)
+        return _build(type(self), {**dict(self), **changes}, set())
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from defaults, then AXISWATCH_* env vars, then explicit overrides."""
-        env = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw is not None and raw != "":
-                values[f.name] = _coerce(f, raw)
-        for name, value in overrides.items():
-            if value is not None:
-                values[name] = _coerce(_field(name), value)
-        return cls(**values)
+        """Build settings from defaults, then AXISWATCH_* env vars, then explicit (non-None) overrides."""
+        _check_names(overrides)
+        from_env = _read_env(cls, os.environ if env is None else env)
+        given = {name: value for name, value in overrides.items() if value is not None}
+        return _build(cls, {**from_env, **given}, set(from_env) - set(given))
 
 
-def _field(name: str) -> dataclasses.Field[Any]:
-    """Look up a Settings field by name or fail with the list of valid names."""
-    for f in fields(Settings):
-        if f.name == name:
-            return f
-    valid = ", ".join(f.name for f in fields(Settings))
-    raise SettingsError(f"unknown setting {name!r}; valid settings: {valid}")
+class _MappingEnvSource(EnvSettingsSource):
+    """pydantic-settings' env source reading a given mapping instead of ``os.environ``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        """Remember the mapping, then let the base class read it."""
+        self._mapping = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        """The mapping's non-empty variables, names lower-cased (env names are case-insensitive)."""
+        return {name.lower(): value for name, value in self._mapping.items() if value != ""}
 
 
-def _coerce(f: dataclasses.Field[Any], value: Any) -> Any:
-    """Convert a raw (usually string) value to the type of field ``f``."""
-    kind = str(f.type)
+def _read_env(cls: type[Settings], env: Mapping[str, str]) -> dict[str, Any]:
+    """The raw values of the AXISWATCH_* variables in ``env``, keyed by field name."""
     try:
-        if "tuple" in kind:
-            if isinstance(value, str):
-                return tuple(part.strip() for part in value.split(",") if part.strip())
-            return tuple(value)
-        if "Path" in kind:
-            return Path(value)
-        if kind == "bool":
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in {"1", "true", "yes", "on"}:
-                return True
-            if text in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError(f"not a boolean: {value!r}")
-        if kind == "int":
-            return int(value)
-        if kind == "float":
-            return float(value)
-        return None if value is None else str(value)
-    except (TypeError, ValueError) as exc:
-        env_name = ENV_PREFIX + f.name.upper()
-        raise SettingsError(f"setting {f.name} ({env_name}): {exc}") from exc
+        return dict(_MappingEnvSource(cls, env)())
+    except SourceError as exc:
+        raise SettingsError(str(exc).splitlines()[0]) from None
+
+
+def _check_names(values: Mapping[str, Any]) -> None:
+    """Fail with the list of valid names when a setting name is unknown."""
+    unknown = sorted(set(values) - set(Settings.model_fields))
+    if unknown:
+        valid = ", ".join(Settings.model_fields)
+        raise SettingsError(f"unknown setting {unknown[0]!r}; valid settings: {valid}")
+
+
+def _build(cls: type[Settings], values: dict[str, Any], from_env: set[str]) -> Settings:
+    """Validate ``values`` into Settings; errors become one SettingsError line naming each setting."""
+    try:
+        return cls(**values)
+    except ValidationError as exc:
+        problems = [_describe(error, from_env) for error in exc.errors()]
+        raise SettingsError("; ".join(problems)) from None
+
+
+def _describe(error: Any, from_env: set[str]) -> str:
+    """``AXISWATCH_READ_TIMEOUT: must be greater than 0 (got -1)`` for one validation error."""
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    where = ENV_PREFIX + name.upper() if name in from_env else f"setting {name}"
+    message = re.sub(r"^Value error, ", "", error["msg"]).split(", unable to")[0]
+    message = re.sub(r"^\w+ should ", "must ", message)
+    message = BETTER_MESSAGES.get(message, message)
+    got = error["input"]
+    shown = got if isinstance(got, str) else repr(got)
+    return f"{where}: {message} (got {shown})".replace("\n", " ")

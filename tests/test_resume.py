@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import subprocess
 import sys
 import time
@@ -21,14 +19,8 @@ CLEAN_RUN_ARTICLES = 5  # what build_site yields in one uninterrupted run
 
 
 def settings_json(settings: Settings) -> str:
-    values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
-    return json.dumps(
-        {
-            k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v)
-            for k, v in values.items()
-            if v is not None
-        }
-    )
+    """The settings as JSON for kill_runner.py (which rebuilds them with Settings.load)."""
+    return settings.model_dump_json(exclude_none=True)
 
 
 def check_consistent(path: Path) -> int:

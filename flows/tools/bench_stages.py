@@ -7,7 +7,6 @@ Nothing here talks to anything but the LoopbackServer it starts on 127.0.0.1.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import gzip
 import json
@@ -115,7 +114,7 @@ def stage_settings(base: Settings, data_dir: Path) -> Settings:
     changes: dict[str, Any] = {"db_path": None, "reports_dir": None, "allow_hosts": ("127.0.0.1",)}
     changes.update(host_delay_seconds=0.0, poll_interval_minutes=0.0, retries=0)
     changes["host_concurrency"] = max(base.host_concurrency, base.fetch_workers)
-    return dataclasses.replace(base, data_dir=data_dir, sources_file=data_dir / "sources.toml", **changes)
+    return base.replace(data_dir=data_dir, sources_file=data_dir / "sources.toml", **changes)
 
 
 def clean_workdir(workdir: Path) -> None:
