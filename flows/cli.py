@@ -30,15 +30,6 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings.load(**{k: v for k, v in overrides.items() if v is not None})
 
 
-<<<<<<< HEAD
-=======
-def overrides_of(settings: Settings) -> dict[str, Any]:
-    """The settings that differ from defaults+env, as JSON-able flow parameters."""
-    base = Settings.load().model_dump(mode="json")
-    return {name: value for name, value in settings.model_dump(mode="json").items() if value != base[name]}
-
-
->>>>>>> i13-settings
 def _print(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
     """Print a result as JSON (--json) or as human lines (unless --quiet)."""
     if getattr(args, "json", False):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 from flows.settings import Settings
@@ -11,17 +10,8 @@ from flows.settings import Settings
 
 def overrides_of(settings: Settings) -> dict[str, Any]:
     """The settings that differ from defaults+env, as JSON-able flow parameters."""
-    base = Settings.load()
-    out: dict[str, Any] = {}
-    for name in settings.__dataclass_fields__:
-        value = getattr(settings, name)
-        if value != getattr(base, name):
-            out[name] = (
-                [str(v) for v in value]
-                if isinstance(value, tuple)
-                else (str(value) if isinstance(value, Path) else value)
-            )
-    return out
+    base = Settings.load().model_dump(mode="json")
+    return {name: value for name, value in settings.model_dump(mode="json").items() if value != base[name]}
 
 
 def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
