@@ -96,7 +96,7 @@ def ingest_ops(body: bytes) -> list[Op]:
     return [
         ("sync_sources", ([source_row()], T0)),
         ("record_poll", ("s", poll(T0), T0)),
-        ("store_article", (art, doc, 0.5, T0 + timedelta(microseconds=7))),
+        ("store_article", (art, doc, "http://x/a", 0.5, T0 + timedelta(microseconds=7))),
     ]
 
 
