@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from flows.settings import SEEDS_DIR, Settings
+    from flows.settings import Settings
     from models.classifier import StanceClassifier
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -74,6 +74,7 @@ def _load(version: str | None, settings: Settings) -> StanceClassifier:
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch model build`: rebuild the model and print its version and targets."""
+    from flows.settings import SEEDS_DIR
     from models.build import BuildConfig, build
     from models.registry import ARTIFACTS_DIR, read_card
     from models.training import TrainingDataError
