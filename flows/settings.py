@@ -39,6 +39,7 @@ class Settings:
     data_dir: Path = Path("var")
     db_path: Path | None = None
     sources_file: Path = SEEDS_DIR / "sources.toml"
+    topics_file: Path = SEEDS_DIR / "topics.toml"
     reports_dir: Path | None = None
     # network
     allow_hosts: tuple[str, ...] = ()

@@ -328,23 +328,6 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"LOAD '{fts_extension_path()}'")
 
 
-def refresh_fts(con: duckdb.DuckDBPyConnection) -> bool:
-    """Rebuild the BM25 index over article titles and texts (schema fts_main_articles) unless it
-    already covers every article; return whether it was rebuilt."""
-    load_fts(con)
-    indexed = con.execute(
-        "SELECT count(*) FROM information_schema.tables"
-        " WHERE table_schema = 'fts_main_articles' AND table_name = 'docs'"
-    ).fetchone()
-    if indexed and indexed[0]:
-        docs = con.execute("SELECT count(*) FROM fts_main_articles.docs").fetchone()
-        articles = con.execute("SELECT count(*) FROM articles").fetchone()
-        if docs == articles:
-            return False  # articles are never updated in place, so equal counts mean up to date
-    con.execute("PRAGMA create_fts_index('articles', 'article_id', 'title', 'text', overwrite=1)")
-    return True
-
-
 def package_sql_files(kind: str) -> list[Path]:
     """The .sql files shipped in warehouse/<kind>/ (views, reports, queries)."""
     base = resources.files("warehouse").joinpath(kind)

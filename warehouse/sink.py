@@ -22,7 +22,9 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import WarehouseLocked, now_utc, reader, refresh_fts, transaction, writer
+from warehouse.db import WarehouseLocked, now_utc, reader, transaction, writer
+from warehouse.search_index import refresh_fts
+from warehouse.topics import tag_topics
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ def op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 op("refresh_fts")(refresh_fts)
+op("tag_topics")(tag_topics)
 
 
 class Sink:
