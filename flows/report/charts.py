@@ -14,14 +14,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from flows.report.palette import font_family
+
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#7f7f7f")
 DPI = 100
 
 
 def _style() -> AbstractContextManager[None]:
-    """The charts' matplotlib settings (one bundled font, so output does not depend on the host)."""
+    """The charts' matplotlib settings (bundled DejaVu Sans, Noto CJK as fallback for Korean/Chinese)."""
     return rc_context(
-        {"font.family": "DejaVu Sans", "font.size": 10, "axes.spines.top": False, "axes.spines.right": False}
+        {"font.family": font_family(), "font.size": 10, "axes.spines.top": False, "axes.spines.right": False}
     )
 
 

@@ -248,7 +248,7 @@ def volume_section(data: ReportData, chart_dir: Path) -> Section:
         )
     )
     rows = _source_rows(data)
-    busy = [(r[0], r[4], r[3] - r[4], r[2] - r[3]) for r in rows if r[2] > 0][:MAX_SOURCE_BARS]
+    busy = [(r[1], r[4], r[3] - r[4], r[2] - r[3]) for r in rows if r[2] > 0][:MAX_SOURCE_BARS]
     if busy:
         path = charts.source_volume_chart(chart_dir / "volume_sources.png", data.week, busy)
         section.blocks.append(Chart(path, f"Articles per source in {data.week}"))
