@@ -82,7 +82,10 @@ def summary(md: str) -> dict[str, str]:
 
 def test_summary_sentences_each_carry_their_number(report: ReportResult) -> None:
     rows = summary(report.markdown)
-    everyone = "Across all outlets the index is close to balanced; the change since 2026-W47 is within sampling noise."
+    everyone = (
+        "Across all outlets the index is close to balanced; "
+        "the change since 2026-W47 is within sampling noise."
+    )
     assert rows[everyone].startswith("-0.03 (n=7); change -0.03 [95% CI")
     newspapers = (
         "Newspapers: the index leans toward Washington; it moved toward Washington since 2026-W47, "
