@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from flows.report.data import BASELINE_WEEKS, ReportData
-from flows.report.evidence import excerpt, quotable
+from flows.report.evidence import DEFAULT_CONFIDENCE, card_threshold, excerpt, quotable
 from flows.report.facts import Candidate, Facts
 from flows.report.palette import display_name
 from flows.report.render import Paragraph, Section, Table
@@ -76,14 +76,16 @@ def index_rows(data: ReportData, boot: Bootstrap) -> list[Row]:
     return rows
 
 
-def _pulling_passage(candidates: Sequence[Candidate], pole: str) -> Candidate | None:
+def _pulling_passage(candidates: Sequence[Candidate], pole: str, threshold: float) -> Candidate | None:
     """The strongest confident passage toward ``pole`` among one outlet's passages this week."""
-    picked = [c for c, _ in quotable(candidates, 0.0) if c.label == pole]
+    picked = [c for c, _ in quotable(candidates, threshold) if c.label == pole]
     return picked[0] if picked else None
 
 
 def mover_rows(data: ReportData, facts: Facts, boot: Bootstrap) -> list[Row]:
     """The three outlets whose index moved most against their previous four weeks, with a passage each."""
+    stated = card_threshold(facts.card)
+    threshold = stated if stated is not None else DEFAULT_CONFIDENCE
     names = {r.source_id: r.source_name for r in data.scored}
     found = []
     for sid in sorted(names):
@@ -106,7 +108,8 @@ def mover_rows(data: ReportData, facts: Facts, boot: Bootstrap) -> list[Row]:
             )
         )
         pole = "washington" if ch.delta > 0 else "beijing"
-        passage = _pulling_passage([c for c in facts.candidates if c.source_id == sid], pole)
+        mine = [c for c in facts.candidates if c.source_id == sid]
+        passage = _pulling_passage(mine, pole, threshold)
         if passage is not None:
             rows.append(
                 (
