@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from flows.report import palette
 from flows.report.caveats import _nonzero_funnel, readable
 from flows.report.data import FunnelRow, ReportData, Totals
-from flows.report.evidence import card_threshold, quotable, strip_title
+from flows.report.evidence import card_threshold, quotable, split_title, strip_title
 from flows.report.facts import DEMO_MARKER, Candidate
 from flows.report.stats import Estimate
 from flows.report.trend_charts import Line, _values, index_chart, style
@@ -47,7 +47,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> ReportResult:
         ],
     )
     insert(con, "passage_scores", [passage_score("w48_pop", 0, "m2", "washington")])
-    con.execute("UPDATE passages SET text = 'Title w48_cn_a0 ' || text WHERE article_id = 'w48_cn_a0'")
+    con.execute("UPDATE passages SET text = 'Title w48_cn_a0' || chr(10) || text WHERE article_id = 'w48_cn_a0'")
     insert(
         con,
         "topics",
@@ -179,14 +179,17 @@ def test_candidates_rules() -> None:
     body = "Seoul deepens its alliance with Washington this week."
     picked = quotable(
         [
-            cand("a", 0, (0.9, 0.05, 0.03, 0.02), f"Alliance news: {body}", "Alliance news"),
+            cand("a", 0, (0.9, 0.05, 0.03, 0.02), f"Alliance news\n{body}", "Alliance news"),
             cand("a", 1, (0.7, 0.1, 0.1, 0.1), "Another washington-leaning passage in a.", "Alliance news"),
             cand("b", 0, (0.4, 0.3, 0.2, 0.1), "Not confident enough to be quoted at all.", "B"),
             cand("c", 0, (0.9, 0.0, 0.0, 0.1), "Only the title", "Only the title"),
         ],
         0.6,
     )
-    assert [(c.article_id, c.ordinal, t) for c, t in picked] == [("a", 0, body)]
+    assert [(c.article_id, c.ordinal, t, titled) for c, t, titled in picked] == [("a", 0, body, True)]
+    lede = "Seoul weighs a second THAAD battery as Washington asks for more and Beijing warns"
+    assert split_title(f"{lede} of consequences.", lede) == (f"{lede} of consequences.", False)
+    assert split_title(f"{lede}\n{lede} of consequences.", lede) == (f"{lede} of consequences.", True)
     assert strip_title("韩美同盟新阶段美国要求韩国增加投入。", "韩美同盟新阶段") == "美国要求韩国增加投入。"
     assert strip_title("A body that does not repeat it.", "Headline") == "A body that does not repeat it."
     assert card_threshold({"abstention": {"threshold": 0.7}}) == 0.7

@@ -24,6 +24,18 @@ def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
+def split_title(text: str, title: str | None) -> tuple[str, bool]:
+    """The passage to quote and whether the title may be shown beside it, never both repeating.
+
+    A page's <h1> merged into the first passage (title, then a line break) is stripped. A title that
+    is only the opening words of the passage (feeds without titles) is not shown; the passage is.
+    """
+    raw, head = text.strip(), (title or "").strip()
+    if head and raw.startswith(head) and raw[len(head) : len(head) + 1] not in ("\n", "\r", ""):
+        return " ".join(raw.split()), False
+    return strip_title(text, title), True
+
+
 def strip_title(text: str, title: str | None) -> str:
     """The passage without a leading copy of the article's title (pages merge their <h1> into it)."""
     clean = " ".join(text.split())
@@ -69,25 +81,31 @@ def card_threshold(card: Any, depth: int = 0) -> float | None:
     return None
 
 
-def quotable(candidates: Iterable[Candidate], threshold: float) -> list[tuple[Candidate, str]]:
+Quote = tuple[Candidate, str, bool]
+"""A candidate, the passage text to show, and whether its title may be shown beside it."""
+
+
+def quotable(candidates: Iterable[Candidate], threshold: float) -> list[Quote]:
     """At most one passage per article: its strongest confident passage whose text is not just the title."""
-    best: dict[str, tuple[Candidate, str]] = {}
+    best: dict[str, Quote] = {}
     for c in candidates:
-        text = strip_title(c.text, c.title)
+        text, titled = split_title(c.text, c.title)
         if c.confidence < threshold or len(text) < 20:
             continue
         if c.article_id not in best or c.strength > best[c.article_id][0].strength:
-            best[c.article_id] = (c, text)
+            best[c.article_id] = (c, text, titled)
     return sorted(best.values(), key=lambda ct: (-ct[0].strength, ct[0].article_id, ct[0].ordinal))
 
 
-def _row(c: Candidate, text: str, with_voice: bool) -> tuple[Any, ...]:
-    """One evidence table row."""
+def _row(quote: Quote, with_voice: bool) -> tuple[Any, ...]:
+    """One evidence table row (the link says 'article' when the title would repeat the passage)."""
+    c, text, titled = quote
     lang = display_name("language", c.language or "")
     cells: list[Any] = [f"{c.strength:.2f}", c.source_name, c.day.isoformat(), lang]
     if with_voice:
         cells.append(c.voice or "—")
-    return (*cells, Link(c.title or c.url, c.url), excerpt(text))
+    label = (c.title or c.url) if titled else "article"
+    return (*cells, Link(label, c.url), excerpt(text))
 
 
 def evidence_section(candidates: Sequence[Candidate], card: dict[str, Any], week: str) -> list[Section]:
@@ -106,7 +124,7 @@ def evidence_section(candidates: Sequence[Candidate], card: dict[str, Any], week
         ],
     )
     picked = quotable(candidates, threshold)
-    with_voice = any(c.voice for c, _ in picked)
+    with_voice = any(q[0].voice for q in picked)
     head = (
         "strength",
         "outlet",
@@ -119,9 +137,9 @@ def evidence_section(candidates: Sequence[Candidate], card: dict[str, Any], week
     sections = [top]
     for pole, title in POLE_TITLES.items():
         sub = Section(title, level=3)
-        rows = [(c, t) for c, t in picked if c.label == pole][:PER_POLE]
+        rows = [q for q in picked if q[0].label == pole][:PER_POLE]
         if rows:
-            sub.blocks.append(Table(head, tuple(_row(c, t, with_voice) for c, t in rows)))
+            sub.blocks.append(Table(head, tuple(_row(q, with_voice) for q in rows)))
         else:
             sub.blocks.append(not_enough(f"no confident {pole} passage in a relevant article dated {week}."))
         sections.append(sub)

@@ -78,7 +78,7 @@ def index_rows(data: ReportData, boot: Bootstrap) -> list[Row]:
 
 def _pulling_passage(candidates: Sequence[Candidate], pole: str, threshold: float) -> Candidate | None:
     """The strongest confident passage toward ``pole`` among one outlet's passages this week."""
-    picked = [c for c, _ in quotable(candidates, threshold) if c.label == pole]
+    picked = [q[0] for q in quotable(candidates, threshold) if q[0].label == pole]
     return picked[0] if picked else None
 
 
@@ -153,10 +153,11 @@ def topic_rows(data: ReportData, facts: Facts) -> list[Row]:
     for delta, tid in moves:
         if abs(delta) >= TOPIC_MIN_CHANGE and len(rows) < 4:
             word = "rose" if delta > 0 else "fell"
+            plural = "" if now[tid] == 1 else "s"
             rows.append(
                 (
                     f"Coverage of {names[tid]} {word} against its previous {BASELINE_WEEKS} weeks.",
-                    f"{now[tid]} articles vs {before[tid] / span:.1f} a week before",
+                    f"{now[tid]} article{plural} vs {before[tid] / span:.1f} a week before",
                 )
             )
     if not rows:
