@@ -247,7 +247,7 @@ def test_sparse_week_gets_not_enough_data(warehouse: Path, tmp_path: Path) -> No
     assert "Not enough data: no week from 2026-W42 to 2026-W45 had 3 or more relevant scored articles" in md
     assert "Not enough data: no source had at least 3 relevant scored articles" in md
     names = sorted(p.name for p in result.chart_paths)
-    assert names == ["attention.png", "volume_sources.png", "volume_weekly.png"]
+    assert names == ["volume_sources.png", "volume_weekly.png"]
 
 
 def test_timezone_buckets_weeks(tmp_path: Path) -> None:

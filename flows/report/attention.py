@@ -16,6 +16,8 @@ from flows.report.stats import Bootstrap, estimate
 from flows.report.trend_charts import ShareLine, attention_chart
 
 MAX_LINES = 6
+MIN_WEEK_ARTICLES = 5
+"""Fewest articles a group-week needs for a point (a share of 1 or 2 articles is noise)."""
 
 
 def share(rows: Sequence[ArticleFact]) -> float | None:
@@ -28,11 +30,11 @@ def share_lines(data: ReportData, facts: Facts, kind: str) -> list[ShareLine]:
     window = [a for a in facts.articles if a.week in data.weeks]
     sizes = Counter(getattr(a, kind) for a in window)
     lines = []
-    for value, _ in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_LINES]:
-        shares = tuple(
-            share([a for a in window if a.week == w and getattr(a, kind) == value]) for w in data.weeks
-        )
-        lines.append(ShareLine(display_name(kind, value), color(kind, value), shares))
+    for value, _ in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
+        weeks = [[a for a in window if a.week == w and getattr(a, kind) == value] for w in data.weeks]
+        shares = tuple(share(rows) if len(rows) >= MIN_WEEK_ARTICLES else None for rows in weeks)
+        if any(s is not None for s in shares) and len(lines) < MAX_LINES:
+            lines.append(ShareLine(display_name(kind, value), color(kind, value), shares))
     return lines
 
 
@@ -66,7 +68,8 @@ def attention_section(data: ReportData, facts: Facts, chart_dir: Path, boot: Boo
                 "position between Washington and Beijing, as a "
                 "share of all articles the outlets published (duplicates "
                 "folded). It shows how much of the coverage is "
-                "about the axis at all, before asking which way it leans."
+                "about the axis at all, before asking which way it leans. A group-week with fewer than "
+                f"{MIN_WEEK_ARTICLES} articles gets no point (a gap in its line)."
             )
         ],
     )
@@ -77,10 +80,14 @@ def attention_section(data: ReportData, facts: Facts, chart_dir: Path, boot: Boo
         ("By country of the outlet", share_lines(data, facts, "country")),
         ("By language of the article", share_lines(data, facts, "language")),
     ]
-    path = attention_chart(chart_dir / "attention.png", data.weeks, panels)
-    section.blocks.append(
-        Chart(path, f"On-axis attention by country and by language, {data.weeks[0]} to {data.week}")
-    )
+    if not any(lines for _, lines in panels):
+        section.blocks.append(
+            not_enough(f"no country or language had {MIN_WEEK_ARTICLES}+ articles in any week; no chart.")
+        )
+    else:
+        path = attention_chart(chart_dir / "attention.png", data.weeks, panels)
+        alt = f"On-axis attention by country and by language, {data.weeks[0]} to {data.week}"
+        section.blocks.append(Chart(path, alt))
     rows = language_rows(data, facts, boot)
     if rows:
         section.blocks.append(Table(("language", "articles", "relevant", "attention", "index"), tuple(rows)))

@@ -68,6 +68,13 @@ LANGUAGE_NAMES = {
     "zh": "Chinese",
     "ja": "Japanese",
     "ru": "Russian",
+    "de": "German",
+    "pt": "Portuguese",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "id": "Indonesian",
+    "vi": "Vietnamese",
     "(unknown)": "Unknown language",
     "": "Unknown language",
 }

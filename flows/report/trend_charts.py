@@ -121,5 +121,6 @@ def attention_chart(
             ax.set_ylabel("relevant articles, %")
             ax.set_title(title)
             ax.grid(axis="y", color="#e6e6e6")
-            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
+            if lines:
+                ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
         return _save(fig, path)
