@@ -29,7 +29,7 @@ def share_lines(data: ReportData, facts: Facts, kind: str) -> list[ShareLine]:
     """Attention share per week of the largest groups of ``kind`` (country or language)."""
     window = [a for a in facts.articles if a.week in data.weeks]
     sizes = Counter(getattr(a, kind) for a in window)
-    lines = []
+    lines: list[ShareLine] = []
     for value, _ in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
         weeks = [[a for a in window if a.week == w and getattr(a, kind) == value] for w in data.weeks]
         shares = tuple(share(rows) if len(rows) >= MIN_WEEK_ARTICLES else None for rows in weeks)
