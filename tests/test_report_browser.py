@@ -285,7 +285,7 @@ def small_png(shot: Path, out: Path, width: int = SCREENSHOT_WIDTH) -> Path:
         top = image.convert("RGB").crop((0, 0, image.width, min(image.height, int(image.width * 1.4))))
         scaled = top.resize((width, round(top.height * width / top.width)), Image.Resampling.LANCZOS)
         out.parent.mkdir(parents=True, exist_ok=True)
-        scaled.quantize(colors=128).save(out, optimize=True)
+        scaled.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(out, optimize=True)
     return out
 
 
