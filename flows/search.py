@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from flows.report.evidence import split_title
 from warehouse.db import WarehouseError, load_fts, reader, run_query
 from warehouse.search_index import index_exists
 from warehouse.search_text import query_terms, tokens
@@ -120,7 +121,7 @@ def search_rows(
                 language,
                 title,
                 _stance(label, score),
-                _excerpt(best.text) if best else "",
+                _excerpt(split_title(best.text, title)[0]) if best else "",
                 _stance(best.label, best.score) if best else "",
                 url,
             )

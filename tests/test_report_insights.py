@@ -47,7 +47,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> ReportResult:
         ],
     )
     insert(con, "passage_scores", [passage_score("w48_pop", 0, "m2", "washington")])
-    con.execute("UPDATE passages SET text = 'Title w48_cn_a0' || chr(10) || text WHERE article_id = 'w48_cn_a0'")
+    merged = "UPDATE passages SET text = 'Title w48_cn_a0' || chr(10) || text WHERE article_id = 'w48_cn_a0'"
+    con.execute(merged)  # the page's <h1> merged into the first passage
     insert(
         con,
         "topics",

@@ -9,6 +9,7 @@ from typing import Any
 
 from flows.report import charts
 from flows.report.data import BASELINE_WEEKS, ReportData, ScoredArticle
+from flows.report.palette import display_name
 from flows.report.render import Bullets, Chart, Paragraph, Section, Table, not_enough
 from flows.report.stats import MIN_ARTICLES, Bootstrap, Change, Estimate, change, estimate
 
@@ -106,9 +107,8 @@ def headline_section(data: ReportData, boot: Bootstrap) -> Section:
                 boot,
             )
             if g.significant and g.delta is not None:
-                moved.append(
-                    (abs(g.delta), f"{kind} {value}: {fmt_change(g)} ({fmt(g.old.mean)} → {fmt(g.new.mean)})")
-                )
+                moves = f"{fmt_change(g)} ({fmt(g.old.mean)} → {fmt(g.new.mean)})"
+                moved.append((abs(g.delta), f"{display_name(kind, value)}: {moves}"))
     if moved:
         section.blocks.append(Paragraph("Groups whose change excludes zero at 95%:"))
         section.blocks.append(Bullets(tuple(t for _, t in sorted(moved, key=lambda m: -m[0]))))
