@@ -11,6 +11,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# Korean and Chinese text in the report's charts needs a CJK font (matplotlib falls back to it).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 # CPU torch first, from the PyTorch CPU index, so `pip install .` finds it satisfied and
 # does not pull the CUDA wheels (several GB) from PyPI.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu

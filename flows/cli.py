@@ -126,6 +126,26 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch search`: articles ranked for a query (any language), with the best passage's stance."""
+    from flows import search, sqlcli
+
+    try:
+        rows = search.search(
+            settings.warehouse_path,
+            args.query,
+            lang=args.lang,
+            since=args.since,
+            limit=args.limit,
+            timezone=settings.timezone,
+        )
+    except search.SearchError as exc:
+        print(f"axiswatch search: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(sqlcli.render(search.COLUMNS, rows, args.format))
+    return EXIT_OK
+
+
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch status`: last runs, source health, weekly volumes; exit 1 if attention is needed."""
     import dataclasses
@@ -197,6 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--file", type=Path, help="read the SQL from a file")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("search", parents=[common], help="ranked full-text search (English, Korean, Chinese)")
+    p.add_argument("query", help="words to look for, in any language")
+    p.add_argument("--lang", help="only articles in this language (en, ko, zh, ...)")
+    p.add_argument("--since", help="only articles dated on or after this day (YYYY-MM-DD)")
+    p.add_argument("--limit", type=int, default=10, help="articles to show (default 10)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("status", parents=[common], help="runs, source health, volumes; exit 1 on problems")
     p.set_defaults(func=cmd_status)

@@ -31,6 +31,7 @@ from warehouse import ingest_ops as store
 from warehouse.db import now_utc
 from warehouse.score_ops import ArticleToScore
 from warehouse.sink import Sink
+from warehouse.topics import load_dictionary
 
 NETWORK_RETRIES = 1
 Say = Callable[[str], None]
@@ -71,8 +72,9 @@ def score_task(settings: Settings, classifier: Any, batch: Sequence[ArticleToSco
 
 @task(name="refresh-search-index", cache_policy=NO_CACHE)
 def search_index_task(settings: Settings) -> None:
-    """Rebuild the full-text index over articles."""
-    settings.sink().apply([("refresh_fts", ())])
+    """Refresh the full-text index over articles and tag new articles with topics."""
+    dictionary = load_dictionary(settings.topics_file)
+    settings.sink().apply([("refresh_fts", ()), ("tag_topics", (dictionary,))])
 
 
 def ingest_stage(

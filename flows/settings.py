@@ -132,6 +132,7 @@ class Settings(BaseSettings):
     data_dir: Path = setting(Path("var"), "warehouse, spool, reports and Prefect home live under it")
     db_path: Path | None = setting(None, "the DuckDB warehouse file", shown="DATA_DIR/axiswatch.duckdb")
     sources_file: Path = setting(SEEDS_DIR / "sources.toml", "the outlets and feeds to watch")
+    topics_file: Path = setting(SEEDS_DIR / "topics.toml", "the trilingual topic dictionary of articles")
     reports_dir: Path | None = setting(None, "where weekly reports are written", shown="DATA_DIR/reports")
     # network
     allow_hosts: Hosts = setting(

@@ -33,7 +33,7 @@ def test_run_then_status_then_report(
         run = con.execute("SELECT flow, trigger, outcome, discovered, extracted, scored FROM runs")
         assert run.fetchall() == [("pipeline", "manual", "ok", 6, 5, 4)]
         assert con.execute("SELECT count(*) FROM runs WHERE prefect_run_id IS NOT NULL").fetchone() == (1,)
-        assert con.execute("SELECT count(*) FROM fts_main_articles.docs").fetchone() == (5,)
+        assert con.execute("SELECT count(*) FROM fts_main_article_search.docs").fetchone() == (5,)
 
     assert main(["status", *base, "--json"]) == 0  # healthy: nothing needs attention
     status = json.loads(capsys.readouterr().out)

@@ -27,23 +27,28 @@ CN_W48 = [-0.8, -0.6]  # two articles: below the minimum of three
 KR_A_BASELINE = [0.1, 0.0, -0.1, 0.2]  # kr_a in W44–W47
 SECTIONS = (
     "## Headline",
-    "## Stance index by outlet group",
-    "### By country",
-    "### By kind",
+    "## This week",
+    "## Stance index over time",
+    "### This week by country",
+    "### This week by kind",
+    "## Topics and events",
+    "## On-axis attention and languages",
+    "## Outlets this week",
     "## Article volume and relevance",
     "## Biggest movers against the previous 4 weeks",
-    "## Strongest evidence",
+    "## Evidence worth quoting",
     "### Toward Washington",
     "### Toward Beijing",
     "### Hedging",
-    "## Coverage",
+    "## Methodology and caveats",
+    "## Appendix: operations and model",
     "### Silent sources",
     "### Feed failures",
     "### Extraction failures",
     "### Funnel",
-    "## Model",
-    "## Method",
+    "### Model quality",
 )
+CHARTS = ["attention.png", "stance_country.png", "stance_kind.png", "volume_sources.png", "volume_weekly.png"]
 
 
 def day_in(week: str, hours: int) -> str:
@@ -153,25 +158,25 @@ def test_report_files_and_every_section(report: ReportResult) -> None:
     for heading in SECTIONS:
         assert f"\n{heading}\n" in report.markdown, heading
     names = sorted(p.name for p in report.chart_paths)
-    assert names == ["stance_country.png", "stance_kind.png", "volume_sources.png", "volume_weekly.png"]
+    assert names == CHARTS
     for path in report.chart_paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({path.name})" in report.markdown
     page = report.html_path.read_text(encoding="utf-8")
-    assert page.count('<img src="data:image/png;base64,') == 4
+    assert page.count('<img src="data:image/png;base64,') == len(CHARTS)
     assert not re.search(r"<(script|link|iframe)|src=\"http|url\(", page)
     assert 'href="javascript:' not in page and "](javascript:" not in report.markdown
 
 
 def test_stance_index_matches_hand_computation(report: ReportResult) -> None:
-    kr = table_row(report.markdown, "### By country", "KR")
+    kr = table_row(report.markdown, "### This week by country", "South Korea")
     mean, low, high = interval(kr[1])
     assert mean == round(sum(KR_W48) / 5, 2) == 0.24 and kr[2] == "5"
     assert low <= mean <= high
     prev, _, _ = interval(kr[3])
     assert prev == 0.0 and kr[4] == "3"
     assert interval(kr[5])[0] == 0.24
-    cn = table_row(report.markdown, "### By country", "CN")
+    cn = table_row(report.markdown, "### This week by country", "China")
     assert cn[1] == "— (n=2 < 3)" and cn[5] == "—"
     everyone = KR_W48 + CN_W48
     assert f"stance index {sum(everyone) / len(everyone):+.2f} in {WEEK}" in report.markdown
@@ -185,7 +190,7 @@ def test_movers_evidence_coverage_and_model(report: ReportResult) -> None:
     assert washington.index("0.72") < washington.index("0.48")  # P(w)·relevance, strongest first
     assert "[Title w48_kr_a0](http://127.0.0.1/w48_kr_a0)" in washington and "2026-11-23" in washington
     assert "Seoul should not follow Washington blindly." in md.split("### Toward Beijing", 1)[1]
-    assert "Not enough data: no passage labelled hedge" in md
+    assert "Not enough data: no confident hedge passage" in md
     assert table_row(md, "### Silent sources", "QUIET")[1:] == ["1", "1", "2026-W45"]
     assert table_row(md, "### Feed failures", "KR_B")[1:4] == ["1", "1", "timeout"]
     assert table_row(md, "### Extraction failures", "KR_B")[1:4] == ["http_404", "1", "1"]
@@ -193,15 +198,15 @@ def test_movers_evidence_coverage_and_model(report: ReportResult) -> None:
     model = {
         row[0]: row[1]
         for row in (
-            table_row(md, "## Model", k)
-            for k in ("model version", "calibration.temperature", "calibration.ece", "metrics.macro_f1")
+            table_row(md, "### Model quality", k)
+            for k in ("Model version", "Temperature", "Calibration error (ECE)", "Macro-F1")
         )
     }
     assert model == {
-        "model version": "m2",
-        "calibration.temperature": "1.700",
-        "calibration.ece": "0.050",
-        "metrics.macro_f1": "0.710",
+        "Model version": "m2",
+        "Temperature": "1.700",
+        "Calibration error (ECE)": "0.050",
+        "Macro-F1": "0.710",
     }
 
 
@@ -239,9 +244,10 @@ def test_sparse_week_gets_not_enough_data(warehouse: Path, tmp_path: Path) -> No
     result = build_report(warehouse, "2026-W45", weeks=4, out_dir=tmp_path, now=NOW)
     md = result.markdown
     assert "Not enough data: 1 relevant scored articles in 2026-W45 (the index needs at least 3)" in md
-    assert "Not enough data: no country had 3 or more relevant scored articles" in md
+    assert "Not enough data: no week from 2026-W42 to 2026-W45 had 3 or more relevant scored articles" in md
     assert "Not enough data: no source had at least 3 relevant scored articles" in md
-    assert sorted(p.name for p in result.chart_paths) == ["volume_sources.png", "volume_weekly.png"]
+    names = sorted(p.name for p in result.chart_paths)
+    assert names == ["volume_sources.png", "volume_weekly.png"]
 
 
 def test_timezone_buckets_weeks(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 from flows.cli import main
 from flows.ingest import dedup as neardup
 from warehouse import db
+from warehouse.search_index import refresh_fts
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 TEXTS = {
@@ -52,7 +53,7 @@ def warehouse(tmp_path: Path) -> Path:
             for k, (t, body) in TEXTS.items()
         ]
         db.insert_rows(con, "articles", rows)
-        db.refresh_fts(con)
+        refresh_fts(con)
     return path
 
 
@@ -81,8 +82,9 @@ def test_query_from_file(warehouse: Path, tmp_path: Path, capsys: pytest.Capture
 
 def test_ranked_keyword_search(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
     query = (
-        "SELECT article_id, round(fts_main_articles.match_bm25(article_id, 'alliance seoul'), 3) AS score "
-        "FROM articles WHERE score IS NOT NULL ORDER BY score DESC"
+        "SELECT article_id,"
+        " round(fts_main_article_search.match_bm25(article_id, search_terms('Alliance Seoul')), 3) AS score"
+        " FROM article_search WHERE score IS NOT NULL ORDER BY score DESC"
     )
     code, out, _ = run(capsys, "--db", str(warehouse), "--format", "json", query)
     ranked = [r["article_id"] for r in json.loads(out)]

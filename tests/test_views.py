@@ -28,6 +28,7 @@ GRAINS: dict[str, tuple[str, ...]] = {
     "mart_weekly_stance_source": ("source_id", "week"),
     "mart_weekly_stance_group": ("group_kind", "group_value", "week"),
     "mart_coverage_funnel": ("source_id", "week"),
+    "mart_weekly_topic": ("topic_id", "week"),
 }
 
 
@@ -180,6 +181,15 @@ def seed(con: duckdb.DuckDBPyConnection) -> None:
         passage_score("a1", 0, "m2", "washington"),
         passage_score("a1", 1, "m2", "hedge"),
         passage_score("a4", 0, "m2", "washington"),
+    ])
+    insert(con, "topics", [
+        {"topic_id": "thaad", "name": "THAAD", "dictionary_version": 1, "position": 0},
+        {"topic_id": "tariffs", "name": "Tariffs", "dictionary_version": 1, "position": 1},
+    ])
+    insert(con, "article_topics", [
+        {"article_id": a, "topic_id": t, "hits": 1, "dictionary_version": 1}
+        for a, t in (("a1", "thaad"), ("a2", "thaad"), ("a3", "thaad"), ("a4", "thaad"), ("a6", "thaad"),
+                     ("a5", "tariffs"), ("a7", "tariffs"))
     ])
     insert(con, "entries", [
         entry("kr1", "g1", "stored", "a1"), entry("kr1", "g2", "stored", "a2"),

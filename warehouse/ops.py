@@ -13,7 +13,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from warehouse.db import refresh_fts
+from warehouse.search_index import refresh_fts
+from warehouse.topics import tag_topics
 
 Op = tuple[str, tuple[Any, ...]]
 OPS: dict[str, Callable[..., Any]] = {}
@@ -57,3 +58,4 @@ def record_tag(value: Any) -> str | None:
 
 
 op("refresh_fts")(refresh_fts)
+op("tag_topics")(tag_topics)

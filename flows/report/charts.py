@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +12,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#7f7f7f")
+from flows.report.palette import font_family
+
 DPI = 100
 
 
 def _style() -> AbstractContextManager[None]:
-    """The charts' matplotlib settings (one bundled font, so output does not depend on the host)."""
+    """The charts' matplotlib settings (bundled DejaVu Sans, Noto CJK as fallback for Korean/Chinese)."""
     return rc_context(
-        {"font.family": "DejaVu Sans", "font.size": 10, "axes.spines.top": False, "axes.spines.right": False}
+        {"font.family": font_family(), "font.size": 10, "axes.spines.top": False, "axes.spines.right": False}
     )
-
-
-@dataclass(frozen=True)
-class Series:
-    """One line of the stance chart: a value and 95% CI per week (None where not plotted)."""
-
-    name: str
-    mean: tuple[float | None, ...]
-    low: tuple[float | None, ...]
-    high: tuple[float | None, ...]
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -41,11 +30,6 @@ def _save(fig: Figure, path: Path) -> Path:
     FigureCanvasAgg(fig)  # the Agg canvas, without touching pyplot's global backend
     fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
     return path
-
-
-def _nan(values: Sequence[float | None]) -> list[float]:
-    """None → NaN, for matplotlib."""
-    return [math.nan if v is None else float(v) for v in values]
 
 
 def _short(week: str) -> str:
@@ -60,46 +44,6 @@ def _week_axis(ax: Any, weeks: Sequence[str]) -> None:
     ax.set_xlim(-0.5, len(weeks) - 0.5)
     years = sorted({w.split("-")[0] for w in weeks})
     ax.set_xlabel(f"ISO week ({'–'.join([years[0], years[-1]] if len(years) > 1 else years)})")
-
-
-def stance_chart(path: Path, title: str, weeks: Sequence[str], series: Sequence[Series]) -> Path:
-    """Stance index lines with 95% bootstrap bands; weeks without a value leave a gap."""
-    with _style():
-        fig = Figure(figsize=(9, 4.6), dpi=DPI, layout="constrained")
-        ax = fig.add_subplot()
-        ax.axhline(0.0, color="#888888", linewidth=0.8)
-        spread = 0.08
-        for i, line in enumerate(series):
-            color = COLORS[i % len(COLORS)]
-            offset = (i - (len(series) - 1) / 2) * spread
-            xs = [x + offset for x in range(len(weeks))]
-            mean, low, high = _nan(line.mean), _nan(line.low), _nan(line.high)
-            has_band = [not (math.isnan(lo) or math.isnan(hi)) for lo, hi in zip(low, high, strict=True)]
-            ax.fill_between(xs, low, high, where=has_band, color=color, alpha=0.12, linewidth=0)
-            err = [
-                [m - lo if ok else 0.0 for m, lo, ok in zip(mean, low, has_band, strict=True)],
-                [hi - m if ok else 0.0 for m, hi, ok in zip(mean, high, has_band, strict=True)],
-            ]
-            ax.errorbar(
-                xs,
-                mean,
-                yerr=err,
-                fmt="-o",
-                color=color,
-                markersize=4,
-                capsize=3,
-                linewidth=1.6,
-                elinewidth=0.9,
-                label=line.name,
-            )
-        _week_axis(ax, weeks)
-        ax.set_ylim(-1.05, 1.05)
-        ax.set_ylabel("stance index\n← Beijing        Washington →")
-        ax.set_title(title)
-        ax.set_axisbelow(True)
-        ax.grid(axis="y", color="#e6e6e6")
-        fig.legend(loc="outside lower center", ncol=4, frameon=False)
-        return _save(fig, path)
 
 
 def weekly_volume_chart(

@@ -2,62 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from flows.report.data import BASELINE_WEEKS, POLES, ReportData
-from flows.report.render import Bullets, Link, Note, Paragraph, Section, Table, not_enough
-from flows.report.stats import MIN_ARTICLES, Bootstrap
-
-EXCERPT_CHARS = 280
-POLE_TITLES = {"washington": "Toward Washington", "beijing": "Toward Beijing", "hedge": "Hedging"}
-
-
-def _excerpt(text: str | None) -> str:
-    """A passage shortened to ``EXCERPT_CHARS`` on a word boundary."""
-    clean = " ".join((text or "").split())
-    if len(clean) <= EXCERPT_CHARS:
-        return clean
-    return clean[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
-
-
-def evidence_sections(data: ReportData) -> list[Section]:
-    """For each pole, the strongest passages of this week's articles (P(pole) × relevance)."""
-    sections = [
-        Section(
-            "Strongest evidence",
-            [
-                Paragraph(
-                    "Passages of articles dated this week whose predicted label is the pole, ranked by "
-                    "P(pole) × relevance, where relevance = 1 − P(irrelevant)."
-                )
-            ],
-        )
-    ]
-    for pole in POLES:
-        sub = Section(POLE_TITLES[pole], level=3)
-        rows = data.evidence.get(pole, ())
-        if not rows:
-            sub.blocks.append(not_enough(f"no passage labelled {pole} in articles dated {data.week}."))
-        else:
-            sub.blocks.append(
-                Table(
-                    ("strength", "outlet", "date", "article", "passage"),
-                    tuple(
-                        (
-                            f"{r.strength:.2f}",
-                            r.source_name,
-                            r.day.isoformat(),
-                            Link(r.title or r.url, r.url),
-                            _excerpt(r.text),
-                        )
-                        for r in rows
-                    ),
-                )
-            )
-        sections.append(sub)
-    return sections
+from flows.report.data import BASELINE_WEEKS, ReportData
+from flows.report.render import Link, Paragraph, Section, Table, not_enough
 
 
 def _silent(data: ReportData) -> list[tuple[str, int, int, str]]:
@@ -188,53 +137,3 @@ def card_figures(card: Any, path: str = "", depth: int = 0) -> list[tuple[str, s
         elif isinstance(value, dict):
             found.extend(card_figures(value, where, depth + 1))
     return found
-
-
-def model_section(data: ReportData) -> Section:
-    """The model version the scores are pinned to and its calibration figures."""
-    section = Section("Model")
-    m = data.model
-    if m is None:
-        section.blocks.append(not_enough("no model version is registered and no article is scored yet."))
-        return section
-    rows: list[tuple[str, str]] = [
-        ("model version", m.model_version),
-        ("pinned by", f"newest in {m.pinned_by}"),
-        ("pinned at", f"{m.pinned_at.astimezone(data.generated_at.tzinfo):%Y-%m-%d %H:%M %Z}"),
-        ("articles scored by it", f"{m.scored_articles} of {m.articles} (duplicates folded)"),
-    ]
-    try:
-        card = json.loads(m.card_json) if m.card_json else None
-    except ValueError:
-        card = None
-        section.blocks.append(Note("The model card is not valid JSON; calibration figures unavailable."))
-    figures = card_figures(card)
-    rows.extend(figures)
-    if isinstance(card, dict) and card.get("version") not in (None, m.model_version):
-        rows.append(("card version", str(card.get("version"))))
-    if not figures:
-        section.blocks.append(Note("The model card states no temperature, ECE or macro-F1."))
-    section.blocks.append(Table(("field", "value"), tuple(rows)))
-    return section
-
-
-def method_section(data: ReportData, boot: Bootstrap) -> Section:
-    """How the numbers are made, so a reader can judge them."""
-    return Section(
-        "Method",
-        [
-            Bullets(
-                (
-                    f"Weeks are ISO weeks in {data.timezone}; an article belongs to the week of its "
-                    "publication date (extraction date when it has none).",
-                    "Duplicates (same URL, same or nearly the same text) are folded: each story counts once.",
-                    "Only the pinned model version's scores are used; older versions' scores stay stored "
-                    "but unused.",
-                    f"Intervals: percentile bootstrap over articles, {boot.resamples} resamples, "
-                    f"seed {boot.seed}.",
-                    f"Minimum: {MIN_ARTICLES} relevant scored articles per group-week (index), and per "
-                    f"source in both this week and the previous {BASELINE_WEEKS} weeks (movers).",
-                )
-            )
-        ],
-    )

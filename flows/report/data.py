@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
+from flows.report.facts import Facts
+
 BASELINE_WEEKS = 4
 """Movers and silent sources compare this week with the previous four."""
 POLES = ("washington", "beijing", "hedge")
@@ -126,6 +128,7 @@ class ReportData:
     extraction_failures: tuple[ExtractionFailure, ...] = ()
     funnel: tuple[FunnelRow, ...] = ()
     model: ModelPin | None = None
+    facts: Facts = field(default_factory=Facts)
 
     @property
     def previous(self) -> str | None:

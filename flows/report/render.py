@@ -145,10 +145,12 @@ def to_markdown(doc: Document) -> str:
 # ---------------------------------------------------------------- html
 
 _CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 60rem;
+body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK KR",
+       "Noto Sans CJK SC", "Noto Sans CJK JP", "Apple SD Gothic Neo", "Malgun Gothic", "PingFang SC",
+       "Microsoft YaHei", sans-serif; max-width: 60rem; overflow-wrap: anywhere;
        margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; line-height: 1.45; }
 h1 { font-size: 1.6rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; max-width: 100%; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; vertical-align: top; text-align: left; }
 th { background: #f3f3f3; }
 .note { background: #fff6e0; border-left: 4px solid #e0a800; padding: 0.5rem 0.8rem; }

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from flows.report import charts
 from flows.report.data import BASELINE_WEEKS, ReportData, ScoredArticle
+from flows.report.palette import display_name
 from flows.report.render import Bullets, Chart, Paragraph, Section, Table, not_enough
-from flows.report.stats import MIN_ARTICLES, Bootstrap, Change, Estimate, change, estimate
+from flows.report.stats import MIN_ARTICLES, Bootstrap, Change, Estimate, change
 
 CHART_GROUPS = ("country", "kind")
 TABLE_GROUPS = ("country", "kind", "affiliation")
-MAX_SERIES = 6
 MAX_MOVERS = 10
 MAX_SOURCE_BARS = 20
 
@@ -106,36 +105,12 @@ def headline_section(data: ReportData, boot: Bootstrap) -> Section:
                 boot,
             )
             if g.significant and g.delta is not None:
-                moved.append(
-                    (abs(g.delta), f"{kind} {value}: {fmt_change(g)} ({fmt(g.old.mean)} → {fmt(g.new.mean)})")
-                )
+                moves = f"{fmt_change(g)} ({fmt(g.old.mean)} → {fmt(g.new.mean)})"
+                moved.append((abs(g.delta), f"{display_name(kind, value)}: {moves}"))
     if moved:
         section.blocks.append(Paragraph("Groups whose change excludes zero at 95%:"))
         section.blocks.append(Bullets(tuple(t for _, t in sorted(moved, key=lambda m: -m[0]))))
     return section
-
-
-def _group_series(
-    data: ReportData, kind: str, boot: Bootstrap
-) -> tuple[list[charts.Series], list[str], list[str]]:
-    """Chart series of the largest groups of ``kind``, groups left out for space, groups too sparse."""
-    counts: dict[str, int] = defaultdict(int)
-    for r in data.scored:
-        if r.week in data.weeks:
-            counts[getattr(r, kind)] += 1
-    series: list[charts.Series] = []
-    smaller: list[str] = []
-    sparse: list[str] = []
-    for value in sorted(counts, key=lambda v: (-counts[v], v)):
-        ests = [estimate(_scores(data.scored, [w], kind, value), boot) for w in data.weeks]
-        if not any(e.shown for e in ests):
-            sparse.append(value)
-        elif len(series) >= MAX_SERIES:
-            smaller.append(value)
-        else:
-            means, lows, highs = (tuple(getattr(e, a) for e in ests) for a in ("mean", "low", "high"))
-            series.append(charts.Series(f"{value} ({counts[value]} articles in window)", means, lows, highs))
-    return series, smaller, sparse
 
 
 def _group_table(data: ReportData, kind: str, boot: Bootstrap) -> Table | None:
@@ -152,55 +127,6 @@ def _group_table(data: ReportData, kind: str, boot: Bootstrap) -> Table | None:
         return None
     head = (kind, f"{data.week} index [95% CI]", "n", "previous week [95% CI]", "n", "change [95% CI]")
     return Table(head, tuple(rows))
-
-
-def stance_section(data: ReportData, chart_dir: Path, boot: Bootstrap) -> list[Section]:
-    """Stance index per outlet group over the window, with bootstrap bands and this week's table."""
-    top = Section(
-        "Stance index by outlet group",
-        [
-            Paragraph(
-                "Index = mean article stance score (P(washington) − P(beijing), from −1 toward Beijing to +1 "
-                f"toward Washington) over relevant articles; bands are 95% bootstrap intervals over articles "
-                f"({boot.resamples} resamples). A group-week with fewer than {MIN_ARTICLES} relevant scored "
-                "articles gets no point and no band."
-            )
-        ],
-    )
-    sections = [top]
-    for kind in TABLE_GROUPS:
-        sub = Section(f"By {kind}", level=3)
-        if kind in CHART_GROUPS:
-            series, smaller, sparse = _group_series(data, kind, boot)
-            if series:
-                path = charts.stance_chart(
-                    chart_dir / f"stance_{kind}.png", f"Stance index by {kind}", data.weeks, series
-                )
-                sub.blocks.append(
-                    Chart(path, f"Stance index by {kind}, weeks {data.weeks[0]} to {data.week}")
-                )
-                if smaller:
-                    sub.blocks.append(Paragraph(f"Not drawn (smaller groups): {', '.join(smaller)}."))
-                if sparse:
-                    sub.blocks.append(
-                        Paragraph(
-                            f"Not drawn (fewer than {MIN_ARTICLES} relevant scored articles in every week): "
-                            f"{', '.join(sparse)}."
-                        )
-                    )
-            else:
-                sub.blocks.append(
-                    not_enough(
-                        f"no {kind} had {MIN_ARTICLES} or more relevant scored articles in any week from "
-                        f"{data.weeks[0]} to {data.week}; no chart drawn."
-                    )
-                )
-        table = _group_table(data, kind, boot)
-        sub.blocks.append(
-            table if table else not_enough(f"no relevant scored article in {data.week} or the week before.")
-        )
-        sections.append(sub)
-    return sections
 
 
 def _volume_by_week(data: ReportData) -> dict[str, tuple[int, int, int]]:
@@ -248,7 +174,7 @@ def volume_section(data: ReportData, chart_dir: Path) -> Section:
         )
     )
     rows = _source_rows(data)
-    busy = [(r[0], r[4], r[3] - r[4], r[2] - r[3]) for r in rows if r[2] > 0][:MAX_SOURCE_BARS]
+    busy = [(r[1], r[4], r[3] - r[4], r[2] - r[3]) for r in rows if r[2] > 0][:MAX_SOURCE_BARS]
     if busy:
         path = charts.source_volume_chart(chart_dir / "volume_sources.png", data.week, busy)
         section.blocks.append(Chart(path, f"Articles per source in {data.week}"))

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from flows.report.coverage import coverage_sections, evidence_sections, method_section, model_section
 from flows.report.data import (
     BASELINE_WEEKS,
     POLES,
@@ -33,21 +32,17 @@ from flows.report.data import (
     Totals,
     VolumeRow,
 )
+from flows.report.facts import load_facts
+from flows.report.layout import compose
 from flows.report.render import Document, Section, to_html, to_markdown
-from flows.report.sections import (
-    headline_section,
-    lead_blocks,
-    movers_section,
-    stance_section,
-    volume_section,
-)
+from flows.report.sections import lead_blocks
 from flows.report.stats import Bootstrap
 from warehouse import db
 
 DEFAULT_TIMEZONE = "Asia/Seoul"
 EVIDENCE_PER_POLE = 5
 MAX_WEEKS = 104
-CHART_PATTERNS = ("stance_*.png", "volume_*.png")
+CHART_PATTERNS = ("stance_*.png", "volume_*.png", "attention*.png")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _CREATE_VIEW = re.compile(r"^CREATE OR REPLACE VIEW (\w+)", re.MULTILINE)
 
@@ -150,9 +145,12 @@ def _session_views(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
             match = _CREATE_VIEW.search(text)
             if match is None:
                 raise ReportError(f"{file.name} does not create a view with CREATE OR REPLACE VIEW")
-            con.execute(
-                text[: match.start()] + f"CREATE OR REPLACE TEMP VIEW {match.group(1)}" + text[match.end() :]
-            )
+            name = match.group(1)
+            temp = text[: match.start()] + f"CREATE OR REPLACE TEMP VIEW {name}" + text[match.end() :]
+            try:
+                con.execute(temp)
+            except duckdb.CatalogException:
+                continue  # its tables come with a migration this (read-only) warehouse has not had yet
             created.append(match.group(1))
         yield
     finally:
@@ -204,21 +202,13 @@ def load_report_data(
         extraction_failures=tuple(ExtractionFailure(*r) for r in _rows(con, "extraction_failures", this)),
         funnel=tuple(FunnelRow(*r) for r in _rows(con, "funnel", this)),
         model=ModelPin(*model[0]) if model else None,
+        facts=load_facts(con, week, span, model[0][3] if model else None),
     )
 
 
 def compose_sections(data: ReportData, chart_dir: Path, boot: Bootstrap) -> list[Section]:
     """Every section of the report, in reading order (charts are written to ``chart_dir``)."""
-    return [
-        headline_section(data, boot),
-        *stance_section(data, chart_dir, boot),
-        volume_section(data, chart_dir),
-        movers_section(data, boot),
-        *evidence_sections(data),
-        *coverage_sections(data),
-        model_section(data),
-        method_section(data, boot),
-    ]
+    return compose(data, chart_dir, boot)
 
 
 def _write_text(path: Path, text: str) -> None:

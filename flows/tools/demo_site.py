@@ -26,6 +26,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from flows.report.facts import DEMO_MARKER
 from flows.settings import SEEDS_DIR
 from flows.tools.loopback import LoopbackServer
 
@@ -235,6 +236,7 @@ def sources_toml(feeds: list[DemoFeed], base_url: str) -> str:
             f'id = "{f.source_id}"\nname = {json.dumps(f.name, ensure_ascii=False)}\n'
             f'feed_url = "{base_url}/feeds/{f.source_id}.xml"\ncountry = "{f.country}"\n'
             f'language = "{f.language}"\nkind = "{f.kind}"\naffiliation = "{f.affiliation}"\n'
+            f"notes = {json.dumps(DEMO_MARKER)}\n"
         )
     return "\n".join(out)
 

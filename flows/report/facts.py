@@ -1,0 +1,142 @@
+"""Per-article facts the analyst sections read: every article (relevant or not) with its language,
+its topics, candidate evidence passages, the model card and whether the dates are synthetic."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NamedTuple
+
+import duckdb
+
+from warehouse import db
+
+DEMO_MARKER = "axiswatch-demo: synthetic publication dates"
+"""Written into the demo's sources.toml (`notes`); the report then says the dates are synthetic."""
+
+
+class ArticleFact(NamedTuple):
+    """One non-duplicate article of the window (article_facts.sql)."""
+
+    article_id: str
+    source_id: str
+    source_name: str
+    country: str
+    kind: str
+    language: str
+    week: str
+    scored: bool
+    relevant: bool
+    score: float | None
+
+
+class TopicTag(NamedTuple):
+    """One topic of an article (article_topic_tags.sql)."""
+
+    article_id: str
+    topic_id: str
+    topic_name: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A passage that may be quoted as evidence (evidence_candidates.sql)."""
+
+    source_id: str
+    source_name: str
+    day: date
+    language: str | None
+    title: str | None
+    url: str
+    text: str
+    article_id: str
+    ordinal: int
+    label: str
+    probs: dict[str, float]
+    voice: str | None = None
+
+    @property
+    def confidence(self) -> float:
+        """The model's top probability for this passage."""
+        return max(self.probs.values())
+
+    @property
+    def strength(self) -> float:
+        """P(label) × relevance (relevance = 1 − P(irrelevant))."""
+        return self.probs[self.label] * (1.0 - self.probs["irrelevant"])
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the analyst sections need beyond ReportData."""
+
+    articles: tuple[ArticleFact, ...] = ()
+    topics: tuple[TopicTag, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    card: dict[str, Any] = field(default_factory=dict)
+    synthetic_dates: bool = False
+
+    def topics_of(self, article_id: str) -> list[TopicTag]:
+        """The topics of one article, in dictionary order."""
+        return [t for t in self.topics if t.article_id == article_id]
+
+
+def _sql(name: str) -> str:
+    """The text of warehouse/reports/<name>.sql."""
+    return (db.REPORTS_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the warehouse has this table (an older warehouse may lack the topic tables)."""
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchone()
+    return bool(row and row[0])
+
+
+def _candidate(row: dict[str, Any]) -> Candidate:
+    """A Candidate from one evidence_candidates row (columns by name)."""
+    probs = {k: float(row[f"p_{k}"]) for k in ("washington", "hedge", "beijing", "irrelevant")}
+    return Candidate(
+        row["source_id"],
+        row["source_name"],
+        row["day"],
+        row["passage_language"],
+        row["title"],
+        row["canonical_url"],
+        row["text"] or "",
+        row["article_id"],
+        row["ordinal"],
+        row["label"],
+        probs,
+        row.get("voice"),
+    )
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, week: str) -> tuple[Candidate, ...]:
+    """Every candidate evidence passage of the week."""
+    cursor = con.execute(_sql("evidence_candidates"), {"week": week})
+    names = [d[0] for d in cursor.description or []]
+    return tuple(_candidate(dict(zip(names, r, strict=True))) for r in cursor.fetchall())
+
+
+def load_facts(
+    con: duckdb.DuckDBPyConnection, week: str, span: dict[str, date], card_json: str | None
+) -> Facts:
+    """Read the facts of the window ``span`` (first_week/last_week Mondays) and the report week."""
+    articles = tuple(ArticleFact(*r) for r in con.execute(_sql("article_facts"), span).fetchall())
+    topics: tuple[TopicTag, ...] = ()
+    if _has_table(con, "article_topics"):
+        topics = tuple(TopicTag(*r) for r in con.execute(_sql("article_topic_tags"), span).fetchall())
+    marked = con.execute(_sql("demo_marker"), {"marker": DEMO_MARKER}).fetchone()
+    try:
+        card = json.loads(card_json) if card_json else {}
+    except ValueError:
+        card = {}
+    return Facts(
+        articles,
+        topics,
+        _candidates(con, week),
+        card if isinstance(card, dict) else {},
+        bool(marked and marked[0]),
+    )

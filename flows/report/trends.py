@@ -1,0 +1,97 @@
+"""The stance index over time: all outlets with its band, and per country and kind, in fixed colours."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from flows.report import trend_charts
+from flows.report.data import ReportData
+from flows.report.palette import ALL_OUTLETS, color, display_name
+from flows.report.render import Chart, Paragraph, Section, not_enough
+from flows.report.sections import TABLE_GROUPS, _group_table, _scores
+from flows.report.stats import MIN_ARTICLES, Bootstrap, Estimate, estimate
+from flows.report.trend_charts import BAND_MIN, Line
+
+CHART_KINDS = ("country", "kind")
+MAX_LINES = 6
+
+
+def weekly(data: ReportData, boot: Bootstrap, attr: str = "", value: str = "") -> tuple[Estimate, ...]:
+    """The index estimate of each chart week (all outlets when ``attr`` is '')."""
+    return tuple(estimate(_scores(data.scored, [w], attr, value), boot) for w in data.weeks)
+
+
+def overall_line(data: ReportData, boot: Bootstrap) -> Line:
+    """The all-outlets line."""
+    return Line("All outlets", ALL_OUTLETS, weekly(data, boot), width=2.8)
+
+
+def group_lines(data: ReportData, kind: str, boot: Bootstrap) -> tuple[list[Line], list[str]]:
+    """Lines of the largest groups of ``kind`` with at least one point; names of groups left out."""
+    counts = Counter(getattr(r, kind) for r in data.scored if r.week in data.weeks)
+    lines: list[Line] = []
+    left_out: list[str] = []
+    for value in sorted(counts, key=lambda v: (-counts[v], v)):
+        points = weekly(data, boot, kind, value)
+        name = display_name(kind, value)
+        if any(p.shown for p in points) and len(lines) < MAX_LINES:
+            lines.append(Line(name, color(kind, value), points))
+        else:
+            left_out.append(name)
+    return lines, left_out
+
+
+CAPTION = (
+    "Index = mean article stance (P(washington) − P(beijing)) over relevant articles: −1 is fully toward "
+    "Beijing, +1 fully toward Washington. Shaded bands and whiskers "
+    "are 95% bootstrap intervals over articles. "
+    f"Hollow points stand for fewer than {BAND_MIN} relevant articles in that group and week: they get no "
+    "band, because an interval from so few articles looks far more "
+    "precise than it is. Weeks with fewer than "
+    f"{MIN_ARTICLES} relevant articles get no point, and the line shows a gap there."
+)
+
+
+def _chart_block(data: ReportData, chart_dir: Path, kind: str, boot: Bootstrap) -> list[Chart | Paragraph]:
+    """The chart of one grouping with its note on groups not drawn."""
+    lines, left_out = group_lines(data, kind, boot)
+    title = f"Stance index: all outlets and by {'country' if kind == 'country' else 'outlet kind'}"
+    path = trend_charts.index_chart(
+        chart_dir / f"stance_{kind}.png", title, data.weeks, overall_line(data, boot), lines
+    )
+    blocks: list[Chart | Paragraph] = [Chart(path, f"{title}, weeks {data.weeks[0]} to {data.week}")]
+    if left_out:
+        blocks.append(
+            Paragraph(
+                f"Not drawn (smaller groups or no week with {MIN_ARTICLES}+ relevant articles): "
+                f"{', '.join(left_out)}."
+            )
+        )
+    return blocks
+
+
+def trend_sections(data: ReportData, chart_dir: Path, boot: Bootstrap) -> list[Section]:
+    """The index section: caption, one chart per grouping, then this week's table per grouping."""
+    top = Section("Stance index over time", [Paragraph(CAPTION)])
+    if not any(p.shown for p in weekly(data, boot)):
+        top.blocks.append(
+            not_enough(
+                f"no week from {data.weeks[0]} to {data.week} had {MIN_ARTICLES} or more relevant scored "
+                "articles; no chart drawn."
+            )
+        )
+    else:
+        for kind in CHART_KINDS:
+            top.blocks.extend(_chart_block(data, chart_dir, kind, boot))
+    sections = [top]
+    for kind in TABLE_GROUPS:
+        table = _group_table(data, kind, boot)
+        sub = Section(f"This week by {kind}", level=3)
+        if table is None:
+            sub.blocks.append(not_enough(f"no relevant scored article in {data.week} or the week before."))
+        else:
+            named = tuple((display_name(kind, str(r[0])), *r[1:]) for r in table.rows)
+            sub.blocks.append(type(table)(table.headers, named))
+        sections.append(sub)
+    return sections
