@@ -108,7 +108,7 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     table = readme().split(TABLE_BEGIN)[1].split(TABLE_END)[0]
     documented = re.findall(r"^\| `AXISWATCH_(\w+)` \|", table, re.M)
     assert [name.lower() for name in documented] == list(Settings.model_fields)
-    assert len(documented) == 35
+    assert len(documented) == len(Settings.model_fields) >= 35  # every one, no fewer than in issue 13
 
 
 def test_every_setting_has_a_one_line_description() -> None:
