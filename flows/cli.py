@@ -202,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     _register_model_commands(sub, common)
+    _register_web_commands(sub, common)
     return parser
 
 
@@ -210,6 +211,13 @@ def _register_model_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     from flows import model_cli
 
     model_cli.register(sub, settings_from_args)
+
+
+def _register_web_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add `web` and `labels export` (flows/labels_cli.py)."""
+    from flows import labels_cli
+
+    labels_cli.register(sub, common)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

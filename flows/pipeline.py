@@ -28,6 +28,7 @@ from flows.ingest.extract_pool import Extractor
 from flows.ingest.fetch import Fetcher
 from flows.settings import Settings
 from warehouse import ingest_ops as store
+from warehouse import labels_ops  # noqa: F401  (registers add_label, so spooled analyst labels replay)
 from warehouse.db import now_utc
 from warehouse.score_ops import ArticleToScore
 from warehouse.sink import Sink
