@@ -68,7 +68,10 @@ class Browser:
             if value:
                 return value
             time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {expression}; at {self.eval('location.href')}")
+        raise AssertionError(
+            f"timed out waiting for {expression}; at {self.eval('location.href')}: "
+            f"{self.eval('document.body.innerText.slice(0, 300)')}"
+        )
 
     def goto(self, url: str) -> None:
         """Navigate and wait for the load."""
@@ -226,6 +229,7 @@ def _hostile_article_runs_nothing(browser: Browser, base: str, web_warehouse: We
     for url in (base + "/search?q=drills", hostile, base + "/", base + "/sources"):
         browser.goto(url)
         assert browser.eval("typeof window.__xss") == "undefined", url
+    browser.goto(hostile)
     assert "<script>window.__xss=1</script>" in browser.eval(
         "document.getElementById('article-title').textContent"
     )
@@ -241,7 +245,7 @@ def _hostile_article_runs_nothing(browser: Browser, base: str, web_warehouse: We
 def _label_three_with_the_keyboard(browser: Browser, base: str, out: list[Path]) -> list[str]:
     """Name the analyst, then label three passages with 1, s (skip), 2 and 3."""
     browser.goto(base + "/queue")
-    browser.wait("document.getElementById('queue-passage')")
+    browser.wait("!!document.getElementById('queue-passage')")
     browser.shot("queue", out)
     browser.type("#analyst", "Analyst Park")
     browser.key("Escape")
