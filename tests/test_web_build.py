@@ -55,3 +55,5 @@ def test_labels_from_the_web_app_reach_the_training_data(
     assert card["metrics"]["out_of_fold"]["calibrated"]["overall"]["n"] == 8
     assert {p["id"] for p in card["metrics"]["out_of_fold"]["predictions"]} == {f"T{i}" for i in range(8)}
     assert isinstance(section["delta_macro_f1"], float)
+    markdown = (tmp_path / "models" / f"{version}.card.md").read_text(encoding="utf-8")
+    assert "## Analyst labels" in markdown and "without analyst labels" in markdown

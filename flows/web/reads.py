@@ -17,10 +17,12 @@ MIN_POINT_N = 3
 
 
 def first_week(con: duckdb.DuckDBPyConnection, weeks: int) -> date:
-    """The Monday ``weeks - 1`` weeks before the newest week with an article."""
+    """The Monday ``weeks - 1`` weeks before the newest week with an article (not before the oldest)."""
     found = rows(con, "web_latest_week")
-    newest = found[0]["week_start"] if found and found[0]["week_start"] else date.today()
-    return newest - timedelta(weeks=weeks - 1)
+    if not found or not found[0]["week_start"]:
+        return date.today() - timedelta(weeks=weeks - 1)
+    first: date = max(found[0]["first_start"], found[0]["week_start"] - timedelta(weeks=weeks - 1))
+    return first
 
 
 def queue(con: duckdb.DuckDBPyConnection, analyst: str, skipped: list[str], limit: int = 1) -> dict[str, Any]:
@@ -72,6 +74,8 @@ def _contribution(p: dict[str, Any], total_weight: float) -> float | None:
 def weekly(con: duckdb.DuckDBPyConnection, group_kind: str, weeks: int) -> dict[str, Any]:
     """Weekly index series: all outlets and each group of ``group_kind``, over ``weeks`` weeks."""
     start = first_week(con, weeks)
+    newest = rows(con, "web_latest_week")[0]["week_start"] or start
+    weeks = min(weeks, (newest - start).days // 7 + 1)
     series: dict[str, Rows] = {"all outlets": rows(con, "web_weekly_all", first_week=start)}
     for row in rows(con, "web_weekly_group", group_kind=group_kind, first_week=start):
         series.setdefault(str(row["group_value"]), []).append(row)

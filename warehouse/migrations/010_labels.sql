@@ -14,3 +14,13 @@ CREATE TABLE labels (
     passage_text    VARCHAR NOT NULL                -- the text as the analyst read it
 );
 CREATE INDEX labels_passage ON labels (article_id, ordinal);
+
+-- grain: one row per (passage, analyst): that analyst's latest label of the passage (article_id,
+-- ordinal). Labels are never overwritten; a newer row supersedes an older one here. (Created with
+-- its table here rather than in views/, so an older warehouse's views never meet a missing table.)
+CREATE VIEW stg_labels AS
+SELECT *
+FROM labels
+QUALIFY row_number() OVER (
+    PARTITION BY article_id, ordinal, analyst ORDER BY labelled_at DESC, label_id DESC
+) = 1;

@@ -1,2 +1,2 @@
--- The Monday of the newest week with a dated non-duplicate article (NULL on an empty warehouse).
-SELECT max(week_start) AS week_start FROM stg_articles;
+-- The Mondays of the oldest and the newest week with a dated non-duplicate article (NULLs when empty).
+SELECT min(week_start) AS first_start, max(week_start) AS week_start FROM stg_articles;
