@@ -60,14 +60,17 @@ class WebStore:
                 return f"not migrated now ({exc.holder} holds the warehouse)"
 
     def read(self, key: Hashable, fn: Callable[[duckdb.DuckDBPyConnection], T], *, fresh: bool = False) -> T:
-        """``fn(con)`` on a read-only connection, cached for ``ttl`` seconds under ``key``."""
-        hit = self._cache.get(key)
-        if hit and not fresh and time.monotonic() - hit[0] < self.ttl:
+        """``fn(con)`` on a read-only connection, cached for ``ttl`` seconds under ``key``.
+
+        An expired result is refreshed only when no other read holds the warehouse; meanwhile (and
+        while the pipeline holds the write lock) the expired result is served.
+        """
+        hit = None if fresh else self._cache.get(key)
+        if hit and time.monotonic() - hit[0] < self.ttl:
             return hit[1]  # type: ignore[no-any-return]
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit and not fresh and time.monotonic() - hit[0] < self.ttl:
-                return hit[1]  # type: ignore[no-any-return]
+        if not self._lock.acquire(blocking=hit is None):
+            return hit[1]  # type: ignore[index,no-any-return]  # another read is running: serve the stale copy
+        try:
             try:
                 value = self._run(fn, patience=0.0 if hit else self.read_patience)
             except WarehouseLocked:
@@ -76,6 +79,8 @@ class WebStore:
                 return hit[1]  # type: ignore[no-any-return]  # the pipeline is writing: serve the stale copy
             self._cache[key] = (time.monotonic(), value)
             return value
+        finally:
+            self._lock.release()
 
     def _run(self, fn: Callable[[duckdb.DuckDBPyConnection], T], patience: float) -> T:
         """Open read-only, set the week time zone, run ``fn``, close."""
