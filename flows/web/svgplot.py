@@ -42,6 +42,7 @@ class Series:
     name: str
     color: str
     path: str
+    legend_y: float
     points: list[Point] = field(default_factory=list)
 
 
@@ -67,7 +68,8 @@ def chart(data: dict[str, Any], group_kind: str) -> dict[str, Any]:
         kind = "" if k == 0 else group_kind
         points = [_point(r, x_of, kind, name) for r in rows if r["week"] in x_of and _drawable(r)]
         path = " ".join(f"{'M' if i == 0 else 'L'}{p.x:.1f},{p.y:.1f}" for i, p in enumerate(points))
-        drawn.append(Series(name, PALETTE[k % len(PALETTE)], path, points))
+        drawn.append(Series(name, PALETTE[k % len(PALETTE)], path, TOP + 14 * (k + 1), points))
+    drawn.reverse()  # all outlets drawn last, on top
     ticks = [(v, y_of(v)) for v in (-1.0, -0.5, 0.0, 0.5, 1.0)]
     labels = [(name, x_of[name]) for k, (name, _) in enumerate(weeks) if k % 2 == 0 or len(weeks) <= 8]
     return {
