@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment
+from markupsafe import escape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -20,7 +21,10 @@ from flows.web.webdb import WebStore
 from warehouse.labels_ops import LabelError
 
 ANALYST_COOKIE = "axiswatch_analyst"
+CSRF_MARK = "csrf-0f3b9d2c7a41e6d8"  # placeholders in a cached page, replaced per request
+ANALYST_MARK = "analyst-5e1c0a9b7d3f2846"
 MAX_SKIPS = 200
+MAX_CACHED_PAGES = 500
 
 
 class Pages:
@@ -31,23 +35,46 @@ class Pages:
         self.store = store
         self.env = env
         self.policy_file = policy_file
+        self._html: dict[Any, tuple[float | None, str]] = {}
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         """Render a template with the page's CSRF token and analyst name."""
         context |= {"csrf": request.state.csrf, "analyst": analyst_of(request), "path": request.url.path}
         return HTMLResponse(self.env.get_template(name).render(**context), status_code=status)
 
+    def render_cached(self, request: Request, name: str, data_key: Any, **context: Any) -> HTMLResponse:
+        """Render a read-only page once per version of its cached data; only the CSRF token and
+        the analyst name differ between requests (filled in as escaped text)."""
+        key = (name, data_key, str(request.url))
+        stamp = self.store.stamp(data_key)
+        cached = self._html.get(key)
+        if cached is None or cached[0] != stamp or stamp is None:
+            context |= {"csrf": CSRF_MARK, "analyst": ANALYST_MARK, "path": request.url.path}
+            cached = (stamp, self.env.get_template(name).render(**context))
+            if len(self._html) >= MAX_CACHED_PAGES:
+                self._html.clear()
+            self._html[key] = cached
+        page = cached[1].replace(CSRF_MARK, request.state.csrf)
+        return HTMLResponse(page.replace(ANALYST_MARK, str(escape(analyst_of(request)))))
+
+    async def read(self, key: Any, fn: Any, *, fresh: bool = False) -> Any:
+        """A cached read straight from the event loop, else a warehouse read in a worker thread."""
+        hit = None if fresh else self.store.peek(key)
+        if hit is not None:
+            return hit
+        return await run_in_threadpool(self.store.read, key, fn, fresh=fresh)
+
     async def dashboard(self, request: Request) -> Response:
         """Weekly index, all outlets and per group of the chosen kind."""
         kind = request.query_params.get("kind", "kind")
         kind = kind if kind in reads.GROUP_KINDS else "kind"
         weeks = _int(request.query_params.get("weeks"), 12, 2, 52)
-        data = await run_in_threadpool(
-            self.store.read, ("weekly", kind, weeks), lambda c: reads.weekly(c, kind, weeks)
-        )
-        return self.render(
+        key = ("weekly", kind, weeks)
+        data = await self.read(key, lambda c: reads.weekly(c, kind, weeks))
+        return self.render_cached(
             request,
             "dashboard.html",
+            key,
             chart=chart(data, kind),
             kind=kind,
             kinds=reads.GROUP_KINDS,
@@ -59,42 +86,46 @@ class Pages:
         q = request.query_params
         week, kind, value = q.get("week", ""), q.get("group_kind", ""), q.get("group_value", "")
         kind = kind if kind in reads.GROUP_KINDS else ""
-        found = await run_in_threadpool(
-            self.store.read, ("week", week, kind, value), lambda c: reads.week_articles(c, week, kind, value)
+        found = await self.read(
+            ("week", week, kind, value), lambda c: reads.week_articles(c, week, kind, value)
         )
-        return self.render(request, "week.html", week=week, kind=kind, value=value, articles=found)
+        return self.render_cached(
+            request,
+            "week.html",
+            ("week", week, kind, value),
+            week=week,
+            kind=kind,
+            value=value,
+            articles=found,
+        )
 
     async def article(self, request: Request) -> Response:
         """One article with its passages highlighted by label."""
         article_id = request.path_params["article_id"]
-        found = await run_in_threadpool(
-            self.store.read, ("article", article_id), lambda c: reads.article(c, article_id)
-        )
+        found = await self.read(("article", article_id), lambda c: reads.article(c, article_id))
         if found is None:
             return self.render(request, "missing.html", status=404, what="article")
-        return self.render(request, "article.html", a=found)
+        return self.render_cached(request, "article.html", ("article", article_id), a=found)
 
     async def search(self, request: Request) -> Response:
         """Search articles (BM25, else substring)."""
         query = request.query_params.get("q", "")
-        found = await run_in_threadpool(
-            self.store.read, ("search", query), lambda c: search_articles(c, query)
-        )
+        found = await self.read(("search", query), lambda c: search_articles(c, query))
         return self.render(request, "search.html", q=query, results=found)
 
     async def sources(self, request: Request) -> Response:
         """Source health: last poll, error class, silent weeks."""
-        data = await run_in_threadpool(self.store.read, ("sources",), reads.sources)
-        return self.render(request, "sources.html", **data)
+        data = await self.read(("sources",), reads.sources)
+        return self.render_cached(request, "sources.html", ("sources",), **data)
 
     async def agreement(self, request: Request) -> Response:
         """Cohen's kappa between analysts on passages both labelled."""
-        pairs = await run_in_threadpool(self.store.read, ("pairs",), reads.label_pairs, fresh=True)
+        pairs = await self.read(("pairs",), reads.label_pairs, fresh=True)
         return self.render(request, "agreement.html", pairs=agreement(pairs))
 
     async def labels(self, request: Request) -> Response:
         """The newest labels, superseded ones marked."""
-        found = await run_in_threadpool(self.store.read, ("labels",), reads.recent_labels, fresh=True)
+        found = await self.read(("labels",), reads.recent_labels, fresh=True)
         return self.render(request, "labels.html", labels=found, pending=self.store.pending)
 
     async def queue(self, request: Request) -> Response:
@@ -102,8 +133,7 @@ class Pages:
         name = analyst_of(request)
         skipped = _skips(request.query_params.get("skip", ""))
         hidden = sorted(set(skipped) | self.store.pending_keys(name))
-        data = await run_in_threadpool(
-            self.store.read,
+        data = await self.read(
             ("queue", name, tuple(hidden)),
             lambda c: reads.queue(c, name, hidden),
             fresh=True,
@@ -125,8 +155,8 @@ class Pages:
             return PlainTextResponse("missing or wrong CSRF token; reload the page", status_code=403)
         name = form.get("analyst", "").strip() or analyst_of(request)
         article_id, ordinal = form.get("article_id", ""), _int(form.get("ordinal"), -1, -1, 10**6)
-        shown = await run_in_threadpool(
-            self.store.read, ("passage", article_id, ordinal), lambda c: reads.passage(c, article_id, ordinal)
+        shown = await self.read(
+            ("passage", article_id, ordinal), lambda c: reads.passage(c, article_id, ordinal)
         )
         if not shown:
             return PlainTextResponse("no such scored passage", status_code=404)

@@ -82,6 +82,16 @@ class WebStore:
         finally:
             self._lock.release()
 
+    def peek(self, key: Hashable) -> Any:
+        """The cached result under ``key`` if it is still fresh, else None (no lock, no thread)."""
+        hit = self._cache.get(key)
+        return hit[1] if hit and time.monotonic() - hit[0] < self.ttl else None
+
+    def stamp(self, key: Hashable) -> float | None:
+        """When the cached result under ``key`` was read (None if there is none)."""
+        hit = self._cache.get(key)
+        return hit[0] if hit else None
+
     def _run(self, fn: Callable[[duckdb.DuckDBPyConnection], T], patience: float) -> T:
         """Open read-only, set the week time zone, run ``fn``, close."""
         with reader(self.path, patience=patience) as con:
