@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
+from flows.cli import build_parser
 from flows.labels_cli import export_to
+from flows.model_cli import _labels_file
 from flows.web.app import create_app
 from models.labelled import analyst_examples, build_with_labels
 from models.registry import read_card
@@ -28,6 +31,12 @@ def test_labels_from_the_web_app_reach_the_training_data(
     keys = [label(client, lab) for lab in ("washington", "hedge", "beijing")]
     exported = tmp_path / "labels.jsonl"
     assert export_to(settings, exported) == 3
+    args = build_parser().parse_args(
+        ["model", "build", "--with-labels", "--db", str(settings.warehouse_path)]
+    )
+    from_warehouse = _labels_file(args.with_labels, settings)  # what `model build --with-labels` trains on
+    assert from_warehouse is not None and from_warehouse.read_text(encoding="utf-8").count("\n") == 3
+    assert _labels_file(None, settings) is None
     with reader(settings.warehouse_path) as con:
         texts = {
             (a, o): t for a, o, t in con.execute("SELECT article_id, ordinal, text FROM passages").fetchall()
@@ -57,3 +66,9 @@ def test_labels_from_the_web_app_reach_the_training_data(
     assert isinstance(section["delta_macro_f1"], float)
     markdown = (tmp_path / "models" / f"{version}.card.md").read_text(encoding="utf-8")
     assert "## Analyst labels" in markdown and "without analyst labels" in markdown
+
+
+def test_with_labels_refuses_a_warehouse_without_labels(web_warehouse: WebWarehouse, tmp_path: Path) -> None:
+    settings = copy_warehouse(web_warehouse, tmp_path)
+    with pytest.raises(ValueError, match="no analyst labels"):
+        _labels_file("warehouse", settings)
