@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from starlette.testclient import TestClient
 
@@ -221,3 +222,17 @@ def test_search_finds_korean_and_sources_show_health(client: TestClient, web_war
     for sid in ("wire", "state", "ko-daily", "hostile"):
         assert f">{sid}<" in sources
     assert "silent weeks" in sources.lower()
+
+
+def test_article_page_shows_voice_when_the_model_stores_it(
+    web_warehouse: WebWarehouse, tmp_path: Path
+) -> None:
+    settings = copy_warehouse(web_warehouse, tmp_path)
+    client = TestClient(create_app(settings), base_url=BASE)
+    article_id, _ = queue_key(client.get("/queue").text)
+    assert "· voice " not in client.get(f"/article/{article_id}").text
+    with duckdb.connect(str(settings.warehouse_path)) as con:  # a newer model version's extra column
+        con.execute("ALTER TABLE passage_scores ADD COLUMN voice VARCHAR")
+        con.execute("UPDATE passage_scores SET voice = 'beijing' WHERE article_id = ?", [article_id])
+    fresh = TestClient(create_app(settings), base_url=BASE)
+    assert "· voice beijing" in fresh.get(f"/article/{article_id}").text
