@@ -230,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     _register_model_commands(sub, common)
+    _register_web_commands(sub, common)
     return parser
 
 
@@ -238,6 +239,13 @@ def _register_model_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     from flows import model_cli
 
     model_cli.register(sub, settings_from_args)
+
+
+def _register_web_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add `web` and `labels export` (flows/labels_cli.py)."""
+    from flows import labels_cli
+
+    labels_cli.register(sub, common)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

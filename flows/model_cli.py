@@ -39,6 +39,16 @@ def register(
     build.add_argument("--out", type=Path, default=None, help="artifact directory (default models/artifacts)")
     build.add_argument("--dev", type=Path, default=None, help="dev set JSON lines (default: found)")
     build.add_argument("--json", action="store_true", help="print a JSON summary")
+    build.add_argument(
+        "--with-labels",
+        nargs="?",
+        const="warehouse",
+        default=None,
+        metavar="FILE",
+        help="also train on analyst labels: an exported labels file, or (no FILE) the warehouse's labels",
+    )
+    build.add_argument("--db", type=Path, help="warehouse for --with-labels")
+    build.add_argument("--data-dir", type=Path, help="data directory (default ./var)")
     build.set_defaults(func=cmd_build)
 
     evaluate = actions.add_parser("eval", help="score a labelled JSON-lines file and report metrics")
@@ -81,10 +91,17 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
     out = args.out or ARTIFACTS_DIR
     started = time.perf_counter()
+    config = BuildConfig(threads=settings.torch_threads)
     try:
-        version = build(
-            out, BuildConfig(threads=settings.torch_threads), seeds_dir=SEEDS_DIR, dev_path=args.dev
-        )
+        labels = _labels_file(getattr(args, "with_labels", None), settings)
+        if labels is None:
+            version = build(out, config, seeds_dir=SEEDS_DIR, dev_path=args.dev)
+        else:
+            from models.labelled import build_with_labels
+
+            version = build_with_labels(
+                out, config, seeds_dir=SEEDS_DIR, dev_path=args.dev, labels_path=labels
+            )
     except (TrainingDataError, FileNotFoundError, ValueError) as exc:
         print(f"axiswatch model build: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -98,6 +115,20 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         verdict = "met" if check["met"] else "MISSED"
         print(f"  {name}: {check['value']} (target {check['target']}) {verdict}")
     return EXIT_OK
+
+
+def _labels_file(option: str | None, settings: Settings) -> Path | None:
+    """The labels file of --with-labels: the one given, or a fresh export of the warehouse's labels."""
+    if option is None:
+        return None
+    if option != "warehouse":
+        return Path(option)
+    from flows.labels_cli import export_to
+
+    path = settings.data_dir / "labels" / "labels-export.jsonl"
+    if export_to(settings, path) == 0:
+        raise ValueError(f"--with-labels: the warehouse {settings.warehouse_path} has no analyst labels")
+    return path
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -153,8 +153,13 @@ def build(
     *,
     seeds_dir: Path,
     dev_path: Path | None = None,
+    extra: Sequence[Example] = (),
+    card_extra: Callable[[Dataset, dict[str, Any] | None], dict[str, Any]] | None = None,
 ) -> str:
-    """Fit, evaluate and write a model version under ``out_dir``; return its version id."""
+    """Fit, evaluate and write a model version under ``out_dir``; return its version id.
+
+    ``extra`` examples (e.g. analyst labels) are training rows only; ``card_extra`` adds sections to the card.
+    """
     import torch
 
     config = config or BuildConfig()
@@ -162,7 +167,7 @@ def build(
     torch.use_deterministic_algorithms(True, warn_only=True)
     if dev_path is None and config.use_dev:
         dev_path = default_dev_path(seeds_dir)
-    examples = load_examples(seeds_dir, dev_path, config)
+    examples = load_examples(seeds_dir, dev_path, config) + list(extra)
     data = embed(examples, config.threads)
     oof = out_of_fold(data, config)
     heads, infos = final_heads(data, config)
@@ -182,6 +187,8 @@ def build(
         dev_path=dev_path if config.use_dev else None,
         config=asdict(config),
     )
+    if card_extra is not None:
+        card |= card_extra(data, oof)
     return write_artifact(out_dir, data_bytes, card, render_markdown(card))
 
 

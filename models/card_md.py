@@ -118,5 +118,24 @@ def render(card: dict[str, Any]) -> str:
     lines += ["", "## Seed article", "", *_seed_section(card["seed_article"])]
     if "article_relevance_rule" in card:
         lines += ["", "## Article relevance", "", *_relevance_section(card["article_relevance_rule"])]
+    if card.get("analyst_labels"):
+        lines += ["", "## Analyst labels", "", *_analyst_section(card["analyst_labels"])]
     lines += ["", "## Notes", "", *[f"- {note}" for note in card["notes"]]]
     return "\n".join(lines) + "\n"
+
+
+def _analyst_section(section: dict[str, Any]) -> list[str]:
+    """What `--with-labels` added and the dev set's out-of-fold figures without and with it."""
+    skipped = section["not_used_already_labelled"]
+    rows = [
+        f"{section['n_used']} analyst labels in training ({section['by_label']}); {skipped['n']} not used"
+        f" because their text was already labelled ({skipped['agreeing_with_existing_label']} agreeing).",
+        "",
+        "| dev set, out of fold | n | macro-F1 | ECE |",
+        "|---|---|---|---|",
+    ]
+    for name, figures in section["dev_out_of_fold"].items():
+        if figures:
+            o = figures["overall"]
+            rows.append(f"| {name.replace('_', ' ')} | {o['n']} | {_fmt(o['macro_f1'])} | {_fmt(o['ece'])} |")
+    return [*rows, "", f"Change in macro-F1: {_fmt(section['delta_macro_f1'])}."]

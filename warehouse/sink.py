@@ -23,12 +23,12 @@ from typing import Any
 
 import duckdb
 
-from warehouse import ingest_ops, score_ops, spool
+from warehouse import ingest_ops, labels_ops, score_ops, spool
 from warehouse.db import WarehouseError, WarehouseLocked, now_utc, reader, run_query, transaction, writer
 from warehouse.ops import OPS, Op, op
 
 __all__ = ["OPS", "Op", "Sink", "op"]
-OP_MODULES = (ingest_ops, score_ops)  # imported for their registrations
+OP_MODULES = (ingest_ops, labels_ops, score_ops)  # imported for their registrations
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,120 @@
+"""What each page of the web app reads: functions of a read-only connection (SQL in queries/web_*.sql)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+
+from flows.web.webdb import Rows, rows
+
+LABELS = ("washington", "hedge", "beijing", "irrelevant")
+GROUP_KINDS = ("country", "kind", "affiliation")
+MIN_POINT_N = 3
+"""A (group, week) with fewer relevant scored articles gets no point (as in the weekly report)."""
+
+
+def first_week(con: duckdb.DuckDBPyConnection, weeks: int) -> date:
+    """The Monday ``weeks - 1`` weeks before the newest week with an article (not before the oldest)."""
+    found = rows(con, "web_latest_week")
+    if not found or not found[0]["week_start"]:
+        return date.today() - timedelta(weeks=weeks - 1)
+    first: date = max(found[0]["first_start"], found[0]["week_start"] - timedelta(weeks=weeks - 1))
+    return first
+
+
+def queue(con: duckdb.DuckDBPyConnection, analyst: str, skipped: list[str], limit: int = 1) -> dict[str, Any]:
+    """The next passage(s) to label for ``analyst`` with article context, and how many remain."""
+    picked = rows(con, "web_queue", analyst=analyst, skipped=skipped, limit=limit)
+    remaining = rows(con, "web_queue_size", analyst=analyst)[0]["remaining"]
+    items = [passage(con, p["article_id"], p["ordinal"]) | p for p in picked]
+    return {"items": items, "remaining": remaining}
+
+
+def passage(con: duckdb.DuckDBPyConnection, article_id: str, ordinal: int, radius: int = 1) -> dict[str, Any]:
+    """One scored passage with its probabilities, article title/outlet and neighbouring passages."""
+    found = rows(con, "web_passage", article_id=article_id, ordinal=ordinal)
+    if not found:
+        return {}
+    item = found[0]
+    item["probs"] = {label: item[f"p_{label}"] for label in LABELS}
+    item["neighbours"] = rows(con, "web_neighbours", article_id=article_id, ordinal=ordinal, radius=radius)
+    return item
+
+
+def article(con: duckdb.DuckDBPyConnection, article_id: str) -> dict[str, Any] | None:
+    """An article, its score and every passage with probabilities, voice, evidence share and labels."""
+    found = rows(con, "web_article", article_id=article_id)
+    if not found:
+        return None
+    head = found[0]
+    evidence = {int(e["ordinal"]): e for e in json.loads(head.pop("evidence_json") or "[]")}
+    labels: dict[int, Rows] = {}
+    for lab in rows(con, "web_article_labels", article_id=article_id):
+        labels.setdefault(int(lab["ordinal"]), []).append(lab)
+    passages = rows(con, "web_article_passages", article_id=article_id)
+    total = sum(max(0.0, 1.0 - p["p_irrelevant"]) for p in passages if p.get("p_irrelevant") is not None)
+    for p in passages:
+        p["labels"] = labels.get(p["passage_ordinal"], [])
+        p["evidence"] = evidence.get(p["passage_ordinal"])
+        p["contribution"] = _contribution(p, total)
+    head["passages"] = passages
+    return head
+
+
+def _contribution(p: dict[str, Any], total_weight: float) -> float | None:
+    """How much the passage moves its article's score: weight × score / total weight."""
+    if p.get("p_irrelevant") is None or not total_weight:
+        return None
+    return float(max(0.0, 1.0 - p["p_irrelevant"]) * p["score"] / total_weight)
+
+
+def weekly(con: duckdb.DuckDBPyConnection, group_kind: str, weeks: int) -> dict[str, Any]:
+    """Weekly index series: all outlets and each group of ``group_kind``, over ``weeks`` weeks."""
+    start = first_week(con, weeks)
+    newest = rows(con, "web_latest_week")[0]["week_start"] or start
+    weeks = min(weeks, (newest - start).days // 7 + 1)
+    series: dict[str, Rows] = {"all outlets": rows(con, "web_weekly_all", first_week=start)}
+    for row in rows(con, "web_weekly_group", group_kind=group_kind, first_week=start):
+        series.setdefault(str(row["group_value"]), []).append(row)
+    return {"first_week": start, "weeks": _week_labels(start, weeks), "series": series}
+
+
+def _week_labels(start: date, weeks: int) -> list[tuple[str, date]]:
+    """ISO week names and Mondays from ``start``, ``weeks`` of them."""
+    out = []
+    for k in range(weeks):
+        monday = start + timedelta(weeks=k)
+        year, week, _ = monday.isocalendar()
+        out.append((f"{year}-W{week:02d}", monday))
+    return out
+
+
+def week_articles(con: duckdb.DuckDBPyConnection, week: str, group_kind: str, group_value: str) -> Rows:
+    """Articles of one week (all outlets when ``group_kind`` is empty) with their scores."""
+    return rows(con, "web_week_articles", week=week, group_kind=group_kind, group_value=group_value)
+
+
+def sources(con: duckdb.DuckDBPyConnection, weeks: int = 8) -> dict[str, Any]:
+    """Source health and, per source, the weeks (of the last ``weeks``) without any article."""
+    start = first_week(con, weeks)
+    names = [w for w, _ in _week_labels(start, weeks)]
+    seen: dict[str, set[str]] = {}
+    for row in rows(con, "web_source_weeks", first_week=start):
+        seen.setdefault(row["source_id"], set()).add(row["week"])
+    health = rows(con, "web_sources")
+    for src in health:
+        src["silent_weeks"] = [w for w in names if w not in seen.get(src["source_id"], set())]
+    return {"sources": health, "weeks": names}
+
+
+def label_pairs(con: duckdb.DuckDBPyConnection) -> Rows:
+    """Passages labelled by two analysts (latest labels), one row per passage and pair."""
+    return rows(con, "web_label_pairs")
+
+
+def recent_labels(con: duckdb.DuckDBPyConnection, limit: int = 200) -> Rows:
+    """The newest label rows (superseded ones flagged)."""
+    return rows(con, "web_recent_labels", limit=limit)

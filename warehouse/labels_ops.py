@@ -1,0 +1,90 @@
+"""Analyst labels: the sink operation that stores one, and the rows `labels export` writes.
+
+A label is a plain JSON-able dict, so a write that meets a held lock can be spooled and
+replayed later; its client-made ``label_id`` makes the replay add it exactly once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from warehouse.db import query_text
+from warehouse.ops import op
+
+LABEL_VALUES = ("washington", "hedge", "beijing", "irrelevant")
+LABEL_FIELDS = (
+    "label_id",
+    "article_id",
+    "ordinal",
+    "label",
+    "analyst",
+    "labelled_at",
+    "note",
+    "model_version",
+    "shown_label",
+    "passage_text",
+)
+
+
+class LabelError(ValueError):
+    """A label row that cannot be stored (unknown label, missing analyst, ...)."""
+
+
+def label_row(
+    *,
+    article_id: str,
+    ordinal: int,
+    label: str,
+    analyst: str,
+    now: datetime,
+    passage_text: str,
+    note: str = "",
+    model_version: str | None = None,
+    shown_label: str | None = None,
+) -> dict[str, Any]:
+    """A checked label row with a fresh label_id (JSON-able: the time is an ISO string)."""
+    if label not in LABEL_VALUES:
+        raise LabelError(f"label {label!r} is not one of {', '.join(LABEL_VALUES)}")
+    analyst = analyst.strip()
+    if not analyst or len(analyst) > 80:
+        raise LabelError("an analyst name (1-80 characters) is required")
+    return {
+        "label_id": uuid.uuid4().hex,
+        "article_id": article_id,
+        "ordinal": int(ordinal),
+        "label": label,
+        "analyst": analyst,
+        "labelled_at": now.isoformat(),
+        "note": note.strip()[:2000] or None,
+        "model_version": model_version,
+        "shown_label": shown_label,
+        "passage_text": passage_text,
+    }
+
+
+@op("add_label")
+def add_label(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> bool:
+    """Insert one label row unless its label_id is already stored; return whether it was added."""
+    before = _count(con, row["label_id"])
+    con.execute(query_text("web_insert_label"), {k: row.get(k) for k in LABEL_FIELDS})
+    return _count(con, row["label_id"]) > before
+
+
+def _count(con: duckdb.DuckDBPyConnection, label_id: str) -> int:
+    """Rows stored under one label_id (0 or 1)."""
+    found = con.execute("SELECT count(*) FROM labels WHERE label_id = ?", [label_id]).fetchone()
+    return int(found[0]) if found else 0
+
+
+def export_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every analyst's latest label per passage, in the dev set's JSON-lines fields."""
+    cursor = con.execute(query_text("web_labels_export"))
+    columns = [d[0] for d in cursor.description or []]
+    rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    for row in rows:
+        row["labelled_at"] = str(row["labelled_at"])
+    return rows
