@@ -44,6 +44,25 @@ def overrides_of(settings: Settings) -> dict[str, Any]:
     return out
 
 
+def warehouse_message(exc: BaseException, settings: Settings) -> str:
+    """A warehouse error as one line; a missing warehouse gets the command that creates it."""
+    from warehouse.db import MissingWarehouse
+
+    missing = exc if isinstance(exc, MissingWarehouse) else exc.__cause__
+    if not isinstance(missing, MissingWarehouse):
+        return str(exc)
+    flags = ""
+    if settings.db_path is not None:
+        flags = f" --db {settings.db_path}"
+    elif settings.data_dir != Path("var"):
+        flags = f" --data-dir {settings.data_dir}"
+    hint = f"{missing}; `axiswatch run{flags}` creates it"
+    demo = settings.data_dir / "demo" / "axiswatch.duckdb"
+    if settings.db_path is None and demo.exists():
+        hint += f" (the demo's warehouse is {demo}: add --data-dir {demo.parent})"
+    return hint
+
+
 def _print(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
     """Print a result as JSON (--json) or as human lines (unless --quiet)."""
     if getattr(args, "json", False):
@@ -116,19 +135,54 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def check_report_args(args: argparse.Namespace, settings: Settings) -> None:
+    """Validate --week, --weeks and --out before Prefect starts (SettingsError: exit 2)."""
+    from flows.report import ReportError, resolve_week, week_window
+
+    try:
+        week_window(resolve_week(args.week, settings.timezone), args.weeks)
+    except ReportError as exc:
+        raise SettingsError(f"report: {exc}") from None
+    out = settings.report_path
+    if out.exists() and not out.is_dir():
+        raise SettingsError(f"report: --out {out} is a file, not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"report: cannot create --out {out}: {exc.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise SettingsError(f"report: --out {out} is not writable")
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch report`: draw the weekly trend report (and publish it as a Prefect artifact)."""
+    check_report_args(args, settings)
     result = run_flow(settings, "weekly_report", week=args.week, weeks=args.weeks)
     _print(args, result, [f"report {result['week']}: {result['markdown']}", f"  html: {result['html']}"])
     return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """`axiswatch serve`: serve the scheduled deployments until interrupted."""
-    from flows import prefect_env
+    """`axiswatch serve`: serve the scheduled deployments until interrupted, on a supervised local
+    Prefect server unless PREFECT_API_URL names one."""
+    from flows import prefect_env, prefect_server
 
     load_sources(settings.sources_file)
-    prefect_env.configure(settings)
+    home = prefect_env.configure(settings)
+    if os.environ.get("PREFECT_API_URL"):
+        print(f"axiswatch serve: using the Prefect server at {os.environ['PREFECT_API_URL']}", flush=True)
+        return _serve(settings)
+    try:
+        with prefect_server.local_server(home, settings.prefect_port) as api_url:
+            os.environ["PREFECT_API_URL"] = api_url
+            return _serve(settings)
+    except prefect_server.ServerError as exc:
+        print(f"axiswatch serve: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _serve(settings: Settings) -> int:
+    """Register the deployments on the configured Prefect API and run them until stopped."""
     from flows.serve import serve
 
     serve(settings, overrides_of(settings))
@@ -158,7 +212,7 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
         query = sqlcli.read_query(args.query, args.file)
         columns, rows = sqlcli.run_query(settings.warehouse_path, query, settings.timezone)
     except sqlcli.SqlError as exc:
-        print(f"axiswatch sql: {exc}", file=sys.stderr)
+        print(f"axiswatch sql: {warehouse_message(exc, settings)}", file=sys.stderr)
         return EXIT_FAILED
     if columns:
         print(sqlcli.render(columns, rows, args.format))
@@ -175,7 +229,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     try:
         snapshot = status.collect(settings)
     except WarehouseError as exc:
-        print(f"axiswatch status: {exc}", file=sys.stderr)
+        print(f"axiswatch status: {warehouse_message(exc, settings)}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
         print(json.dumps(dataclasses.asdict(snapshot), default=str, ensure_ascii=False))
@@ -209,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("report", parents=[common], help="draw the weekly trend report")
-    p.add_argument("--week", help="ISO week, e.g. 2026-W48 (default: the current week)")
+    p.add_argument("--week", help="ISO week, e.g. 2026-W48, or 'current' (default: the last complete week)")
     p.add_argument("--weeks", type=int, default=12, help="weeks of history in the charts")
     p.add_argument("--out", type=Path, dest="reports_dir", help="output directory (default DATA_DIR/reports)")
     p.set_defaults(func=cmd_report)
@@ -264,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"axiswatch: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except WarehouseError as exc:  # e.g. locked by a read-write session beyond our patience
-        print(f"axiswatch: {exc}", file=sys.stderr)
+        print(f"axiswatch: {warehouse_message(exc, settings)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("axiswatch: interrupted", file=sys.stderr)

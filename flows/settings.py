@@ -72,6 +72,8 @@ class Settings:
     timezone: str = "Asia/Seoul"
     torch_threads: int = 2
     pipeline_cron: str = "*/30 * * * *"
+    pipeline_interval_seconds: float = 0.0  # > 0: run the pipeline at this interval instead of its cron
+    prefect_port: int = 0  # port of the local Prefect server `serve` starts (0: any free port)
     report_cron: str = "0 7 * * 1"
 
     @property
