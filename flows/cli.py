@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flows import jsonout
 from flows.settings import Settings, SettingsError
 from flows.sources import SourcesError, load_sources
 from warehouse.db import WarehouseError
@@ -66,7 +66,7 @@ def warehouse_message(exc: BaseException, settings: Settings) -> str:
 def _print(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
     """Print a result as JSON (--json) or as human lines (unless --quiet)."""
     if getattr(args, "json", False):
-        print(json.dumps(payload, default=str, ensure_ascii=False))
+        print(jsonout.dumps(payload))
     elif not getattr(args, "quiet", False):
         print("\n".join(lines))
 
@@ -221,8 +221,6 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch status`: last runs, source health, weekly volumes; exit 1 if attention is needed."""
-    import dataclasses
-
     from flows import status
     from warehouse.db import WarehouseError
 
@@ -232,7 +230,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         print(f"axiswatch status: {warehouse_message(exc, settings)}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
-        print(json.dumps(dataclasses.asdict(snapshot), default=str, ensure_ascii=False))
+        print(jsonout.dumps(snapshot))
     elif not args.quiet:
         print(status.render(snapshot))
     return EXIT_FAILED if snapshot.attention else EXIT_OK

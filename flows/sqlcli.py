@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -14,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from flows import jsonout
 from warehouse.db import WarehouseError, load_fts, reader
 
 FORMATS = ("table", "csv", "json")
@@ -95,9 +95,7 @@ def _cell(value: Any) -> str:
 def render(columns: Sequence[str], rows: Sequence[tuple[Any, ...]], fmt: str) -> str:
     """Render a result as an aligned table, CSV or a JSON array of objects."""
     if fmt == "json":
-        return json.dumps(
-            [dict(zip(columns, map(_plain, r), strict=True)) for r in rows], ensure_ascii=False, indent=1
-        )
+        return jsonout.dumps([dict(zip(columns, map(_plain, r), strict=True)) for r in rows], indent=1)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
