@@ -165,8 +165,11 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch serve`: serve the scheduled deployments until interrupted, on a supervised local
     Prefect server unless PREFECT_API_URL names one."""
+    import signal
+
     from flows import prefect_env, prefect_server
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (`cmd &`)
     load_sources(settings.sources_file)
     home = prefect_env.configure(settings)
     if os.environ.get("PREFECT_API_URL"):

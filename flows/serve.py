@@ -16,10 +16,12 @@ PREFECT_API_URL set it uses that server and starts none. Import this module only
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from typing import Any
 
-from prefect import serve as prefect_serve
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.runner import Runner
 from prefect.schedules import Cron, Interval, Schedule
 
 from flows.pipeline import pipeline_flow, weekly_report_flow
@@ -69,7 +71,34 @@ def deployments(settings: Settings, overrides: dict[str, Any]) -> list[Any]:
     ]
 
 
+def describe(settings: Settings) -> str:
+    """One line naming the deployments and their schedules."""
+    pipeline = (
+        f"every {settings.pipeline_interval_seconds:g} s"
+        if settings.pipeline_interval_seconds > 0
+        else f"cron '{settings.pipeline_cron}'"
+    )
+    return (
+        f"{PIPELINE} ({pipeline}, one run at a time) and {WEEKLY_REPORT} (cron '{settings.report_cron}'), "
+        f"time zone {settings.timezone}"
+    )
+
+
 def serve(settings: Settings, overrides: dict[str, Any]) -> None:
-    """Register the deployments and run their scheduled flow runs until interrupted."""
-    prefect_serve(*deployments(settings, overrides), pause_on_shutdown=False, print_starting_message=True)
+    """Register the deployments and run their scheduled flow runs until SIGINT or SIGTERM.
+
+    Both signals take the runner's graceful path (in-flight runs cancelled, loops stopped):
+    Prefect's own SIGINT handling can leave the runner's loops running.
+    """
+    runner = Runner(pause_on_shutdown=False)
+    for deployment in deployments(settings, overrides):
+        runner.add_deployment(deployment)
+    print(f"axiswatch serve: {describe(settings)} are being served; Ctrl-C stops", flush=True)
+    previous = signal.signal(signal.SIGINT, runner.handle_sigterm)
+    try:
+        asyncio.run(runner.start())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
     print("axiswatch serve: stopped serving; the schedules stay active on the server", flush=True)
