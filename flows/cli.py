@@ -15,6 +15,19 @@ from flows.sources import SourcesError, load_sources
 from warehouse.db import WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DESCRIPTION = """\
+axiswatch: week by week, how published commentary places South Korea between Washington
+and Beijing. It polls the RSS/Atom feeds of the outlets in a sources file, fetches and
+extracts each new article, scores the stance of every relevant passage (toward Washington,
+hedging, toward Beijing) with a calibrated classifier, and keeps everything in a DuckDB
+warehouse for ad hoc SQL and a weekly trend report."""
+EPILOG = """\
+start here:
+  axiswatch run        one pipeline run now (ingest, score, search index)
+  axiswatch serve      run it on a schedule (starts a local Prefect server; UI address printed)
+  axiswatch status     what happened, what needs attention (exit 1 when something does)
+  axiswatch report     the report of the last complete week
+data lives under --data-dir (default ./var); `axiswatch COMMAND --help` for each command."""
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -218,7 +231,7 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
         print(f"axiswatch sql: {warehouse_message(exc, settings)}", file=sys.stderr)
         return EXIT_FAILED
     if columns:
-        print(sqlcli.render(columns, rows, args.format))
+        print(sqlcli.render(columns, rows, "json" if args.json else args.format, args.max_width))
     return EXIT_OK
 
 
@@ -245,25 +258,31 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", type=Path, help="warehouse file (default: DATA_DIR/axiswatch.duckdb)")
     common.add_argument("--data-dir", type=Path, help="data directory (default ./var)")
     common.add_argument("--quiet", action="store_true", help="print nothing on success")
-    common.add_argument("--json", action="store_true", help="print a JSON summary")
-    parser = argparse.ArgumentParser(prog="axiswatch", description=__doc__)
+    with_json = argparse.ArgumentParser(add_help=False, parents=[common])
+    with_json.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser = argparse.ArgumentParser(
+        prog="axiswatch",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("ingest", parents=[common], help="poll feeds, fetch and store new articles")
+    p = sub.add_parser("ingest", parents=[with_json], help="poll feeds, fetch and store new articles")
     p.add_argument("--sources", type=Path, help="sources file (default seeds/sources.toml)")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("run", parents=[common], help="one pipeline run now: ingest, score, search index")
+    p = sub.add_parser("run", parents=[with_json], help="one pipeline run now: ingest, score, search index")
     p.add_argument("--sources", type=Path, help="sources file (default seeds/sources.toml)")
     p.add_argument("--trigger", default="manual", choices=("manual", "schedule"), help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("score", parents=[common], help="score articles the model has not scored")
+    p = sub.add_parser("score", parents=[with_json], help="score articles the model has not scored")
     p.add_argument("--model", help="model version (default: the newest built artifact)")
     p.add_argument("--rescore", action="store_true", help="drop and redo this version's scores")
     p.set_defaults(func=cmd_score)
 
-    p = sub.add_parser("report", parents=[common], help="draw the weekly trend report")
+    p = sub.add_parser("report", parents=[with_json], help="draw the weekly trend report")
     p.add_argument("--week", help="ISO week, e.g. 2026-W48, or 'current' (default: the last complete week)")
     p.add_argument("--weeks", type=int, default=12, help="weeks of history in the charts")
     p.add_argument("--out", type=Path, dest="reports_dir", help="output directory (default DATA_DIR/reports)")
@@ -286,13 +305,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("sql", parents=[common], help="run ad hoc SQL on the warehouse (read-only)")
+    p = sub.add_parser("sql", parents=[with_json], help="run ad hoc SQL on the warehouse (read-only)")
     p.add_argument("query", nargs="?", help="SQL text (or use -f FILE)")
     p.add_argument("-f", "--file", type=Path, help="read the SQL from a file")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="--json: same as json")
+    p.add_argument(
+        "--max-width",
+        type=int,
+        default=60,
+        metavar="N",
+        help="table: wrap cells wider than N columns onto more lines, never cut (0: no wrapping)",
+    )
     p.set_defaults(func=cmd_sql)
 
-    p = sub.add_parser("status", parents=[common], help="runs, source health, volumes; exit 1 on problems")
+    p = sub.add_parser("status", parents=[with_json], help="runs, source health, volumes; exit 1 on problems")
     p.set_defaults(func=cmd_status)
 
     _register_model_commands(sub, common)
