@@ -85,10 +85,14 @@ def _print(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) 
 
 
 def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
-    """Run one of the Prefect flows of flows/pipeline.py on the configured API."""
-    from flows import prefect_env
+    """Run one of the Prefect flows of flows/pipeline.py on the configured API: PREFECT_API_URL,
+    else the local server of a running `axiswatch serve` on the same data, else the ephemeral API."""
+    from flows import prefect_env, prefect_server
 
-    prefect_env.configure(settings)
+    home = prefect_env.configure(settings)
+    served = None if os.environ.get("PREFECT_API_URL") else prefect_server.running_api_url(home)
+    if served and "prefect" not in sys.modules:
+        os.environ["PREFECT_API_URL"] = served
     try:
         from flows import pipeline
 

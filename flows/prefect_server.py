@@ -133,6 +133,21 @@ def reap_stale_server(home: Path) -> int | None:
     return pid
 
 
+def running_api_url(home: Path) -> str | None:
+    """The API URL of the server a running `axiswatch serve` supervises for ``home``, if healthy."""
+    try:
+        pid, port = (int(part) for part in (home / "server.pid").read_text().split()[:2])
+    except (OSError, ValueError):
+        return None
+    if not _is_prefect_server(pid):
+        return None
+    url = f"http://127.0.0.1:{port}/api"
+    with contextlib.suppress(httpx.HTTPError):
+        if httpx.get(url + "/health", timeout=2).status_code == 200:
+            return url
+    return None
+
+
 @contextlib.contextmanager
 def serve_lock(home: Path) -> Iterator[None]:
     """Hold ``serve.lock`` for the block: one serve per data directory (freed by the kernel)."""

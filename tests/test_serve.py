@@ -100,6 +100,8 @@ def test_scheduled_runs_fire_on_the_supervised_server_one_at_a_time(tmp_path: Pa
         try:
             assert httpx.get(ui, timeout=10).status_code == 200  # the UI is served too
             check_deployments(api, interval=4.0)
+            # `axiswatch run` on the same data finds this server instead of opening Prefect's database
+            assert prefect_server.running_api_url(tmp_path / "var" / "prefect") == api
             wait_until(lambda: len(completed(api)) >= 2, 180, "two completed scheduled pipeline runs")
             runs = flow_runs(api)
         finally:
