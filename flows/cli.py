@@ -106,9 +106,9 @@ def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
     except Exception as exc:
         if prefect_env.is_database_locked(exc):
             raise SystemExit(
-                f"axiswatch: Prefect's local database under {settings.data_dir / 'prefect'} is locked "
-                "by another process (is `axiswatch serve` or another run active?). Wait for it to "
-                "finish, or point PREFECT_API_URL at a Prefect server."
+                f"axiswatch: Prefect's local database under {home} is locked by another process "
+                "(another run on the same data directory?). Wait for it to finish, or start "
+                "`axiswatch serve` (later commands then use its server) or point PREFECT_API_URL at one."
             ) from None
         raise
 
