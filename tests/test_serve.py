@@ -4,6 +4,7 @@ leaves no process behind; a serve killed with kill -9 does not block the next on
 
 from __future__ import annotations
 
+import itertools
 import signal
 import subprocess
 import sys
@@ -84,7 +85,7 @@ def assert_one_at_a_time(runs: list[dict[str, Any]]) -> None:
     """No two runs that really ran overlap; overlapping schedule slots were cancelled, not queued."""
     ran = [r for r in runs if r["state_type"] in ("COMPLETED", "FAILED", "RUNNING")]
     spans = sorted((_when(r["start_time"]), _when(r["end_time"])) for r in ran)
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert end <= start, f"two pipeline runs overlapped: {spans}"
     cancelled = [r for r in runs if r["state_type"] == "CANCELLED"]
     assert cancelled, "no scheduled run was due while another ran"
@@ -188,7 +189,8 @@ def test_a_stale_server_named_by_the_pid_file_is_stopped_and_nothing_else(tmp_pa
     home = tmp_path / "prefect"
     home.mkdir()
     code = "import time; time.sleep(120)"
-    stale = subprocess.Popen([sys.executable, "-c", code, "prefect", "server", "start"], start_new_session=True)
+    fake = [sys.executable, "-c", code, "prefect", "server", "start"]
+    stale = subprocess.Popen(fake, start_new_session=True)
     other = subprocess.Popen([sys.executable, "-c", code, "something", "else"], start_new_session=True)
     try:
         (home / "server.pid").write_text(f"{other.pid} 4200\n")
@@ -205,9 +207,11 @@ def test_a_stale_server_named_by_the_pid_file_is_stopped_and_nothing_else(tmp_pa
 
 
 def test_one_serve_per_data_directory(tmp_path: Path) -> None:
-    with prefect_server.serve_lock(tmp_path / "prefect"):
-        with pytest.raises(prefect_server.ServerError, match="another `axiswatch serve`"):
-            with prefect_server.serve_lock(tmp_path / "prefect"):
-                pass
+    with (
+        prefect_server.serve_lock(tmp_path / "prefect"),
+        pytest.raises(prefect_server.ServerError, match="another `axiswatch serve`"),
+        prefect_server.serve_lock(tmp_path / "prefect"),
+    ):
+        pass
     with prefect_server.serve_lock(tmp_path / "prefect"):  # released with its holder
         pass

@@ -47,7 +47,8 @@ def warehouse(tmp_path: Path) -> Settings:
     path = tmp_path / "w.duckdb"
     con = duckdb.connect(str(path))
     db.migrate(con)
-    insert(con, "sources", [source(s, "KR", "newspaper", None) for s in ("silent", "fresh", "young", "broken")])
+    names = ("silent", "fresh", "young", "broken")
+    insert(con, "sources", [source(s, "KR", "newspaper", None) for s in names])
     con.execute("UPDATE sources SET consecutive_failures = 1 WHERE source_id = 'broken'")
     insert(con, "feed_fetches", [feed_fetch(1, "broken", "2026-11-30 02:30", "dns")])
     insert(con, "entries", entries_every("silent", 6, 12, "2026-11-29 01:00"))  # 26 h ago; expected 12 h
@@ -98,5 +99,6 @@ def test_a_run_where_every_feed_fails_exits_1_and_status_names_the_cause(
     assert result["outcome"] == "failed" and result["feeds_failed"] == 2
     assert main(["status", *base]) == 1
     out = capsys.readouterr().out
-    assert f"last pipeline run {result['run_id']} failed: no feed could be polled: all 2 failed (connect ×2)" in out
+    cause = "no feed could be polled: all 2 failed (connect ×2)"
+    assert f"last pipeline run {result['run_id']} failed: {cause}" in out
     assert "source a failed on its last poll (connect)" in out
