@@ -11,7 +11,7 @@ keeps scheduling while the worker restarts.
 Prefect's ephemeral API runs no scheduler, so with no PREFECT_API_URL ``serve`` starts and
 supervises a local Prefect server (flows/prefect_server.py) and serves against it; with
 PREFECT_API_URL set it uses that server and starts none. Import this module only after
-``flows.prefect_env.configure`` (and ``use_api``) have set Prefect's environment.
+``flows.prefect_env.configure`` (and the CLI, PREFECT_API_URL) have set Prefect's environment.
 """
 
 from __future__ import annotations
