@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flows import jsonout
 from flows.ingest.sources import SourcesError, load_sources
 from flows.launch import overrides_of, run_flow
 from flows.settings import Settings, SettingsError
 from warehouse.db import WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DESCRIPTION = """\
+axiswatch: week by week, how published commentary places South Korea between Washington
+and Beijing. It polls the RSS/Atom feeds of the outlets in a sources file, fetches and
+extracts each new article, scores the stance of every relevant passage (toward Washington,
+hedging, toward Beijing) with a calibrated classifier, and keeps everything in a DuckDB
+warehouse for ad hoc SQL and a weekly trend report."""
+EPILOG = """\
+start here:
+  axiswatch run        one pipeline run now (ingest, score, search index)
+  axiswatch serve      run it on a schedule (starts a local Prefect server; UI address printed)
+  axiswatch status     what happened, what needs attention (exit 1 when something does)
+  axiswatch report     the report of the last complete week
+data lives under --data-dir (default ./var); `axiswatch COMMAND --help` for each command."""
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -30,10 +43,29 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings.load(**{k: v for k, v in overrides.items() if v is not None})
 
 
+def warehouse_message(exc: BaseException, settings: Settings) -> str:
+    """A warehouse error as one line; a missing warehouse gets the command that creates it."""
+    from warehouse.db import MissingWarehouse
+
+    missing = exc if isinstance(exc, MissingWarehouse) else exc.__cause__
+    if not isinstance(missing, MissingWarehouse):
+        return str(exc)
+    flags = ""
+    if settings.db_path is not None:
+        flags = f" --db {settings.db_path}"
+    elif settings.data_dir != Path("var"):
+        flags = f" --data-dir {settings.data_dir}"
+    hint = f"{missing}; `axiswatch run{flags}` creates it"
+    demo = settings.data_dir / "demo" / "axiswatch.duckdb"
+    if settings.db_path is None and demo.exists():
+        hint += f" (the demo's warehouse is {demo}: add --data-dir {demo.parent})"
+    return hint
+
+
 def _print(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
     """Print a result as JSON (--json) or as human lines (unless --quiet)."""
     if getattr(args, "json", False):
-        print(json.dumps(payload, default=str, ensure_ascii=False))
+        print(jsonout.dumps(payload))
     elif not getattr(args, "quiet", False):
         print("\n".join(lines))
 
@@ -77,19 +109,57 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def check_report_args(args: argparse.Namespace, settings: Settings) -> None:
+    """Validate --week, --weeks and --out before Prefect starts (SettingsError: exit 2)."""
+    from flows.report.weekly import ReportError, resolve_week, week_window
+
+    try:
+        week_window(resolve_week(args.week, settings.timezone), args.weeks)
+    except ReportError as exc:
+        raise SettingsError(f"report: {exc}") from None
+    out = settings.report_path
+    if out.exists() and not out.is_dir():
+        raise SettingsError(f"report: --out {out} is a file, not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"report: cannot create --out {out}: {exc.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise SettingsError(f"report: --out {out} is not writable")
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch report`: draw the weekly trend report (and publish it as a Prefect artifact)."""
+    check_report_args(args, settings)
     result = run_flow(settings, "weekly_report", week=args.week, weeks=args.weeks)
     _print(args, result, [f"report {result['week']}: {result['markdown']}", f"  html: {result['html']}"])
     return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """`axiswatch serve`: serve the scheduled deployments until interrupted."""
-    from flows import prefect_env
+    """`axiswatch serve`: serve the scheduled deployments until interrupted, on a supervised local
+    Prefect server unless PREFECT_API_URL names one."""
+    import signal
 
+    from flows import prefect_env, prefect_server
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (`cmd &`)
     load_sources(settings.sources_file)
-    prefect_env.configure(settings)
+    home = prefect_env.configure(settings)
+    if os.environ.get("PREFECT_API_URL"):
+        print(f"axiswatch serve: using the Prefect server at {os.environ['PREFECT_API_URL']}", flush=True)
+        return _serve(settings)
+    try:
+        with prefect_server.local_server(home, settings.prefect_port) as api_url:
+            os.environ["PREFECT_API_URL"] = api_url
+            return _serve(settings)
+    except prefect_server.ServerError as exc:
+        print(f"axiswatch serve: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _serve(settings: Settings) -> int:
+    """Register the deployments on the configured Prefect API and run them until stopped."""
     from flows.serve import serve
 
     serve(settings, overrides_of(settings))
@@ -119,10 +189,10 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
         query = sqlcli.read_query(args.query, args.file)
         columns, rows = sqlcli.run_query(settings.warehouse_path, query, settings.timezone)
     except sqlcli.SqlError as exc:
-        print(f"axiswatch sql: {exc}", file=sys.stderr)
+        print(f"axiswatch sql: {warehouse_message(exc, settings)}", file=sys.stderr)
         return EXIT_FAILED
     if columns:
-        print(sqlcli.render(columns, rows, args.format))
+        print(sqlcli.render(columns, rows, "json" if args.json else args.format, args.max_width))
     return EXIT_OK
 
 
@@ -148,18 +218,16 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch status`: last runs, source health, weekly volumes; exit 1 if attention is needed."""
-    import dataclasses
-
     from flows import status
     from warehouse.db import WarehouseError
 
     try:
         snapshot = status.collect(settings)
     except WarehouseError as exc:
-        print(f"axiswatch status: {exc}", file=sys.stderr)
+        print(f"axiswatch status: {warehouse_message(exc, settings)}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
-        print(json.dumps(dataclasses.asdict(snapshot), default=str, ensure_ascii=False))
+        print(jsonout.dumps(snapshot))
     elif not args.quiet:
         print(status.render(snapshot))
     return EXIT_FAILED if snapshot.attention else EXIT_OK
@@ -171,26 +239,32 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", type=Path, help="warehouse file (default: DATA_DIR/axiswatch.duckdb)")
     common.add_argument("--data-dir", type=Path, help="data directory (default ./var)")
     common.add_argument("--quiet", action="store_true", help="print nothing on success")
-    common.add_argument("--json", action="store_true", help="print a JSON summary")
-    parser = argparse.ArgumentParser(prog="axiswatch", description=__doc__)
+    with_json = argparse.ArgumentParser(add_help=False, parents=[common])
+    with_json.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser = argparse.ArgumentParser(
+        prog="axiswatch",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("ingest", parents=[common], help="poll feeds, fetch and store new articles")
+    p = sub.add_parser("ingest", parents=[with_json], help="poll feeds, fetch and store new articles")
     p.add_argument("--sources", type=Path, help="sources file (default seeds/sources.toml)")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("run", parents=[common], help="one pipeline run now: ingest, score, search index")
+    p = sub.add_parser("run", parents=[with_json], help="one pipeline run now: ingest, score, search index")
     p.add_argument("--sources", type=Path, help="sources file (default seeds/sources.toml)")
     p.add_argument("--trigger", default="manual", choices=("manual", "schedule"), help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("score", parents=[common], help="score articles the model has not scored")
+    p = sub.add_parser("score", parents=[with_json], help="score articles the model has not scored")
     p.add_argument("--model", help="model version (default: the newest built artifact)")
     p.add_argument("--rescore", action="store_true", help="drop and redo this version's scores")
     p.set_defaults(func=cmd_score)
 
-    p = sub.add_parser("report", parents=[common], help="draw the weekly trend report")
-    p.add_argument("--week", help="ISO week, e.g. 2026-W48 (default: the current week)")
+    p = sub.add_parser("report", parents=[with_json], help="draw the weekly trend report")
+    p.add_argument("--week", help="ISO week, e.g. 2026-W48, or 'current' (default: the last complete week)")
     p.add_argument("--weeks", type=int, default=12, help="weeks of history in the charts")
     p.add_argument("--out", type=Path, dest="reports_dir", help="output directory (default DATA_DIR/reports)")
     p.set_defaults(func=cmd_report)
@@ -212,10 +286,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("sql", parents=[common], help="run ad hoc SQL on the warehouse (read-only)")
+    p = sub.add_parser("sql", parents=[with_json], help="run ad hoc SQL on the warehouse (read-only)")
     p.add_argument("query", nargs="?", help="SQL text (or use -f FILE)")
     p.add_argument("-f", "--file", type=Path, help="read the SQL from a file")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="--json: same as json")
+    p.add_argument(
+        "--max-width",
+        type=int,
+        default=60,
+        metavar="N",
+        help="table: wrap cells wider than N columns onto more lines, never cut (0: no wrapping)",
+    )
     p.set_defaults(func=cmd_sql)
 
     p = sub.add_parser("search", parents=[common], help="ranked full-text search (English, Korean, Chinese)")
@@ -226,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("status", parents=[common], help="runs, source health, volumes; exit 1 on problems")
+    p = sub.add_parser("status", parents=[with_json], help="runs, source health, volumes; exit 1 on problems")
     p.set_defaults(func=cmd_status)
 
     _register_model_commands(sub, common)
@@ -261,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"axiswatch: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except WarehouseError as exc:  # e.g. locked by a read-write session beyond our patience
-        print(f"axiswatch: {exc}", file=sys.stderr)
+        print(f"axiswatch: {warehouse_message(exc, settings)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("axiswatch: interrupted", file=sys.stderr)

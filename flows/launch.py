@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -15,12 +16,16 @@ def overrides_of(settings: Settings) -> dict[str, Any]:
 
 
 def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
-    """Run one of the Prefect flows of flows/pipeline.py on the configured API."""
-    from flows import prefect_env
+    """Run one of the Prefect flows of flows/pipeline.py on the configured API: PREFECT_API_URL,
+    else the local server of a running `axiswatch serve` on the same data, else the ephemeral API."""
+    from flows import prefect_env, prefect_server
     from warehouse.db import verify_migrations
 
     verify_migrations(settings.warehouse_path)  # a changed migration: one line, before Prefect starts
-    prefect_env.configure(settings)
+    home = prefect_env.configure(settings)
+    served = None if os.environ.get("PREFECT_API_URL") else prefect_server.running_api_url(home)
+    if served and "prefect" not in sys.modules:
+        os.environ["PREFECT_API_URL"] = served
     try:
         from flows import pipeline
 
@@ -34,8 +39,8 @@ def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
     except Exception as exc:
         if prefect_env.is_database_locked(exc):
             raise SystemExit(
-                f"axiswatch: Prefect's local database under {settings.data_dir / 'prefect'} is locked "
-                "by another process (is `axiswatch serve` or another run active?). Wait for it to "
-                "finish, or point PREFECT_API_URL at a Prefect server."
+                f"axiswatch: Prefect's local database under {home} is locked by another process "
+                "(another run on the same data directory?). Wait for it to finish, or start "
+                "`axiswatch serve` (later commands then use its server) or point PREFECT_API_URL at one."
             ) from None
         raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,24 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 CLASSIFY_BATCH = 256
+
+
+def _finite(value: Any) -> Any:
+    """A copy with NaN/±Infinity (e.g. F1 of a class without examples) as None, for strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _finite(value.item())
+    return value
+
+
+def to_json(value: Any) -> str:
+    """Strict JSON (no NaN, no Infinity), non-ASCII kept."""
+    return json.dumps(_finite(value), ensure_ascii=False, allow_nan=False, default=str)
 
 
 def register(
@@ -108,7 +127,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     seconds = time.perf_counter() - started
     targets = read_card(version, out)["metrics"]["targets"]
     if getattr(args, "json", False):
-        print(json.dumps({"version": version, "out": str(out), "seconds": seconds, "targets": targets}))
+        print(to_json({"version": version, "out": str(out), "seconds": seconds, "targets": targets}))
         return EXIT_OK
     print(f"built {version} in {seconds:.1f}s under {out}")
     for name, check in targets.items():
@@ -160,7 +179,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     if args.json:
-        print(json.dumps(report, ensure_ascii=False))
+        print(to_json(report))
     else:
         print(f"model {model.version} on {args.data} ({len(passages)} passages)\n")
         print(format_report(report))
@@ -236,5 +255,5 @@ def _write(out: TextIO, rows: list[tuple[Any, str]], model: StanceClassifier) ->
             "score": pred.score,
             "language": pred.language,
         }
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.write(to_json(record) + "\n")
     out.flush()

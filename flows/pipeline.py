@@ -160,7 +160,23 @@ def _ledgered(
         raise
     fields = {**counts.as_run_fields(), **{k: v for k, v in extra.items() if k == "scored"}}
     sink.apply([("finish_run", (run_id, now_utc(), fields))])
-    return {"run_id": run_id, **fields, **extra, "not_modified": counts.not_modified}
+    result = {"run_id": run_id, **fields, **extra, "not_modified": counts.not_modified}
+    if trigger == "schedule":
+        announce(name, result)
+    return result
+
+
+def announce(name: str, result: dict[str, Any]) -> None:
+    """One line on stdout per scheduled run, so `axiswatch serve` shows every run that fired."""
+    r = result
+    scored = f", scored {r['scored']}" if "scored" in r else ""
+    why = f" ({r['message']})" if r.get("message") else ""
+    print(
+        f"{now_utc():%Y-%m-%d %H:%M:%S} UTC scheduled {name} run {r['run_id']}: {r['outcome']}{why}; "
+        f"feeds {r['feeds_polled']} (unchanged {r['not_modified']}, failed {r['feeds_failed']}), "
+        f"new entries {r['discovered']}, articles stored {r['extracted']}{scored}",
+        flush=True,
+    )
 
 
 @flow(name="ingest", log_prints=False)
@@ -202,6 +218,8 @@ def weekly_report_flow(
         description=f"axiswatch weekly report {result.week} (charts: {result.html_path})",
     )
     get_run_logger().info("report for %s written to %s", result.week, result.directory)
+    if trigger == "schedule":
+        print(f"{now_utc():%Y-%m-%d %H:%M:%S} UTC scheduled weekly report {result.week}: {result.html_path}")
     return {
         "week": result.week,
         "markdown": str(result.markdown_path),

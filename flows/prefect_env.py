@@ -19,7 +19,8 @@ def prefect_defaults(settings: Settings) -> dict[str, str]:
     home = (settings.data_dir / "prefect").resolve()
     return {
         "PREFECT_HOME": str(home),
-        # offline: no analytics or telemetry calls home
+        # offline: no analytics or telemetry calls home, and no usage-data notice
+        "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
         "PREFECT_TELEMETRY_ENABLE_RESOURCE_METRICS": "false",

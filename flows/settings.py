@@ -199,6 +199,12 @@ class Settings(BaseSettings):
     torch_threads: int = setting(2, "torch threads for scoring and model builds", ge=1)
     pipeline_cron: Cron = setting("*/30 * * * *", "when `serve` runs the `pipeline` deployment")
     report_cron: Cron = setting("0 7 * * 1", "when `serve` runs the `weekly-report` deployment")
+    pipeline_interval_seconds: float = setting(
+        0.0, "> 0: `serve` runs the pipeline at this interval instead of its cron", ge=0
+    )
+    prefect_port: int = setting(
+        0, "port of the local Prefect server `serve` starts (0: any free port)", ge=0, le=65535
+    )
 
     @field_validator("allow_hosts", mode="before")
     @classmethod

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -14,10 +13,10 @@ from typing import Any
 
 import duckdb
 
+from flows import jsonout, texttable
 from warehouse.db import WarehouseError, load_fts, reader
 
 FORMATS = ("table", "csv", "json")
-MAX_CELL = 80
 
 
 class SqlError(RuntimeError):
@@ -85,31 +84,32 @@ def _plain(value: Any) -> Any:
 
 
 def _cell(value: Any) -> str:
-    """One table cell: NULL shown as empty, long text cut, newlines flattened."""
-    if value is None:
-        return ""
-    text = str(_plain(value)).replace("\n", " ")
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    """One table cell, in full: NULL shown as empty."""
+    return "" if value is None else str(_plain(value))
 
 
-def render(columns: Sequence[str], rows: Sequence[tuple[Any, ...]], fmt: str) -> str:
-    """Render a result as an aligned table, CSV or a JSON array of objects."""
+def render(
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    fmt: str,
+    max_width: int = texttable.DEFAULT_MAX_WIDTH,
+) -> str:
+    """Render a result as an aligned table (long cells wrapped at ``max_width`` columns, never
+    cut), CSV or a JSON array of objects."""
     if fmt == "json":
-        return json.dumps(
-            [dict(zip(columns, map(_plain, r), strict=True)) for r in rows], ensure_ascii=False, indent=1
-        )
+        return jsonout.dumps([dict(zip(columns, map(_plain, r), strict=True)) for r in rows], indent=1)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows([[_plain(v) for v in r] for r in rows])
         return out.getvalue().rstrip("\n")
-    cells = [list(columns)] + [[_cell(v) for v in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(lines)
+    cells = [[_cell(v) for v in r] for r in rows]
+    note = ""
+    if texttable.wrapped(cells, max_width):
+        note = f"; long cells wrapped at {max_width} columns" if max_width else "; multi-line cells"
+    plural = "s" if len(rows) != 1 else ""
+    return f"{texttable.table(columns, cells, max_width)}\n({len(rows)} row{plural}{note})"
 
 
 def read_query(text: str | None, file: Path | None) -> str:

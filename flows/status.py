@@ -1,9 +1,19 @@
-"""`axiswatch status`: how the pipeline is doing, and whether anything needs attention."""
+"""`axiswatch status`: how the pipeline is doing, and whether anything needs attention.
+
+Attention is needed when the last pipeline/ingest run failed (no feed could be polled) or is
+too old, when an active source failed on its last poll or is disabled, when a source has been
+silent for longer than its expected interval, when spooled writes wait, or when no model exists.
+
+Silence rule: a source's expected interval is twice the 90th percentile of the gaps between its
+last 50 distinct entry times (publication time, never later than discovery), and at least twice
+the poll interval; a source with fewer than ``MIN_GAPS`` gaps of history is not judged. It is
+silent when its newest entry is older than that interval.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -35,7 +45,10 @@ SOURCE_COLUMNS = [
     "disabled_reason",
     "last_error_class",
     "articles",
+    "newest_entry_at",
+    "expected_interval_hours",
 ]
+MIN_GAPS = 5
 
 
 @dataclass
@@ -68,13 +81,54 @@ def collect(settings: Settings, now: datetime | None = None) -> Status:
     )
     with reader(settings.warehouse_path) as con:
         status.runs = _rows(con, "status_runs", limit=10)
-        status.sources = _rows(con, "status_sources")
+        status.sources = _with_silence(_rows(con, "status_sources"), _rows(con, "status_silence"), settings)
         models = _rows(con, "status_model")
         status.model = models[0] if models else None
         version = status.model["model_version"] if status.model else None
         status.weeks = _rows(con, "status_weeks", tz=settings.timezone, model_version=version, weeks=8)
     status.attention = judge(status, settings, now)
     return status
+
+
+def expected_interval(p90_gap_seconds: float | None, gaps: int, settings: Settings) -> timedelta | None:
+    """How long a source may stay without a new entry (None: too little history to say)."""
+    if gaps < MIN_GAPS or p90_gap_seconds is None:
+        return None
+    floor = 2 * settings.poll_interval_minutes * 60
+    return timedelta(seconds=max(2 * p90_gap_seconds, floor))
+
+
+def _with_silence(
+    sources: list[dict[str, Any]], silence: list[dict[str, Any]], settings: Settings
+) -> list[dict[str, Any]]:
+    """Add each source's newest entry time and expected interval (hours) to its status row."""
+    by_id = {row["source_id"]: row for row in silence}
+    for s in sources:
+        row = by_id.get(s["source_id"], {})
+        expected = expected_interval(row.get("p90_gap_seconds"), row.get("gaps", 0), settings)
+        s["newest_entry_at"] = row.get("newest_entry_at")
+        s["expected_interval_hours"] = round(expected.total_seconds() / 3600, 1) if expected else None
+    return sources
+
+
+def _source_problem(s: dict[str, Any], settings: Settings, now: datetime) -> str | None:
+    """What is wrong with one active source, if anything."""
+    sid, failures = s["source_id"], s["consecutive_failures"] or 0
+    if s["disabled_reason"]:
+        return f"source {sid} disabled: {s['disabled_reason']}"
+    if failures:
+        until = s["backoff_until"]
+        when = f", backed off until {until:%Y-%m-%d %H:%M} UTC" if until else ""
+        times = "on its last poll" if failures == 1 else f"{failures} times in a row"
+        return f"source {sid} failed {times} ({s['last_error_class']}){when}"
+    hours, newest = s.get("expected_interval_hours"), s.get("newest_entry_at")
+    if hours is not None and newest is not None and now - newest > timedelta(hours=hours):
+        silent, newest_utc = (now - newest).total_seconds() / 3600, newest.astimezone(UTC)
+        return (
+            f"source {sid} silent: no new entry for {silent:.1f} h (newest {newest_utc:%Y-%m-%d %H:%M} UTC), "
+            f"longer than its expected interval of {hours:.1f} h"
+        )
+    return None
 
 
 def judge(status: Status, settings: Settings, now: datetime) -> list[str]:
@@ -93,17 +147,9 @@ def judge(status: Status, settings: Settings, now: datetime) -> list[str]:
         if now - last["started_at"] > stale_after:
             problems.append(f"no pipeline run since {last['started_at']:%Y-%m-%d %H:%M} UTC")
     for s in status.sources:
-        if not s["active"]:
-            continue
-        if s["disabled_reason"]:
-            problems.append(f"source {s['source_id']} disabled: {s['disabled_reason']}")
-        elif s["consecutive_failures"] >= settings.failure_backoff_after:
-            until = s["backoff_until"]
-            when = f", backed off until {until:%Y-%m-%d %H:%M} UTC" if until else ""
-            problems.append(
-                f"source {s['source_id']} failed {s['consecutive_failures']} times in a row "
-                f"({s['last_error_class']}){when}"
-            )
+        problem = _source_problem(s, settings, now) if s["active"] else None
+        if problem:
+            problems.append(problem)
     if status.spooled_files:
         problems.append(f"{status.spooled_files} spool file(s) wait for the warehouse lock to be free")
     problems += quarantine_problems(status.quarantined, settings)

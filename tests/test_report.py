@@ -14,7 +14,15 @@ import pytest
 
 from flows.report.render import Document, Link, Section, Table, to_html, to_markdown
 from flows.report.stats import Bootstrap, estimate
-from flows.report.weekly import ReportError, ReportResult, build_report, current_week, parse_week, week_window
+from flows.report.weekly import (
+    ReportError,
+    ReportResult,
+    build_report,
+    current_week,
+    parse_week,
+    resolve_week,
+    week_window,
+)
 from models.labels import LABELS
 from tests.test_views import article, entry, feed_fetch, insert, score, source, ts
 from warehouse import db
@@ -233,11 +241,37 @@ def test_bootstrap_interval_contains_the_mean_and_is_seeded() -> None:
 def test_empty_warehouse_says_so(tmp_path: Path) -> None:
     fresh(tmp_path / "e.duckdb").close()
     result = build_report(tmp_path / "e.duckdb", None, out_dir=tmp_path / "out", now=NOW)
-    assert result.empty and result.week == "2026-W49" and result.chart_paths == ()
+    assert result.empty and result.week == "2026-W48" and result.chart_paths == ()
     assert "Not enough data: the warehouse is empty" in result.markdown
     for heading in SECTIONS:
         assert f"\n{heading}\n" in result.markdown, heading
     assert "Not enough data: no model version is registered" in result.markdown
+
+
+def test_default_week_is_the_last_complete_one_in_the_time_zone() -> None:
+    # Mon 30 Nov 10:00 KST = Mon 01:00 UTC: Seoul is in W49, so W48 is complete; UTC is too.
+    assert resolve_week(None, "Asia/Seoul", NOW) == "2026-W48"
+    assert resolve_week("current", "Asia/Seoul", NOW) == "2026-W49"
+    # Sun 29 Nov 20:00 UTC: still W48 in UTC (W47 is the last complete), already W49 in Seoul
+    sunday = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
+    assert resolve_week(None, "UTC", sunday) == "2026-W47"
+    assert resolve_week(None, "Asia/Seoul", sunday) == "2026-W48"
+    assert resolve_week(" 2027-W01 ", "UTC", sunday) == "2027-W01"
+    assert resolve_week(None, "UTC", datetime(2027, 1, 4, 0, 30, tzinfo=UTC)) == "2026-W53"
+
+
+def test_a_week_without_data_renders_completely_and_says_so(warehouse: Path, tmp_path: Path) -> None:
+    result = build_report(warehouse, "2026-W49", weeks=4, out_dir=tmp_path, now=NOW)
+    md = result.markdown
+    headline = md.split("## Headline\n", 1)[1].split("\n## ", 1)[0]
+    assert "No data for 2026-W49: no article dated in this week was stored" in headline
+    for heading in SECTIONS:
+        assert f"\n{heading}\n" in md, heading
+    assert "Not enough data: no source had an article in 2026-W49; no per-source chart." in md
+    charts = {p.name for p in result.chart_paths}  # the window's earlier weeks have data to draw
+    assert "volume_sources.png" not in charts and "volume_weekly.png" in charts
+    html = result.html_path.read_text()
+    assert "No data for 2026-W49" in html and "no per-source chart" in html
 
 
 def test_sparse_week_gets_not_enough_data(warehouse: Path, tmp_path: Path) -> None:

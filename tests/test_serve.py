@@ -1,180 +1,217 @@
-"""`axiswatch serve`: deployments and schedules registered, one pipeline at a time, schedules
-left active when serve stops; against the ephemeral API and against a Prefect server."""
+"""`axiswatch serve`: scheduled runs really fire, on the local Prefect server serve supervises and
+on a separately started one; one pipeline run at a time; a stop on SIGTERM or SIGINT within 30 s
+leaves no process behind; a serve killed with kill -9 does not block the next one."""
 
 from __future__ import annotations
 
-import json
-import os
-import queue
+import itertools
 import signal
-import socket
-import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-BIN = Path(sys.executable).parent
-READY = "being served"
+from flows import prefect_server
+from flows.tools.loopback import LoopbackServer
+from tests.serve_harness import (
+    BIN,
+    SERVED,
+    Proc,
+    alive,
+    clean_env,
+    completed,
+    flow_runs,
+    free_port,
+    group_alive,
+    loopback_site,
+    serve_env,
+    started_serve,
+    wait_until,
+)
+from warehouse.db import reader
+
+STOP_LIMIT = 30.0  # seconds serve may take to stop, server included
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def deployments_from_api(api: str) -> dict[str, dict[str, Any]]:
+    """Deployments by name: schedules, paused, concurrency limit and collision strategy."""
+    out = {}
+    for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json():
+        out[d["name"]] = {
+            "schedules": [{**s["schedule"], "active": s["active"]} for s in d["schedules"]],
+            "paused": d["paused"],
+            "limit": (d.get("global_concurrency_limit") or {}).get("limit"),
+            "strategy": (d.get("concurrency_options") or {}).get("collision_strategy"),
+        }
+    return out
 
 
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "AXISWATCH_"))}
-    env.update({"AXISWATCH_DATA_DIR": str(tmp_path / "var"), "HF_HUB_OFFLINE": "1"}, **extra)
-    return env
-
-
-class Proc:
-    """A subprocess whose output is collected line by line in the background."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.popen = subprocess.Popen(
-            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.popen.stdout is not None
-        for line in self.popen.stdout:
-            self.lines.put(line)
-
-    def wait_for(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                if self.popen.poll() is not None:
-                    break
-                continue
-            self.seen.append(line)
-            if text in line:
-                return
-        raise AssertionError(f"{text!r} not seen; output:\n{''.join(self.seen)[-3000:]}")
-
-    def stop(self) -> int:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGINT)
-            try:
-                return self.popen.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-        return self.popen.wait(timeout=10)
-
-
-def check_deployments(deployments: list[dict[str, Any]]) -> None:
-    """Both deployments, their crons in Asia/Seoul, active schedules, one pipeline at a time."""
-    by_name = {d["name"]: d for d in deployments}
+def check_deployments(api: str, interval: float | None = None) -> None:
+    """Both deployments, active schedules in Asia/Seoul, one pipeline run at a time."""
+    by_name = deployments_from_api(api)
     assert set(by_name) == {"pipeline", "weekly-report"}
-    crons = {
-        name: [(s["cron"], s["timezone"], s["active"]) for s in d["schedules"]] for name, d in by_name.items()
-    }
-    assert crons["pipeline"] == [("*/30 * * * *", "Asia/Seoul", True)]
-    assert crons["weekly-report"] == [("0 7 * * 1", "Asia/Seoul", True)]
+    pipeline = by_name["pipeline"]["schedules"]
+    if interval is None:
+        assert [(s["cron"], s["timezone"], s["active"]) for s in pipeline] == [
+            ("*/30 * * * *", "Asia/Seoul", True)
+        ]
+    else:
+        assert [(s["interval"], s["active"]) for s in pipeline] == [(interval, True)]
+    report = by_name["weekly-report"]["schedules"]
+    assert [(s["cron"], s["timezone"], s["active"]) for s in report] == [("0 7 * * 1", "Asia/Seoul", True)]
     assert not by_name["pipeline"]["paused"]
     assert by_name["pipeline"]["limit"] == 1 and by_name["pipeline"]["strategy"] == "CANCEL_NEW"
 
 
-def deployments_from_sqlite(db: Path) -> list[dict[str, Any]]:
-    con = sqlite3.connect(db)
-    out = []
-    for dep_id, name, paused, options, limit_id in con.execute(
-        "SELECT id, name, paused, concurrency_options, concurrency_limit_id FROM deployment"
-    ):
-        limit = con.execute('SELECT "limit" FROM concurrency_limit_v2 WHERE id = ?', (limit_id,)).fetchone()
-        schedules = [
-            {**json.loads(sched), "active": bool(active)}
-            for sched, active in con.execute(
-                "SELECT schedule, active FROM deployment_schedule WHERE deployment_id = ?", (dep_id,)
-            )
-        ]
-        strategy = json.loads(options or "{}").get("collision_strategy")
-        out.append(
-            {
-                "name": name,
-                "paused": bool(paused),
-                "schedules": schedules,
-                "limit": limit[0] if limit else None,
-                "strategy": strategy,
-            }
-        )
-    return out
+def warehouse_runs(tmp_path: Path) -> dict[str, tuple[str, str]]:
+    """(trigger, outcome) of every `runs` row by its Prefect flow run id."""
+    with reader(tmp_path / "var" / "axiswatch.duckdb") as con:
+        rows = con.execute("SELECT prefect_run_id, trigger, outcome FROM runs").fetchall()
+    return {str(r[0]): (r[1], r[2]) for r in rows}
+
+
+def _when(text: str | None) -> datetime:
+    """A Prefect timestamp (a run still going ends at the far future)."""
+    return datetime.fromisoformat(text) if text else datetime.fromisoformat("9999-01-01T00:00:00+00:00")
+
+
+def assert_one_at_a_time(runs: list[dict[str, Any]]) -> None:
+    """No two runs that really ran overlap; overlapping schedule slots were cancelled, not queued."""
+    ran = [r for r in runs if r["state_type"] in ("COMPLETED", "FAILED", "RUNNING")]
+    spans = sorted((_when(r["start_time"]), _when(r["end_time"])) for r in ran)
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end <= start, f"two pipeline runs overlapped: {spans}"
+    cancelled = [r for r in runs if r["state_type"] == "CANCELLED"]
+    assert cancelled, "no scheduled run was due while another ran"
+    assert all("concurrency limit" in (r["state"]["message"] or "") for r in cancelled)
 
 
 @pytest.mark.slow
-def test_serve_on_the_ephemeral_api(tmp_path: Path) -> None:
-    proc = Proc([str(BIN / "axiswatch"), "serve"], clean_env(tmp_path))
-    try:
-        proc.wait_for(READY, timeout=240)
-    finally:
-        proc.stop()
-    check_deployments(deployments_from_sqlite(tmp_path / "var" / "prefect" / "prefect.db"))
+def test_scheduled_runs_fire_on_the_supervised_server_one_at_a_time(tmp_path: Path) -> None:
+    with LoopbackServer() as site:
+        sources = loopback_site(site, tmp_path, delay=8.0)  # each run lasts > 8 s; one is due every 4 s
+        proc, ui, server_pid = started_serve(serve_env(tmp_path, sources, interval=4))
+        api = f"{ui}/api"
+        try:
+            assert httpx.get(ui, timeout=10).status_code == 200  # the UI is served too
+            check_deployments(api, interval=4.0)
+            # `axiswatch run` on the same data finds this server instead of opening Prefect's database
+            assert prefect_server.running_api_url(tmp_path / "var" / "prefect") == api
+            wait_until(lambda: len(completed(api)) >= 2, 180, "two completed scheduled pipeline runs")
+            runs = flow_runs(api)
+        finally:
+            took = proc.stop(signal.SIGTERM)
+    assert proc.popen.returncode == 0 and took < STOP_LIMIT, proc.output
+    assert "Prefect server stopped" in proc.output
+    assert not group_alive(server_pid) and not alive(server_pid)
+    assert not (tmp_path / "var" / "prefect" / "server.pid").exists()
+    assert_one_at_a_time(runs)
+    rows = warehouse_runs(tmp_path)
+    for run in [r for r in runs if r["state_type"] == "COMPLETED"]:
+        assert rows[run["id"]] == ("schedule", "ok")
+    assert "usage data" not in proc.output.lower() and "Traceback" not in proc.output
 
 
 @pytest.fixture
-def prefect_server(tmp_path: Path) -> Iterator[str]:
+def external_server(tmp_path: Path) -> Iterator[str]:
+    """A `prefect server start` on loopback that the test starts itself; its API URL."""
     port = free_port()
     env = clean_env(
         tmp_path,
         PREFECT_HOME=str(tmp_path / "server-home"),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_UI_ENABLED="false",
+        DO_NOT_TRACK="1",
     )
     server = Proc([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env)
     url = f"http://127.0.0.1:{port}/api"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(1)
-        else:
-            raise AssertionError("prefect server did not start")
+        wait_until(lambda: _healthy(url), 180, "prefect server health")
         yield url
     finally:
-        server.stop()
+        server.stop(signal.SIGTERM)
 
 
-def deployments_from_api(url: str) -> list[dict[str, Any]]:
-    out = []
-    for d in httpx.post(f"{url}/deployments/filter", json={}, timeout=10).json():
-        schedules = [{**s["schedule"], "active": s["active"]} for s in d["schedules"]]
-        limit = (d.get("global_concurrency_limit") or {}).get("limit")
-        strategy = (d.get("concurrency_options") or {}).get("collision_strategy")
-        out.append(
-            {
-                "name": d["name"],
-                "paused": d["paused"],
-                "schedules": schedules,
-                "limit": limit,
-                "strategy": strategy,
-            }
-        )
-    return out
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 @pytest.mark.slow
-def test_serve_against_a_prefect_server(tmp_path: Path, prefect_server: str) -> None:
-    proc = Proc([str(BIN / "axiswatch"), "serve"], clean_env(tmp_path, PREFECT_API_URL=prefect_server))
+def test_scheduled_run_fires_against_a_separately_started_server(
+    tmp_path: Path, external_server: str
+) -> None:
+    with LoopbackServer() as site:
+        sources = loopback_site(site, tmp_path)
+        env = serve_env(tmp_path, sources, interval=5, PREFECT_API_URL=external_server)
+        proc = Proc([str(BIN / "axiswatch"), "serve"], env)
+        try:
+            proc.wait_for(f"using the Prefect server at {external_server}", 60)
+            proc.wait_for(SERVED, 180)
+            check_deployments(external_server, interval=5.0)
+            done = wait_until(lambda: completed(external_server), 120, "a completed scheduled run")
+        finally:
+            took = proc.stop(signal.SIGINT)
+    assert proc.popen.returncode == 0 and took < STOP_LIMIT, proc.output
+    assert "Prefect server started" not in proc.output  # it started no server of its own
+    assert not (tmp_path / "var" / "prefect" / "server.pid").exists()
+    assert warehouse_runs(tmp_path)[done[0]["id"]] == ("schedule", "ok")
+    check_deployments(external_server, interval=5.0)  # stopping serve paused nothing
+
+
+@pytest.mark.slow
+def test_a_serve_killed_with_kill_9_does_not_block_the_next(tmp_path: Path) -> None:
+    with LoopbackServer() as site:
+        sources = loopback_site(site, tmp_path)
+        first, first_ui, first_server = started_serve(serve_env(tmp_path, sources, interval=None))
+        check_deployments(f"{first_ui}/api")  # the default crons
+        first.kill()  # SIGKILL: no cleanup runs in serve
+        wait_until(lambda: not alive(first_server), 30, "the orphaned server ends with its parent")
+        second, ui, server_pid = started_serve(serve_env(tmp_path, sources, interval=5))
+        try:
+            done = wait_until(lambda: completed(f"{ui}/api"), 120, "a completed scheduled run")
+        finally:
+            took = second.stop(signal.SIGINT)
+    assert second.popen.returncode == 0 and took < STOP_LIMIT, second.output
+    assert not group_alive(server_pid) and not group_alive(first_server)
+    assert warehouse_runs(tmp_path)[done[0]["id"]] == ("schedule", "ok")
+
+
+def test_a_stale_server_named_by_the_pid_file_is_stopped_and_nothing_else(tmp_path: Path) -> None:
+    home = tmp_path / "prefect"
+    home.mkdir()
+    code = "import time; time.sleep(120)"
+    fake = [sys.executable, "-c", code, "prefect", "server", "start"]
+    stale = subprocess.Popen(fake, start_new_session=True)
+    other = subprocess.Popen([sys.executable, "-c", code, "something", "else"], start_new_session=True)
     try:
-        proc.wait_for(READY, timeout=180)
-        check_deployments(deployments_from_api(prefect_server))
+        (home / "server.pid").write_text(f"{other.pid} 4200\n")
+        assert prefect_server.reap_stale_server(home) is None  # not a Prefect server: left alone
+        assert other.poll() is None and not (home / "server.pid").exists()
+        (home / "server.pid").write_text(f"{stale.pid} 4200\n")
+        started = time.monotonic()
+        assert prefect_server.reap_stale_server(home) == stale.pid
+        assert not alive(stale.pid) and time.monotonic() - started < 5
     finally:
-        proc.stop()
-    check_deployments(deployments_from_api(prefect_server))  # stopping serve paused nothing
+        for p in (stale, other):
+            p.kill()
+            p.wait(timeout=5)
+
+
+def test_one_serve_per_data_directory(tmp_path: Path) -> None:
+    with (
+        prefect_server.serve_lock(tmp_path / "prefect"),
+        pytest.raises(prefect_server.ServerError, match="another `axiswatch serve`"),
+        prefect_server.serve_lock(tmp_path / "prefect"),
+    ):
+        pass
+    with prefect_server.serve_lock(tmp_path / "prefect"):  # released with its holder
+        pass

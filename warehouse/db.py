@@ -39,6 +39,15 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or used as asked."""
 
 
+class MissingWarehouse(WarehouseError):
+    """The warehouse file does not exist yet (callers add how to create it for their settings)."""
+
+    def __init__(self, path: Path) -> None:
+        """Record the missing path."""
+        super().__init__(f"no warehouse at {path}")
+        self.path = path
+
+
 class WarehouseLocked(WarehouseError):
     """Another process held the warehouse lock for longer than our patience."""
 
@@ -84,7 +93,7 @@ def _lock_holder(message: str) -> str | None:
 def connect(path: Path, *, read_only: bool = False, patience: float = 60.0) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting with backoff (up to ``patience`` s) while it is locked."""
     if read_only and not path.exists():
-        raise WarehouseError(f"no warehouse at {path} (run `axiswatch ingest` or `make demo` first)")
+        raise MissingWarehouse(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

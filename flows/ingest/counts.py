@@ -30,9 +30,21 @@ class IngestCounts:
                 setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
         self.failures.update(other.failures)
 
+    def outcome(self) -> tuple[str, str | None]:
+        """The run's outcome and why: 'failed' when no feed could be polled, 'partial' when some
+        sources (feeds) or pages failed, 'ok' otherwise (also when no feed was due)."""
+        if self.feeds_polled and self.feeds_failed == self.feeds_polled:
+            classes = Counter(
+                {k.removeprefix("feed:"): n for k, n in self.failures.items() if k.startswith("feed:")}
+            )
+            why = ", ".join(f"{name} ×{n}" for name, n in sorted(classes.items()))
+            return "failed", f"no feed could be polled: all {self.feeds_polled} failed ({why})"
+        return ("partial" if self.failed or self.feeds_failed else "ok"), None
+
     def as_run_fields(self) -> dict[str, Any]:
         """Columns of the runs table these counts fill."""
-        failed_any = self.failed or self.feeds_failed
+        outcome, why = self.outcome()
+        spooled = f"{self.spooled} writes spooled (warehouse locked)" if self.spooled else None
         return {
             "feeds_polled": self.feeds_polled,
             "feeds_failed": self.feeds_failed,
@@ -42,6 +54,6 @@ class IngestCounts:
             "duplicates": self.duplicates,
             "failed": self.failed,
             "failures_json": json.dumps(dict(sorted(self.failures.items()))),
-            "outcome": "partial" if failed_any else "ok",
-            "message": f"{self.spooled} writes spooled (warehouse locked)" if self.spooled else None,
+            "outcome": outcome,
+            "message": "; ".join(m for m in (why, spooled) if m) or None,
         }

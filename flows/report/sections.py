@@ -59,7 +59,7 @@ def lead_blocks(data: ReportData) -> list[Any]:
         blocks.append(
             not_enough(
                 "the warehouse is empty (no sources, feed entries or articles yet), so there is nothing "
-                "to report. Run `axiswatch ingest` (or `make demo`) and `axiswatch score` first."
+                "to report. Run the pipeline first (`axiswatch run` with the settings of this report)."
             )
         )
     elif t.articles == 0:
@@ -74,6 +74,15 @@ def headline_section(data: ReportData, boot: Bootstrap) -> Section:
     section = Section("Headline")
     prev = data.previous
     ch = change(_scores(data.scored, [data.week]), _scores(data.scored, [prev] if prev else []), boot)
+    if not any(v.n_articles for v in data.volume if v.week == data.week):
+        section.blocks.append(
+            Paragraph(
+                f"No data for {data.week}: no article dated in this week was stored, so there is no "
+                "stance index, movement or evidence to report for it.",
+                strong=True,
+            )
+        )
+        return section
     if ch.new.mean is None:
         section.blocks.append(
             not_enough(
@@ -178,6 +187,8 @@ def volume_section(data: ReportData, chart_dir: Path) -> Section:
     if busy:
         path = charts.source_volume_chart(chart_dir / "volume_sources.png", data.week, busy)
         section.blocks.append(Chart(path, f"Articles per source in {data.week}"))
+    else:
+        section.blocks.append(not_enough(f"no source had an article in {data.week}; no per-source chart."))
     quiet = len({v.source_id for v in data.volume}) - len(rows)
     if quiet:
         section.blocks.append(

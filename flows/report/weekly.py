@@ -99,6 +99,22 @@ def current_week(timezone: str = DEFAULT_TIMEZONE, now: datetime | None = None) 
     return week_label(moment.astimezone(zone(timezone)).date())
 
 
+def last_complete_week(timezone: str = DEFAULT_TIMEZONE, now: datetime | None = None) -> str:
+    """The last ISO week that has ended by ``now`` in ``timezone`` (the week before the current one)."""
+    monday = parse_week(current_week(timezone, now))
+    return week_label(monday - timedelta(weeks=1))
+
+
+def resolve_week(week: str | None, timezone: str = DEFAULT_TIMEZONE, now: datetime | None = None) -> str:
+    """The ISO week a report is asked for: None → the last complete week, 'current' → this week,
+    else a valid '2026-W48' (ReportError otherwise)."""
+    if week is None:
+        return last_complete_week(timezone, now)
+    if week.strip().lower() == "current":
+        return current_week(timezone, now)
+    return week_label(parse_week(week))
+
+
 def week_window(week: str, weeks: int) -> tuple[str, ...]:
     """The ``weeks`` ISO weeks ending with ``week``, oldest first."""
     if not 1 <= weeks <= MAX_WEEKS:
@@ -255,11 +271,12 @@ def build_report(
     now: datetime | None = None,
     bootstrap: Bootstrap | None = None,
 ) -> ReportResult:
-    """Draw the weekly report of ``week`` (default: the current ISO week in ``timezone``)."""
+    """Draw the weekly report of ``week`` (default: the last complete ISO week in ``timezone``;
+    'current' for the week in progress)."""
     moment = now or datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    week = week_label(parse_week(week)) if week else current_week(timezone, moment)
+    week = resolve_week(week, timezone, moment)
     week_window(week, weeks)  # validate before opening anything
     if isinstance(con_or_path, duckdb.DuckDBPyConnection):
         return _build(con_or_path, week, weeks, out_dir, timezone, moment, bootstrap)

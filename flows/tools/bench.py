@@ -23,7 +23,6 @@ Serves the 181 real pages of the extraction benchmark and the demo feeds on loop
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import os
 import platform
 import sys
@@ -37,6 +36,7 @@ from typing import Any
 
 import psutil
 
+from flows import jsonout
 from flows.settings import Settings
 from flows.tools import bench_runs as runs
 from flows.tools import bench_stages as stages
@@ -229,7 +229,7 @@ def bench_command(
     report = run_bench(settings, config, say)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+        json_path.write_text(jsonout.dumps(report, indent=2) + "\n", encoding="utf-8")
     if not quiet:
         print(render(report))
     failed = any("error" in s for s in report["stages"].values())
