@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flows.runlock import RunActive, RunLockError, exclusive_run
 from flows.settings import Settings, SettingsError
 from flows.sources import SourcesError, load_sources
 from warehouse.db import WarehouseError
@@ -80,7 +81,8 @@ def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch ingest`: one ingest run now."""
     load_sources(settings.sources_file)  # fail fast, before Prefect starts
-    result = run_flow(settings, "ingest")
+    with exclusive_run(settings.data_dir, "axiswatch ingest"):
+        result = run_flow(settings, "ingest")
     _print(args, result, _funnel_lines({"flow": "ingest run", **result}, settings))
     return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
 
@@ -104,7 +106,8 @@ def _funnel_lines(result: dict[str, Any], settings: Settings) -> list[str]:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch run`: one pipeline run now (ingest → score → search index)."""
     load_sources(settings.sources_file)  # fail fast, before Prefect starts
-    result = run_flow(settings, "pipeline", trigger=args.trigger)
+    with exclusive_run(settings.data_dir, "axiswatch run"):
+        result = run_flow(settings, "pipeline", trigger=args.trigger)
     _print(args, result, _funnel_lines({"flow": "pipeline run", **result}, settings))
     return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
 
@@ -156,12 +159,24 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         query = sqlcli.read_query(args.query, args.file)
-        columns, rows = sqlcli.run_query(settings.warehouse_path, query, settings.timezone)
+        columns, rows = sqlcli.run_query(
+            settings.warehouse_path, query, settings.timezone, allow_dir=args.allow_files
+        )
     except sqlcli.SqlError as exc:
         print(f"axiswatch sql: {exc}", file=sys.stderr)
         return EXIT_FAILED
     if columns:
         print(sqlcli.render(columns, rows, args.format))
+    return EXIT_OK
+
+
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch sources check [FILE]`: validate a sources file offline and summarise it."""
+    from flows.sources import summary_lines
+
+    path = args.file or settings.sources_file
+    found = load_sources(path)  # SourcesError -> exit 2 with file:line in main()
+    _print(args, {"file": str(path), "sources": len(found)}, summary_lines(path, found))
     return EXIT_OK
 
 
@@ -235,7 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?", help="SQL text (or use -f FILE)")
     p.add_argument("-f", "--file", type=Path, help="read the SQL from a file")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--allow-files", type=Path, metavar="DIR", help="let queries read files under DIR only")
     p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("sources", parents=[common], help="check a sources file (no network, no warehouse)")
+    p.add_argument("action", choices=("check",), help="check: validate and summarise")
+    p.add_argument("file", nargs="?", type=Path, help="sources file (default seeds/sources.toml)")
+    p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("status", parents=[common], help="runs, source health, volumes; exit 1 on problems")
     p.set_defaults(func=cmd_status)
@@ -263,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, SourcesError) as exc:
         print(f"axiswatch: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except WarehouseError as exc:  # e.g. locked by a read-write session beyond our patience
+    except (WarehouseError, RunActive, RunLockError) as exc:  # e.g. locked beyond our patience
         print(f"axiswatch: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -19,7 +19,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import ingest, score, store
+from flows import ingest, runlock, score, store
 from flows.extract import Extractor
 from flows.fetch import Fetcher
 from flows.settings import Settings
@@ -98,8 +98,15 @@ def _ledgered(
     """Run ingest (and score + search index) inside one runs row: opened first, closed with the
     funnel counts, or as failed with the reason if anything raises."""
     settings = Settings.load(**(overrides or {}))
+    with runlock.exclusive_run(settings.data_dir, f"axiswatch {name}"):
+        return _ledgered_locked(settings, name, trigger, with_score=with_score)
+
+
+def _ledgered_locked(settings: Settings, name: str, trigger: str, *, with_score: bool) -> dict[str, Any]:
+    """The body of ``_ledgered`` once this process holds the data directory's run lock."""
     say = progress(get_run_logger())
     run_id = _open_run(settings, name, trigger)
+    runlock.note(settings.data_dir, f"{name} run {run_id} ({trigger})")
     try:
         counts = ingest.run_ingest(
             settings, run_id, say, prepare=prepare_task, poll=poll_task, fetch=fetch_task
