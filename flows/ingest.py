@@ -24,6 +24,7 @@ from flows.settings import Settings
 from flows.sink import Op, Sink
 from flows.sources import load_sources
 from flows.textutil import canonical_url, detect_script_language, text_hash
+from models.textclean import clean_optional, clean_text
 from warehouse.db import WarehouseLocked, now_utc
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -82,10 +83,10 @@ def entry_rows(source_id: str, parsed: ParsedFeed, run_id: int | None) -> list[d
             "guid": e.guid[:2000],
             "url": e.url,
             "canonical_url": canonical_url(e.url),
-            "title": e.title,
-            "author": e.author,
+            "title": clean_optional(e.title),
+            "author": clean_optional(e.author),
             "published_at": e.published_at,
-            "feed_content": e.content_html,
+            "feed_content": clean_optional(e.content_html),
             "discovered_at": now,
             "run_id": run_id,
             "state": "new",
@@ -212,7 +213,8 @@ def article_row(
     run_id: int | None,
 ) -> dict[str, Any]:
     """The articles row for one entry (duplicate columns are decided when it is stored)."""
-    text, method, page = chosen
+    raw, method, page = chosen
+    text = clean_text(raw)  # lone surrogates and NULs never reach the warehouse or the encoders
     now = now_utc()
     published, published_source = entry.published_at, "feed"
     if published is None and page and page.published_at:
@@ -226,9 +228,9 @@ def article_row(
         "url": final_url,
         "source_id": entry.source_id,
         "document_id": document_id,
-        "title": entry.title or (page.title if page else None),
-        "author": entry.author or (page.author if page else None),
-        "site_name": page.site_name if page else None,
+        "title": clean_optional(entry.title or (page.title if page else None)),
+        "author": clean_optional(entry.author or (page.author if page else None)),
+        "site_name": clean_optional(page.site_name if page else None),
         "published_at": published,
         "published_source": published_source,
         "language": language,

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from models.classifier import StanceClassifier
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-CLASSIFY_BATCH = 256
 
 
 def register(
@@ -146,47 +145,14 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
         if not args.text.strip():
             print("axiswatch classify: --text is empty", file=sys.stderr)
             return EXIT_USAGE
-        _write(sys.stdout, [(None, args.text)], model)
+        from models.textclean import clean_text
+
+        _write(sys.stdout, [(None, clean_text(args.text))], model)
         return EXIT_OK
-    bad = 0
-    for batch, problems in _read_batches(sys.stdin, CLASSIFY_BATCH):
-        for number, reason in problems:
-            print(f"axiswatch classify: line {number}: {reason}; skipped", file=sys.stderr)
-        bad += len(problems)
-        _write(sys.stdout, batch, model)
+    from models.stream import classify_stream
+
+    bad = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr)
     return EXIT_FAILED if bad else EXIT_OK
-
-
-def _parse_line(line: str) -> tuple[Any, str]:
-    """Decode one input line into (id, text) or raise ValueError with the reason."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON ({exc.msg})") from None
-    if not isinstance(row, dict):
-        raise ValueError("not a JSON object")
-    text = row.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("no text (need a non-empty string field 'text')")
-    return row.get("id"), text
-
-
-def _read_batches(stream: TextIO, size: int) -> Iterator[tuple[list[tuple[Any, str]], list[tuple[int, str]]]]:
-    """Yield (good rows, bad line numbers with reasons) in chunks of ``size`` lines; blank lines skipped."""
-    good: list[tuple[Any, str]] = []
-    bad: list[tuple[int, str]] = []
-    for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        try:
-            good.append(_parse_line(line))
-        except ValueError as exc:
-            bad.append((number, str(exc)))
-        if len(good) >= size:
-            yield good, bad
-            good, bad = [], []
-    if good or bad:
-        yield good, bad
 
 
 def _write(out: TextIO, rows: list[tuple[Any, str]], model: StanceClassifier) -> None:
