@@ -2,8 +2,10 @@
 
 Only originals are scored (an article marked ``duplicate_of`` is counted once, through its
 original). A new model version scores the archive again into its own rows; the old version's
-rows stay. A version is registered in ``model_versions`` (which the views pin to) only when
-the whole archive is scored, so reports never switch to a half-scored version.
+rows stay. A version is registered complete in ``model_versions`` (which the views pin to) only
+when the whole archive is scored, so reports never switch to a half-scored version. A re-score
+of a version (``--rescore``) writes under a staging key beside the old rows and swaps them in
+one transaction at the end, so readers keep the old complete set until the new one is.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 
@@ -128,9 +130,41 @@ def register_model(con: duckdb.DuckDBPyConnection, version: str, card: dict[str,
 
 @op("forget_scores")
 def forget_scores(con: duckdb.DuckDBPyConnection, version: str) -> None:
-    """Delete one model version's scores (for --rescore of that same version)."""
+    """Delete one model version's scores (a staged re-score's leftovers, or before a swap)."""
     for name in ("forget_passage_scores", "forget_article_scores"):
         con.execute(query_text(name), {"version": version})
+
+
+@op("promote_rescore")
+def promote_rescore(
+    con: duckdb.DuckDBPyConnection, version: str, card: dict[str, Any], now: datetime
+) -> None:
+    """Swap a complete staged re-score in for ``version`` (the sink runs this in one transaction)."""
+    staging = staging_version(version)
+    forget_scores(con, version)
+    for name in ("promote_passage_scores", "promote_article_scores"):
+        con.execute(query_text(name), {"version": version, "staging": staging})
+    forget_scores(con, staging)
+    register_model(con, version, card, now)
+
+
+def staging_version(version: str) -> str:
+    """The key a re-score of ``version`` writes under until it is complete (never pinned by views)."""
+    return f"{version}~rescore"
+
+
+class Staged:
+    """A classifier whose rows are keyed by the staging version of a re-score."""
+
+    def __init__(self, inner: StanceClassifier) -> None:
+        """Wrap ``inner``; predictions are its own."""
+        self.inner = inner
+        self.version = staging_version(inner.version)
+        self.card = inner.card
+
+    def predict_passages(self, texts: Sequence[Any]) -> list[Any]:
+        """The wrapped classifier's predictions."""
+        return self.inner.predict_passages(texts)
 
 
 def iter_batches(settings: Settings, sink: Sink, version: str) -> Iterator[list[ArticleToScore]]:
@@ -192,17 +226,22 @@ def run_score(
         if not pending:  # nothing new: skip loading the encoders
             sink.apply([("register_model", (version, read_card(version), now_utc()))])
             return version, 0
-    classifier = StanceClassifier.load(version, threads=settings.torch_threads)
+    loaded = StanceClassifier.load(version, threads=settings.torch_threads)
+    # a re-score writes beside the old rows under a staging key and swaps them in at the end
+    classifier = cast("StanceClassifier", Staged(loaded)) if rescore else loaded
     if rescore:
-        sink.apply([("forget_scores", (classifier.version,))])
+        sink.apply([("forget_scores", (classifier.version,))])  # a killed re-score's leftovers
     total = 0
     for batch in iter_batches(settings, sink, classifier.version):
         total += score(settings, classifier, batch, sink)
-        say(f"scored {total} articles with model {classifier.version}")
+        say(f"scored {total} articles with model {loaded.version}")
         if sink.locked_by:
             say(f"warehouse locked by {sink.locked_by}: scoring resumes on the next run")
-            return classifier.version, total
-    # registered once the archive is fully scored, so views never switch to a half-scored version
-    ops: list[Op] = [("register_model", (classifier.version, classifier.card, now_utc()))]
-    sink.apply(ops)
-    return classifier.version, total
+            return loaded.version, total
+    # complete once the archive is fully scored, so views never switch to a half-scored version
+    name = "promote_rescore" if rescore else "register_model"
+    ops: list[Op] = [(name, (loaded.version, loaded.card, now_utc()))]
+    outcome = sink.apply(ops)
+    if outcome and isinstance(outcome[0], BaseException):
+        raise RuntimeError(f"model {loaded.version}: {name} failed: {outcome[0]}") from outcome[0]
+    return loaded.version, total
