@@ -53,11 +53,24 @@ def _print(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) 
         print("\n".join(lines))
 
 
+def preflight(settings: Settings) -> None:
+    """Storage checks before Prefect starts (writable data dir with room, a sound warehouse)."""
+    from warehouse.health import check_data_dir
+    from warehouse.health import preflight as check
+
+    check(settings.data_dir, settings.warehouse_path)
+    if not str(settings.report_path).startswith(str(settings.data_dir)):
+        check_data_dir(settings.report_path)
+
+
 def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
-    """Run one of the Prefect flows of flows/pipeline.py on the configured API."""
+    """Run one of the Prefect flows of flows/pipeline.py on the configured API (after preflight)."""
     from flows import prefect_env
 
-    prefect_env.configure(settings)
+    preflight(settings)
+    prefect_env.configure(settings)  # before prefect is imported
+    from prefect.exceptions import FailedRun
+
     try:
         from flows import pipeline
 
@@ -68,6 +81,8 @@ def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
             if sys.stderr.isatty():
                 print(file=sys.stderr)  # end the progress line
         return result
+    except FailedRun as exc:  # a flow that stopped on a known fault returned Failed(message)
+        raise SystemExit(f"axiswatch: {exc}") from None
     except Exception as exc:
         if prefect_env.is_database_locked(exc):
             raise SystemExit(
@@ -81,6 +96,7 @@ def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch ingest`: one ingest run now."""
     load_sources(settings.sources_file)  # fail fast, before Prefect starts
+    preflight(settings)
     with exclusive_run(settings.data_dir, "axiswatch ingest"):
         result = run_flow(settings, "ingest")
     _print(args, result, _funnel_lines({"flow": "ingest run", **result}, settings))
@@ -106,6 +122,7 @@ def _funnel_lines(result: dict[str, Any], settings: Settings) -> list[str]:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch run`: one pipeline run now (ingest → score → search index)."""
     load_sources(settings.sources_file)  # fail fast, before Prefect starts
+    preflight(settings)
     with exclusive_run(settings.data_dir, "axiswatch run"):
         result = run_flow(settings, "pipeline", trigger=args.trigger)
     _print(args, result, _funnel_lines({"flow": "pipeline run", **result}, settings))

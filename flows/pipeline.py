@@ -17,14 +17,17 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
+from prefect.states import Failed
 
 from flows import ingest, runlock, score, store
 from flows.extract import Extractor
 from flows.fetch import Fetcher
 from flows.settings import Settings
 from flows.sink import Sink
-from warehouse.db import now_utc
+from warehouse import health
+from warehouse.db import WarehouseError, now_utc
 
 NETWORK_RETRIES = 1
 
@@ -94,12 +97,27 @@ def _close_run(settings: Settings, run_id: int, fields: dict[str, Any]) -> None:
 
 def _ledgered(
     name: str, overrides: dict[str, Any] | None, trigger: str, *, with_score: bool
-) -> dict[str, Any]:
+) -> dict[str, Any] | State:
     """Run ingest (and score + search index) inside one runs row: opened first, closed with the
     funnel counts, or as failed with the reason if anything raises."""
     settings = Settings.load(**(overrides or {}))
-    with runlock.exclusive_run(settings.data_dir, f"axiswatch {name}"):
-        return _ledgered_locked(settings, name, trigger, with_score=with_score)
+    try:
+        with runlock.exclusive_run(settings.data_dir, f"axiswatch {name}"):
+            return _ledgered_locked(settings, name, trigger, with_score=with_score)
+    except Exception as exc:
+        return _known_failure(settings, exc)
+
+
+def _known_failure(settings: Settings, exc: Exception) -> State:
+    """A Failed state with one line for a storage fault, a held run lock or a warehouse error
+    (the CLI prints that line; no traceback); anything else is re-raised as a bug."""
+    message = health.describe(exc, settings.warehouse_path)
+    if message is None and isinstance(exc, runlock.RunActive | runlock.RunLockError | WarehouseError):
+        message = str(exc)
+    if message is None:
+        raise exc
+    get_run_logger().error(message)
+    return Failed(message=message)
 
 
 def _ledgered_locked(settings: Settings, name: str, trigger: str, *, with_score: bool) -> dict[str, Any]:
@@ -117,7 +135,10 @@ def _ledgered_locked(settings: Settings, name: str, trigger: str, *, with_score:
             extra = {"scored": scored, "model_version": version}
         search_index_task(settings)
     except Exception as exc:
-        _close_run(settings, run_id, {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"})
+        try:
+            _close_run(settings, run_id, {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"})
+        except Exception as also:
+            get_run_logger().warning("could not mark run %s failed: %s", run_id, also)
         raise
     fields = {**counts.as_run_fields(), **{k: v for k, v in extra.items() if k == "scored"}}
     _close_run(settings, run_id, fields)
@@ -125,23 +146,26 @@ def _ledgered_locked(settings: Settings, name: str, trigger: str, *, with_score:
 
 
 @flow(name="ingest", log_prints=False)
-def ingest_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any]:
+def ingest_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any] | State:
     """Poll every due feed and store every new article; returns the funnel counts."""
     return _ledgered("ingest", overrides, trigger, with_score=False)
 
 
 @flow(name="score", log_prints=False)
-def score_flow(overrides: dict[str, Any] | None = None, rescore: bool = False) -> dict[str, Any]:
+def score_flow(overrides: dict[str, Any] | None = None, rescore: bool = False) -> dict[str, Any] | State:
     """Score every article the configured model version has not scored yet."""
     settings = Settings.load(**(overrides or {}))
-    version, scored = score.run_score(
-        settings, rescore=rescore, progress=progress(get_run_logger()), score=score_task
-    )
+    try:
+        version, scored = score.run_score(
+            settings, rescore=rescore, progress=progress(get_run_logger()), score=score_task
+        )
+    except Exception as exc:
+        return _known_failure(settings, exc)
     return {"model_version": version, "scored": scored}
 
 
 @flow(name="pipeline", log_prints=False, retries=1, retry_delay_seconds=30)
-def pipeline_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any]:
+def pipeline_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any] | State:
     """One pipeline run: ingest → score → search index, recorded as one runs row."""
     return _ledgered("pipeline", overrides, trigger, with_score=True)
 

@@ -23,7 +23,8 @@ from typing import Any
 import duckdb
 
 from flows.settings import Settings
-from warehouse.db import WarehouseLocked, now_utc, reader, refresh_fts, transaction, writer
+from warehouse import health
+from warehouse.db import StorageFault, WarehouseLocked, now_utc, reader, refresh_fts, transaction, writer
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +74,16 @@ class Sink:
             self._spool(ops)
             return None
 
-    @staticmethod
-    def _one(con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...]) -> Any:
-        """Run one op in its own transaction; a failure is logged, rolled back and returned."""
+    def _one(self, con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...]) -> Any:
+        """Run one op in its own transaction; a failure is logged, rolled back and returned, but a
+        storage fault (I/O error, full disk, failed commit or rollback) stops the run."""
         try:
             with transaction(con):
                 return OPS[name](con, *args)
         except (duckdb.Error, ValueError, KeyError) as exc:
+            fault = health.describe(exc, self.path)
+            if fault:
+                raise StorageFault(fault) from exc
             log.error("write %s failed and was rolled back: %s", name, exc)
             return exc
 

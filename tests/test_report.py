@@ -69,8 +69,10 @@ def seed_report(con: duckdb.DuckDBPyConnection) -> None:
     ])
     card = {"version": "m2", "calibration": {"temperature": 1.7, "ece": 0.05}, "metrics": {"macro_f1": 0.71}}
     insert(con, "model_versions", [
-        {"model_version": "m1", "created_at": ts("2026-01-01 00:00"), "card_json": "{}"},
-        {"model_version": "m2", "created_at": ts("2026-06-01 00:00"), "card_json": json.dumps(card)},
+        {"model_version": "m1", "created_at": ts("2026-01-01 00:00"), "card_json": "{}",
+         "completed_at": ts("2026-01-01 00:00")},
+        {"model_version": "m2", "created_at": ts("2026-06-01 00:00"), "card_json": json.dumps(card),
+         "completed_at": ts("2026-06-01 00:00")},
     ])
     rows = [(f"w48_kr_a{i}", "kr_a", WEEK, v) for i, v in enumerate(KR_W48[:4])]
     rows += [("w48_kr_b0", "kr_b", WEEK, KR_W48[4])]

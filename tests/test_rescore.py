@@ -31,7 +31,13 @@ def rows(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
 def killed_rescore(settings: Settings, op: str, n: int) -> None:
     """A `score --rescore` subprocess that SIGKILLs itself inside the n-th ``op`` transaction."""
     proc = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "tests" / "rescore_runner.py"), settings_json(settings), op, str(n)],
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "tests" / "rescore_runner.py"),
+            settings_json(settings),
+            op,
+            str(n),
+        ],
         cwd=PROJECT_ROOT,
         capture_output=True,
         timeout=600,
@@ -47,7 +53,7 @@ def test_rescore_killed_anywhere_keeps_the_old_complete_set(
     run_ingest(settings)
     model = StanceClassifier.load()
     use(monkeypatch, model)
-    version, scored = score.run_score(settings)
+    _, scored = score.run_score(settings)
     assert scored == 4
     before, passages_before = rows(settings, VIEW), rows(settings, PASSAGES)
     assert len(before) == 4 and passages_before
@@ -63,8 +69,12 @@ def test_rescore_killed_anywhere_keeps_the_old_complete_set(
     after = rows(settings, VIEW)
     assert [r[:2] for r in after] == [r[:2] for r in before]
     assert all(new[4] > old[4] for new, old in zip(after, before, strict=True))  # the new set, whole
-    assert rows(settings, "SELECT count(*) FROM article_scores WHERE model_version LIKE '%~rescore'") == [(0,)]
-    assert rows(settings, "SELECT count(*) FROM passage_scores WHERE model_version LIKE '%~rescore'") == [(0,)]
+    assert rows(settings, "SELECT count(*) FROM article_scores WHERE model_version LIKE '%~rescore'") == [
+        (0,)
+    ]
+    assert rows(settings, "SELECT count(*) FROM passage_scores WHERE model_version LIKE '%~rescore'") == [
+        (0,)
+    ]
     assert rows(settings, "SELECT count(*) FROM article_scores") == [(4,)]
 
 
