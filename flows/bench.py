@@ -16,6 +16,8 @@ Serves the 181 real pages of the extraction benchmark and the demo feeds on loop
   two stages run one after the other as plain functions, each timed.
 - ``no_change_beyond_startup_s`` = seconds of `axiswatch run` (fresh process) when every feed
   answers 304 − seconds of a trivial Prefect flow in a fresh process with the same environment.
+- ``many_feeds_no_change_s`` = seconds of `axiswatch run` (fresh process, Prefect start
+  included) polling 2,000 item-less loopback feeds that all answer 304 (flows/bench_feeds.py).
 - ``peak_rss_mib`` = peak of the summed RSS of this process and all its descendants
   (extraction workers, the `axiswatch run` children), sampled every 50 ms.
 """
@@ -39,6 +41,7 @@ from typing import Any
 import psutil
 
 from flows import bench_stages as stages
+from flows.bench_feeds import measure_many_feeds
 from flows.settings import Settings
 
 MIB = 1024 * 1024
@@ -47,6 +50,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "score_fraction_of_limit": (">=", 0.40),
     "end_to_end_vs_score": (">=", 0.70),
     "no_change_beyond_startup_s": ("<", 5.0),
+    "many_feeds_no_change_s": ("<", 120.0),
     "peak_rss_mib": ("<", 2048.0),
 }
 VERSIONED = ("torch", "transformers", "duckdb", "trafilatura", "prefect", "numpy")
@@ -59,6 +63,7 @@ class BenchConfig:
     repeats: int = 3
     pages: int | None = None
     no_change_feeds: int = 20
+    many_feeds: int = 2000
     store_rows: int = 5000
     feed_entries: int = 5000
     gemm_size: int = 2048
@@ -67,7 +72,7 @@ class BenchConfig:
     @classmethod
     def quick(cls, pages: int = 10) -> BenchConfig:
         """A fast subset run (used by the test): few pages, one repetition, small sizes."""
-        return cls(repeats=1, pages=pages, store_rows=200, feed_entries=200, gemm_size=1024)
+        return cls(repeats=1, pages=pages, store_rows=200, feed_entries=200, gemm_size=1024, many_feeds=100)
 
 
 def median(values: Sequence[float]) -> float:
@@ -231,6 +236,8 @@ def run_bench(settings: Settings, config: BenchConfig, say: Say = lambda _m: Non
         with RssSampler() as sampler:
             with _stage("no_change", sampler, report, say) as out:
                 out.update(stages.measure_no_change(settings, site, workdir, n))
+            with _stage("many_feeds", sampler, report, say) as out:
+                out.update(measure_many_feeds(settings, workdir, config.many_feeds, n))
             with _stage("feed_parse", sampler, report, say) as out:
                 out.update(stages.measure_feed_parse(site.feed_bodies(), n, config.feed_entries))
             with _stage("fetch", sampler, report, say) as out:
@@ -356,6 +363,12 @@ def _no_change(s: dict[str, Any]) -> dict[str, float]:
     return {"no_change_run_s": run, "prefect_startup_s": startup, "no_change_beyond_startup_s": run - startup}
 
 
+def _many_feeds(s: dict[str, Any]) -> dict[str, float]:
+    run = median(s["run_s"])
+    s["row"] = [f"{run:.1f} s ({s['feeds']:,} feeds, all 304, Prefect start included)", "", ""]
+    return {"many_feeds_no_change_s": run}
+
+
 _SUMMARIES: dict[str, Callable[[dict[str, Any]], dict[str, float]]] = {
     "feed_parse": _feed_parse,
     "fetch": _fetch,
@@ -364,6 +377,7 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], dict[str, float]]] = {
     "store": _store,
     "end_to_end": _end_to_end,
     "no_change": _no_change,
+    "many_feeds": _many_feeds,
 }
 
 
