@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any
 
-from flows import neardup, store
+from flows import neardup, store, store_polls  # noqa: F401 - store_polls registers record_polls
 from flows.extract import Extracted, ExtractionError, Extractor, text_from_feed_content
 from flows.feeds import ParsedFeed, parse_feed
 from flows.fetch import Fetcher, FetchResult
@@ -28,7 +28,7 @@ from models.textclean import clean_optional, clean_text
 from warehouse.db import WarehouseLocked, now_utc
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
-FEED_BATCH = 20
+FEED_BATCH = 100  # feeds per poll task and per write transaction (Prefect task overhead, commits)
 log = logging.getLogger(__name__)
 
 
@@ -157,10 +157,20 @@ def _backoff(settings: Settings, failures: int, retry_after: float | None, now: 
     return until
 
 
+def record_batch(sink: Sink, polls: list[tuple[str, store.PollRecord]]) -> list[Any] | None:
+    """Record a batch of polls in one transaction; if that fails, each in its own, so one bad
+    record costs only itself. One outcome per poll, or None when spooled."""
+    now = now_utc()
+    outcome = sink.apply([("record_polls", (polls, now))])
+    if outcome is None or not isinstance(outcome[0], BaseException):
+        return None if outcome is None else list(outcome[0])
+    return sink.apply([("record_poll", (source_id, rec, now)) for source_id, rec in polls])
+
+
 def poll_feeds(
     settings: Settings, due: Sequence[store.DueSource], fetcher: Fetcher, sink: Sink, run_id: int | None
 ) -> IngestCounts:
-    """Poll a batch of feeds concurrently, then record each poll in its own transaction."""
+    """Poll a batch of feeds concurrently, then record the polls (one transaction per batch)."""
 
     def one(d: store.DueSource) -> FetchResult:
         return fetcher.fetch(d.url, etag=d.etag, last_modified=d.last_modified, accept=FEED_ACCEPT)
@@ -171,10 +181,7 @@ def poll_feeds(
     with ThreadPoolExecutor(max_workers=max(1, min(settings.fetch_workers, len(due)))) as pool:
         results = list(pool.map(one, due))
     records = [poll_record(settings, d, r, run_id) for d, r in zip(due, results, strict=True)]
-    ops: list[Op] = [
-        ("record_poll", (d.source_id, rec, now_utc())) for d, rec in zip(due, records, strict=True)
-    ]
-    outcomes = sink.apply(ops)
+    outcomes = record_batch(sink, [(d.source_id, rec) for d, rec in zip(due, records, strict=True)])
     for n, rec in enumerate(records):
         counts.feeds_polled += 1
         counts.not_modified += bool(rec.fetch_row["not_modified"])

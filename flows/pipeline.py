@@ -1,7 +1,7 @@
 """The whole system in one file: Prefect flows and the tasks they run, each wrapping a plain,
 separately tested function. Tasks work on batches (feeds, pages, articles), never single rows.
 
-    ingest:        apply spool → sync sources → poll feeds (batches of 20) → fetch/extract/store
+    ingest:        apply spool → sync sources → poll feeds (batches of 100) → fetch/extract/store
     score:         unscored originals → passages → stance model → scores (batches)
     pipeline:      ingest → score → search index; one runs row with the whole funnel
     weekly-report: the weekly trend report (markdown, html, charts) + a Prefect artifact
