@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any
 
-from flows import neardup, store, store_polls  # noqa: F401 - store_polls registers record_polls
+from flows import neardup, store, store_polls
 from flows.extract import Extracted, ExtractionError, Extractor, text_from_feed_content
 from flows.feeds import ParsedFeed, parse_feed
 from flows.fetch import Fetcher, FetchResult
@@ -157,16 +157,6 @@ def _backoff(settings: Settings, failures: int, retry_after: float | None, now: 
     return until
 
 
-def record_batch(sink: Sink, polls: list[tuple[str, store.PollRecord]]) -> list[Any] | None:
-    """Record a batch of polls in one transaction; if that fails, each in its own, so one bad
-    record costs only itself. One outcome per poll, or None when spooled."""
-    now = now_utc()
-    outcome = sink.apply([("record_polls", (polls, now))])
-    if outcome is None or not isinstance(outcome[0], BaseException):
-        return None if outcome is None else list(outcome[0])
-    return sink.apply([("record_poll", (source_id, rec, now)) for source_id, rec in polls])
-
-
 def poll_feeds(
     settings: Settings, due: Sequence[store.DueSource], fetcher: Fetcher, sink: Sink, run_id: int | None
 ) -> IngestCounts:
@@ -181,7 +171,9 @@ def poll_feeds(
     with ThreadPoolExecutor(max_workers=max(1, min(settings.fetch_workers, len(due)))) as pool:
         results = list(pool.map(one, due))
     records = [poll_record(settings, d, r, run_id) for d, r in zip(due, results, strict=True)]
-    outcomes = record_batch(sink, [(d.source_id, rec) for d, rec in zip(due, records, strict=True)])
+    outcomes = store_polls.record_batch(
+        sink, [(d.source_id, rec) for d, rec in zip(due, records, strict=True)]
+    )
     for n, rec in enumerate(records):
         counts.feeds_polled += 1
         counts.not_modified += bool(rec.fetch_row["not_modified"])

@@ -15,9 +15,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from flows.sink import op
+from flows.sink import Sink, op
 from flows.store import PollRecord, q
-from warehouse.db import insert_rows, query_text, registered
+from warehouse.db import insert_rows, now_utc, query_text, registered
 
 POLLED = pa.schema(
     [
@@ -68,3 +68,13 @@ def record_polls(
     with registered(con, "polled_sources", "sources", rows, schema=POLLED):
         con.execute(query_text("sources_after_polls"), {"now": now})
     return added
+
+
+def record_batch(sink: Sink, polls: list[tuple[str, PollRecord]]) -> list[Any] | None:
+    """Record a batch of polls in one transaction; if that fails, each in its own, so one bad
+    record costs only itself. One outcome per poll, or None when spooled."""
+    now = now_utc()
+    outcome = sink.apply([("record_polls", (polls, now))])
+    if outcome is None or not isinstance(outcome[0], BaseException):
+        return None if outcome is None else list(outcome[0])
+    return sink.apply([("record_poll", (source_id, rec, now)) for source_id, rec in polls])

@@ -6,12 +6,13 @@ Every handler has the signature ``handler(args, settings) -> int`` (the exit cod
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flows.settings import Settings
@@ -141,32 +142,14 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     except ModelNotFoundError as exc:
         print(f"axiswatch classify: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    from models.stream import classify_stream
+
     if args.text is not None:
         if not args.text.strip():
             print("axiswatch classify: --text is empty", file=sys.stderr)
             return EXIT_USAGE
-        from models.textclean import clean_text
-
-        _write(sys.stdout, [(None, clean_text(args.text))], model)
-        return EXIT_OK
-    from models.stream import classify_stream
-
+        line = json.dumps({"id": None, "text": args.text}, ensure_ascii=True).encode() + b"\n"
+        bad = classify_stream(model, io.BytesIO(line), sys.stdout, sys.stderr)
+        return EXIT_FAILED if bad else EXIT_OK
     bad = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr)
     return EXIT_FAILED if bad else EXIT_OK
-
-
-def _write(out: TextIO, rows: list[tuple[Any, str]], model: StanceClassifier) -> None:
-    """Classify a batch (the model sorts it by length) and write results in input order."""
-    if not rows:
-        return
-    predictions = model.predict([text for _, text in rows])
-    for (ident, _), pred in zip(rows, predictions, strict=True):
-        record = {
-            "id": ident,
-            "label": pred.label,
-            "probs": pred.probs,
-            "score": pred.score,
-            "language": pred.language,
-        }
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    out.flush()
