@@ -116,8 +116,7 @@ def _known_failure(settings: Settings, exc: Exception) -> State:
         message = str(exc)
     if message is None:
         raise exc
-    get_run_logger().error(message)
-    return Failed(message=message)
+    return Failed(message=message)  # the state carries the line (UI, CLI); no traceback is logged
 
 
 def _ledgered_locked(settings: Settings, name: str, trigger: str, *, with_score: bool) -> dict[str, Any]:
