@@ -155,3 +155,20 @@ def test_disk_filling_during_writes_stops_the_run_and_loses_nothing(tmpfs: Path)
     con = duckdb.connect(str(path), read_only=True)
     assert con.execute("SELECT count(*) FROM filler").fetchone() == before
     con.close()
+
+
+def test_flows_turn_known_faults_into_one_failed_line_and_let_bugs_raise(tmp_path: Path) -> None:
+    from flows import pipeline
+    from flows.runlock import RunActive
+
+    settings = Settings.load(env={}, data_dir=tmp_path)
+    state = pipeline._known_failure(settings, StorageFault("disk full: 0.5 MiB free under /x"))
+    assert state.is_failed() and state.message == "disk full: 0.5 MiB free under /x"
+    state = pipeline._known_failure(settings, duckdb.IOException("IO Error: No space left on device"))
+    assert (
+        state.message
+        == f"warehouse {settings.warehouse_path} cannot be used: IO Error: No space left on device"
+    )
+    assert pipeline._known_failure(settings, RunActive("another run is active")).is_failed()
+    with pytest.raises(ValueError, match="a bug"):
+        pipeline._known_failure(settings, ValueError("a bug"))
