@@ -11,7 +11,8 @@ from typing import Any
 
 from flows import jsonout
 from flows.ingest.sources import SourcesError, load_sources
-from flows.launch import overrides_of, run_flow
+from flows.launch import overrides_of, preflight, run_flow
+from flows.runlock import RunActive, RunLockError, exclusive_run
 from flows.settings import Settings, SettingsError
 from warehouse.db import WarehouseError
 
@@ -73,7 +74,9 @@ def _print(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch ingest`: one ingest run now."""
     load_sources(settings.sources_file)  # fail fast, before Prefect starts
-    result = run_flow(settings, "ingest")
+    preflight(settings)
+    with exclusive_run(settings.data_dir, "axiswatch ingest"):
+        result = run_flow(settings, "ingest")
     _print(args, result, _funnel_lines({"flow": "ingest run", **result}, settings))
     return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
 
@@ -97,7 +100,9 @@ def _funnel_lines(result: dict[str, Any], settings: Settings) -> list[str]:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch run`: one pipeline run now (ingest → score → search index)."""
     load_sources(settings.sources_file)  # fail fast, before Prefect starts
-    result = run_flow(settings, "pipeline", trigger=args.trigger)
+    preflight(settings)
+    with exclusive_run(settings.data_dir, "axiswatch run"):
+        result = run_flow(settings, "pipeline", trigger=args.trigger)
     _print(args, result, _funnel_lines({"flow": "pipeline run", **result}, settings))
     return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
 
@@ -187,7 +192,9 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         query = sqlcli.read_query(args.query, args.file)
-        columns, rows = sqlcli.run_query(settings.warehouse_path, query, settings.timezone)
+        columns, rows = sqlcli.run_query(
+            settings.warehouse_path, query, settings.timezone, allow_dir=args.allow_files
+        )
     except sqlcli.SqlError as exc:
         print(f"axiswatch sql: {warehouse_message(exc, settings)}", file=sys.stderr)
         return EXIT_FAILED
@@ -213,6 +220,16 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print(f"axiswatch search: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(sqlcli.render(search.COLUMNS, rows, args.format))
+    return EXIT_OK
+
+
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch sources check [FILE]`: validate a sources file offline and summarise it."""
+    from flows.ingest.sources import summary_lines
+
+    path = args.file or settings.sources_file
+    found = load_sources(path)  # SourcesError -> exit 2 with file:line in main()
+    _print(args, {"file": str(path), "sources": len(found)}, summary_lines(path, found))
     return EXIT_OK
 
 
@@ -297,7 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="table: wrap cells wider than N columns onto more lines, never cut (0: no wrapping)",
     )
+    p.add_argument("--allow-files", type=Path, metavar="DIR", help="let queries read files under DIR only")
     p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("sources", parents=[common], help="check a sources file (no network, no warehouse)")
+    p.add_argument("action", choices=("check",), help="check: validate and summarise")
+    p.add_argument("file", nargs="?", type=Path, help="sources file (default seeds/sources.toml)")
+    p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("search", parents=[common], help="ranked full-text search (English, Korean, Chinese)")
     p.add_argument("query", help="words to look for, in any language")
@@ -341,8 +364,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, SourcesError) as exc:
         print(f"axiswatch: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except WarehouseError as exc:  # e.g. locked by a read-write session beyond our patience
-        print(f"axiswatch: {warehouse_message(exc, settings)}", file=sys.stderr)
+    except (WarehouseError, RunActive, RunLockError) as exc:  # e.g. locked beyond our patience
+        message = warehouse_message(exc, settings) if isinstance(exc, WarehouseError) else str(exc)
+        print(f"axiswatch: {message}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("axiswatch: interrupted", file=sys.stderr)

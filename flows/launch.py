@@ -15,14 +15,26 @@ def overrides_of(settings: Settings) -> dict[str, Any]:
     return {name: value for name, value in settings.model_dump(mode="json").items() if value != base[name]}
 
 
+def preflight(settings: Settings) -> None:
+    """Storage checks before Prefect starts (writable data dir with room, a sound warehouse)."""
+    from warehouse.health import check_data_dir
+    from warehouse.health import preflight as check
+
+    check(settings.data_dir, settings.warehouse_path)
+    if not str(settings.report_path).startswith(str(settings.data_dir)):
+        check_data_dir(settings.report_path)
+
+
 def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
     """Run one of the Prefect flows of flows/pipeline.py on the configured API: PREFECT_API_URL,
     else the local server of a running `axiswatch serve` on the same data, else the ephemeral API."""
     from flows import prefect_env, prefect_server
     from warehouse.db import verify_migrations
 
+    preflight(settings)
     verify_migrations(settings.warehouse_path)  # a changed migration: one line, before Prefect starts
     home = prefect_env.configure(settings)
+    from prefect.exceptions import FailedRun
     served = None if os.environ.get("PREFECT_API_URL") else prefect_server.running_api_url(home)
     if served and "prefect" not in sys.modules:
         os.environ["PREFECT_API_URL"] = served
@@ -36,6 +48,8 @@ def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
             if sys.stderr.isatty():
                 print(file=sys.stderr)  # end the progress line
         return result
+    except FailedRun as exc:  # a flow that stopped on a known fault returned Failed(message)
+        raise SystemExit(f"axiswatch: {exc}") from None
     except Exception as exc:
         if prefect_env.is_database_locked(exc):
             raise SystemExit(

@@ -6,20 +6,20 @@ Every handler has the signature ``handler(args, settings) -> int`` (the exit cod
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flows.settings import Settings
     from models.classifier import StanceClassifier
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-CLASSIFY_BATCH = 256
 
 
 def _finite(value: Any) -> Any:
@@ -195,65 +195,14 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     except ModelNotFoundError as exc:
         print(f"axiswatch classify: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    from models.stream import classify_stream
+
     if args.text is not None:
         if not args.text.strip():
             print("axiswatch classify: --text is empty", file=sys.stderr)
             return EXIT_USAGE
-        _write(sys.stdout, [(None, args.text)], model)
-        return EXIT_OK
-    bad = 0
-    for batch, problems in _read_batches(sys.stdin, CLASSIFY_BATCH):
-        for number, reason in problems:
-            print(f"axiswatch classify: line {number}: {reason}; skipped", file=sys.stderr)
-        bad += len(problems)
-        _write(sys.stdout, batch, model)
+        line = json.dumps({"id": None, "text": args.text}, ensure_ascii=True).encode() + b"\n"
+        bad = classify_stream(model, io.BytesIO(line), sys.stdout, sys.stderr)
+        return EXIT_FAILED if bad else EXIT_OK
+    bad = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr)
     return EXIT_FAILED if bad else EXIT_OK
-
-
-def _parse_line(line: str) -> tuple[Any, str]:
-    """Decode one input line into (id, text) or raise ValueError with the reason."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON ({exc.msg})") from None
-    if not isinstance(row, dict):
-        raise ValueError("not a JSON object")
-    text = row.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("no text (need a non-empty string field 'text')")
-    return row.get("id"), text
-
-
-def _read_batches(stream: TextIO, size: int) -> Iterator[tuple[list[tuple[Any, str]], list[tuple[int, str]]]]:
-    """Yield (good rows, bad line numbers with reasons) in chunks of ``size`` lines; blank lines skipped."""
-    good: list[tuple[Any, str]] = []
-    bad: list[tuple[int, str]] = []
-    for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        try:
-            good.append(_parse_line(line))
-        except ValueError as exc:
-            bad.append((number, str(exc)))
-        if len(good) >= size:
-            yield good, bad
-            good, bad = [], []
-    if good or bad:
-        yield good, bad
-
-
-def _write(out: TextIO, rows: list[tuple[Any, str]], model: StanceClassifier) -> None:
-    """Classify a batch (the model sorts it by length) and write results in input order."""
-    if not rows:
-        return
-    predictions = model.predict([text for _, text in rows])
-    for (ident, _), pred in zip(rows, predictions, strict=True):
-        record = {
-            "id": ident,
-            "label": pred.label,
-            "probs": pred.probs,
-            "score": pred.score,
-            "language": pred.language,
-        }
-        out.write(to_json(record) + "\n")
-    out.flush()

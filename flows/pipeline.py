@@ -1,6 +1,6 @@
 """The whole system in one file: Prefect flows, their batch loops and task boundaries.
 
-    ingest:        apply spool → sync sources → poll feeds (batches of 20) → pages (batches)
+    ingest:        apply spool → sync sources → poll feeds (batches of 100) → pages (batches)
     score:         unscored originals → passages → stance model → scores (batches)
     pipeline:      ingest → score → search index; one runs row with the whole funnel
     weekly-report: the weekly trend report (markdown, html, charts) + a Prefect artifact
@@ -19,16 +19,19 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
+from prefect.states import Failed
 
-from flows import score
+from flows import runlock, score
 from flows.ingest import pages, polling
 from flows.ingest.counts import IngestCounts
 from flows.ingest.extract_pool import Extractor
 from flows.ingest.fetch import Fetcher
 from flows.settings import Settings
+from warehouse import health
 from warehouse import ingest_ops as store
-from warehouse.db import now_utc
+from warehouse.db import WarehouseError, now_utc
 from warehouse.score_ops import ArticleToScore
 from warehouse.sink import Sink
 from warehouse.topics import load_dictionary
@@ -114,15 +117,15 @@ def score_stage(
     classifier = score.prepare(settings, sink, rescore=rescore)
     if isinstance(classifier, str):  # nothing to score: the version, already registered
         return classifier, 0
-    total = 0
-    for batch in score.iter_batches(settings, sink, classifier.version):
+    version, total = score.model_version(classifier), 0
+    for batch in score.iter_batches(settings, sink, classifier.version):  # a re-score: staging key
         total += score_one(settings, classifier, batch, sink)
-        say(f"scored {total} articles with model {classifier.version}")
+        say(f"scored {total} articles with model {version}")
         if sink.locked_by:
             say(f"warehouse locked by {sink.locked_by}: scoring resumes on the next run")
-            return classifier.version, total
+            return version, total
     score.finish(sink, classifier)
-    return classifier.version, total
+    return version, total
 
 
 def progress(logger: Any) -> Say:
@@ -139,14 +142,35 @@ def progress(logger: Any) -> Say:
 
 def _ledgered(
     name: str, overrides: dict[str, Any] | None, trigger: str, *, with_score: bool
-) -> dict[str, Any]:
+) -> dict[str, Any] | State:
     """Run ingest (and score + search index) inside one runs row: opened first, closed with the
     funnel counts, or as failed with the reason if anything raises."""
     settings = Settings.load(**(overrides or {}))
+    try:
+        with runlock.exclusive_run(settings.data_dir, f"axiswatch {name}"):
+            return _ledgered_locked(settings, name, trigger, with_score=with_score)
+    except Exception as exc:
+        return _known_failure(settings, exc)
+
+
+def _known_failure(settings: Settings, exc: Exception) -> State:
+    """A Failed state with one line for a storage fault, a held run lock or a warehouse error
+    (the CLI prints that line; no traceback); anything else is re-raised as a bug."""
+    message = health.describe(exc, settings.warehouse_path)
+    if message is None and isinstance(exc, runlock.RunActive | runlock.RunLockError | WarehouseError):
+        message = str(exc)
+    if message is None:
+        raise exc
+    return Failed(message=message)  # the state carries the line (UI, CLI); no traceback is logged
+
+
+def _ledgered_locked(settings: Settings, name: str, trigger: str, *, with_score: bool) -> dict[str, Any]:
+    """The body of ``_ledgered`` once this process holds the data directory's run lock."""
     say = progress(get_run_logger())
     sink = settings.sink()
     run_id = store.new_run_id()
     sink.apply([("start_run", (run_id, name, now_utc(), trigger, flow_run.get_id()))])
+    runlock.note(settings.data_dir, f"{name} run {run_id} ({trigger})")
     try:
         counts = ingest_stage(settings, run_id, say)
         extra: dict[str, Any] = {}
@@ -155,8 +179,11 @@ def _ledgered(
             extra = {"scored": scored, "model_version": version}
         search_index_task(settings)
     except Exception as exc:
-        failed = {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"}
-        sink.apply([("finish_run", (run_id, now_utc(), failed))])
+        try:
+            failed = {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"}
+            sink.apply([("finish_run", (run_id, now_utc(), failed))])
+        except Exception as also:
+            get_run_logger().warning("could not mark run %s failed: %s", run_id, also)
         raise
     fields = {**counts.as_run_fields(), **{k: v for k, v in extra.items() if k == "scored"}}
     sink.apply([("finish_run", (run_id, now_utc(), fields))])
@@ -180,21 +207,24 @@ def announce(name: str, result: dict[str, Any]) -> None:
 
 
 @flow(name="ingest", log_prints=False)
-def ingest_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any]:
+def ingest_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any] | State:
     """Poll every due feed and store every new article; returns the funnel counts."""
     return _ledgered("ingest", overrides, trigger, with_score=False)
 
 
 @flow(name="score", log_prints=False)
-def score_flow(overrides: dict[str, Any] | None = None, rescore: bool = False) -> dict[str, Any]:
+def score_flow(overrides: dict[str, Any] | None = None, rescore: bool = False) -> dict[str, Any] | State:
     """Score every article the configured model version has not scored yet."""
     settings = Settings.load(**(overrides or {}))
-    version, scored = score_stage(settings, rescore=rescore, say=progress(get_run_logger()))
+    try:
+        version, scored = score_stage(settings, rescore=rescore, say=progress(get_run_logger()))
+    except Exception as exc:
+        return _known_failure(settings, exc)
     return {"model_version": version, "scored": scored}
 
 
 @flow(name="pipeline", log_prints=False, retries=1, retry_delay_seconds=30)
-def pipeline_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any]:
+def pipeline_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual") -> dict[str, Any] | State:
     """One pipeline run: ingest → score → search index, recorded as one runs row."""
     return _ledgered("pipeline", overrides, trigger, with_score=True)
 

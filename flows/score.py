@@ -2,8 +2,10 @@
 
 Only originals are scored (an article marked ``duplicate_of`` is counted once, through its
 original). A new model version scores the archive again into its own rows; the old version's
-rows stay. A version is registered in ``model_versions`` (which the views pin to) only when
-the whole archive is scored, so reports never switch to a half-scored version.
+rows stay. A version is registered complete in ``model_versions`` (which the views pin to) only
+when the whole archive is scored, so reports never switch to a half-scored version. A re-score
+of a version (``--rescore``) writes under a staging key beside the old rows and swaps them in
+one transaction at the end, so readers keep the old complete set until the new one is.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flows.settings import Settings
 from models.aggregate import aggregate
 from models.passages import segment
 from warehouse.db import now_utc
-from warehouse.score_ops import ArticleToScore, articles_to_score
+from warehouse.score_ops import ArticleToScore, articles_to_score, staging_version
 from warehouse.sink import Sink
 
 if TYPE_CHECKING:  # models.classifier and models.registry import scikit-learn: loaded in run_score
@@ -123,8 +125,23 @@ def score_batch(
     return int(outcome[0]) if isinstance(outcome[0], int) else 0
 
 
+class Staged:
+    """A classifier whose rows are keyed by the staging version of a re-score."""
+
+    def __init__(self, inner: StanceClassifier) -> None:
+        """Wrap ``inner``; predictions are its own."""
+        self.inner = inner
+        self.version = staging_version(inner.version)
+        self.card = inner.card
+
+    def predict_passages(self, texts: Sequence[Any]) -> list[Any]:
+        """The wrapped classifier's predictions."""
+        return self.inner.predict_passages(texts)
+
+
 def prepare(settings: Settings, sink: Sink, *, rescore: bool = False) -> StanceClassifier | str:
-    """The loaded classifier when there is work; else the version (registered), encoders unloaded."""
+    """The classifier to score with (a re-score's writes to a staging key), or, when nothing is
+    new, the version (registered) without loading the encoders."""
     from models.classifier import StanceClassifier
 
     version = resolve_version(settings.model_version)
@@ -134,12 +151,24 @@ def prepare(settings: Settings, sink: Sink, *, rescore: bool = False) -> StanceC
         if not pending:  # nothing new: skip loading the encoders
             sink.apply([("register_model", (version, read_card(version), now_utc()))])
             return version
-    classifier = StanceClassifier.load(version, threads=settings.torch_threads)
-    if rescore:
-        sink.apply([("forget_scores", (classifier.version,))])
-    return classifier
+    loaded = StanceClassifier.load(version, threads=settings.torch_threads)
+    if not rescore:
+        return loaded
+    # a re-score writes beside the old rows under a staging key and swaps them in at the end
+    sink.apply([("forget_scores", (staging_version(version),))])  # a killed re-score's leftovers
+    return cast("StanceClassifier", Staged(loaded))
+
+
+def model_version(classifier: StanceClassifier) -> str:
+    """The model version a (possibly staged) classifier scores for."""
+    return classifier.inner.version if isinstance(classifier, Staged) else classifier.version
 
 
 def finish(sink: Sink, classifier: StanceClassifier) -> None:
-    """Register the version once the archive is fully scored, so views never switch early."""
-    sink.apply([("register_model", (classifier.version, classifier.card, now_utc()))])
+    """Complete the version once the archive is fully scored (a re-score swaps its staged rows in,
+    in one transaction), so views never switch to a half-scored version."""
+    staged = isinstance(classifier, Staged)
+    version, name = model_version(classifier), "promote_rescore" if staged else "register_model"
+    outcome = sink.apply([(name, (version, classifier.card, now_utc()))])
+    if outcome and isinstance(outcome[0], BaseException):
+        raise RuntimeError(f"model {version}: {name} failed: {outcome[0]}") from outcome[0]

@@ -14,7 +14,8 @@ from typing import Any
 import duckdb
 
 from flows import jsonout, texttable
-from warehouse.db import WarehouseError, load_fts, reader
+from warehouse.db import WarehouseError
+from warehouse.sandbox import check_statements, sandboxed_reader
 
 FORMATS = ("table", "csv", "json")
 
@@ -47,18 +48,18 @@ def explain(exc: duckdb.Error) -> str:
 
 
 def run_query(
-    db_path: Path, query: str, timezone: str = "Asia/Seoul"
+    db_path: Path, query: str, timezone: str = "Asia/Seoul", allow_dir: Path | None = None
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run one query (or a script: the last statement's rows are returned) read-only; the
-    views bucket weeks in ``timezone``."""
+    """Run one query (or a script: the last statement's rows are returned) in the read-only
+    sandbox (warehouse/sandbox.py); the views bucket weeks in ``timezone``."""
     from flows.report.weekly import use_timezone
 
     if not query.strip():
         raise SqlError("empty query")
     try:
-        with reader(db_path) as con:
-            load_fts(con)
+        with sandboxed_reader(db_path, allow_dir=allow_dir) as con:
             use_timezone(con, timezone)
+            check_statements(con, query, files_allowed=allow_dir is not None)
             cursor = con.execute(query)
             columns = [d[0] for d in cursor.description or []]
             return columns, cursor.fetchall() if columns else []

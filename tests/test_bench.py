@@ -110,10 +110,12 @@ def test_quick_bench_writes_every_figure(
     assert not [name for name, s in stages.items() if "error" in s]
     assert stages["extract"]["pages"] == 10 and stages["fetch"]["pages"] == 10
     assert stages["no_change"]["feeds"] == 20 and stages["no_change"]["result"]["not_modified"] == 20
+    assert stages["many_feeds"]["feeds"] == 100 and stages["many_feeds"]["result"]["not_modified"] == 100
+    assert report["many_feeds_no_change_s"] > 0
     assert stages["end_to_end"]["articles_scored"] > 0 and stages["score"]["tokens_per_s"] > 0
     machine = report["machine"]
     assert machine["cores_logical"] >= 1 and machine["ram_gib"] > 0 and machine["torch_threads"] >= 1
     assert {"torch", "transformers", "duckdb", "trafilatura", "prefect"} <= set(machine["versions"])
     rows = {line.split("  ")[0]: line for line in capsys.readouterr().out.splitlines()}
-    for stage in ("extract", "score", "end to end", "no change", "memory"):  # the rows with a target
+    for stage in ("extract", "score", "end to end", "no change", "many feeds", "memory"):  # with a target
         assert rows[stage].endswith((" met", " missed")), rows[stage]

@@ -23,7 +23,7 @@ def run(argv: list[str], monkeypatch: pytest.MonkeyPatch, stdin: str = "") -> in
     sub = parser.add_subparsers(dest="command", required=True)
     model_cli.register(sub, lambda args: Settings.load(env={}))
     args = parser.parse_args(argv)
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin.encode("utf-8"))))
     code: int = args.func(args, Settings.load(env={}, torch_threads=2))
     return code
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -81,8 +82,10 @@ def seed_report(con: duckdb.DuckDBPyConnection) -> None:
     ])
     card = {"version": "m2", "calibration": {"temperature": 1.7, "ece": 0.05}, "metrics": {"macro_f1": 0.71}}
     insert(con, "model_versions", [
-        {"model_version": "m1", "created_at": ts("2026-01-01 00:00"), "card_json": "{}"},
-        {"model_version": "m2", "created_at": ts("2026-06-01 00:00"), "card_json": json.dumps(card)},
+        {"model_version": "m1", "created_at": ts("2026-01-01 00:00"), "card_json": "{}",
+         "completed_at": ts("2026-01-01 00:00")},
+        {"model_version": "m2", "created_at": ts("2026-06-01 00:00"), "card_json": json.dumps(card),
+         "completed_at": ts("2026-06-01 00:00")},
     ])
     rows = [(f"w48_kr_a{i}", "kr_a", WEEK, v) for i, v in enumerate(KR_W48[:4])]
     rows += [("w48_kr_b0", "kr_b", WEEK, KR_W48[4])]
@@ -143,11 +146,16 @@ def report(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> ReportR
     return build_report(warehouse, WEEK, out_dir=tmp_path_factory.mktemp("out"), now=NOW)
 
 
+def unescape(cell: str) -> str:
+    """A Markdown cell's text with the report's backslash escapes removed."""
+    return html.unescape(re.sub(r"\\([\\`*_\[\]|#~!{}+\-=.])", r"\1", cell))
+
+
 def table_row(markdown: str, section: str, first_cell: str) -> list[str]:
     """The cells of the table row starting with ``first_cell`` under heading ``section``."""
     body = markdown.split(section + "\n", 1)[1].split("\n#", 1)[0]
     for line in body.splitlines():
-        cells = [c.strip() for c in line.strip("|").split("|")]
+        cells = [unescape(c.strip()) for c in re.split(r"(?<!\\)\|", line.strip("|"))]
         if cells[0] == first_cell:
             return cells
     raise AssertionError(f"no row {first_cell!r} under {section!r}")
@@ -347,7 +355,7 @@ def test_rendering_escapes_feed_text_and_refuses_non_http_links() -> None:
         [Section("s", [Table(("a", "b"), (("x|y\nz", Link("<b>t</b>", "javascript:alert(1)")),))])],
     )
     md, page = to_markdown(doc), to_html(doc)
-    assert "| x\\|y z | <b>t</b> |" in md and "](javascript" not in md
+    assert "| x\\|y z | &lt;b&gt;t&lt;/b&gt; |" in md and "](javascript" not in md
     assert "&lt;b&gt;t&lt;/b&gt;" in page and "<a " not in page
     link = to_markdown(
         Document("t", [], [Section("s", [Table(("a",), ((Link("[x]", "http://h/a b(c)"),),))])])

@@ -162,8 +162,10 @@ def seed(con: duckdb.DuckDBPyConnection) -> None:
         for a in ("a1", "a4") for o in (0, 1)
     ])
     insert(con, "model_versions", [
-        {"model_version": "m1", "created_at": ts("2026-11-01 00:00"), "card_json": "{}"},
-        {"model_version": "m2", "created_at": ts("2026-11-20 00:00"), "card_json": "{}"},
+        {"model_version": "m1", "created_at": ts("2026-11-01 00:00"), "card_json": "{}",
+         "completed_at": ts("2026-11-01 00:00")},
+        {"model_version": "m2", "created_at": ts("2026-11-20 00:00"), "card_json": "{}",
+         "completed_at": ts("2026-11-20 00:00")},
     ])
     insert(con, "article_scores", [
         score("a1", "m1", -0.9, "beijing", 1.0),  # old model: ignored
@@ -294,15 +296,15 @@ def test_stg_views_fold_duplicates_and_ignore_the_old_model(con: duckdb.DuckDBPy
     assert passages == [("a1", 0, "washington", "a1 p0"), ("a1", 1, "hedge", "a1 p1")]
 
 
-def test_latest_model_falls_back_to_newest_scores_without_cards(own_con: duckdb.DuckDBPyConnection) -> None:
+def test_only_a_registered_complete_version_is_pinned(own_con: duckdb.DuckDBPyConnection) -> None:
     con = own_con
-    con.execute("DELETE FROM model_versions")
-    stamp = "UPDATE article_scores SET scored_at = ? WHERE model_version = ?"
-    con.execute(stamp, [ts("2026-11-02 00:00"), "m1"])
-    con.execute(stamp, [ts("2026-11-21 00:00"), "m2"])
-    assert rows(con, "SELECT model_version, pinned_by FROM stg_model_version") == [("m2", "article_scores")]
-    con.execute(stamp, [ts("2026-12-01 00:00"), "m1"])
-    assert rows(con, "SELECT article_id FROM stg_article_scores") == [("a1",), ("a7",)]
+    con.execute("UPDATE model_versions SET completed_at = NULL WHERE model_version = 'm2'")  # m2 in progress
+    assert rows(con, "SELECT model_version FROM stg_model_version") == [("m1",)]
+    assert rows(con, "SELECT DISTINCT model_version FROM stg_article_scores") == [("m1",)]
+    con.execute("DELETE FROM model_versions")  # scores without a registered version are never shown
+    assert rows(con, "SELECT count(*) FROM stg_model_version") == [(0,)]
+    assert rows(con, "SELECT count(*) FROM stg_article_scores") == [(0,)]
+    assert rows(con, "SELECT sum(n_scored) FROM mart_weekly_stance_source") in ([(0,)], [(None,)])
 
 
 def test_mart_weekly_stance_source_rows(con: duckdb.DuckDBPyConnection) -> None:

@@ -113,6 +113,7 @@ def test_old_warehouse_is_migrated_without_losing_rows(
     only_first.mkdir()
     shutil.copy(db.MIGRATIONS_DIR / "001_init.sql", only_first)
     monkeypatch.setattr(db, "MIGRATIONS_DIR", only_first)
+    monkeypatch.setattr(db, "VIEWS_DIR", tmp_path / "old-views")  # yesterday's views are not today's
     path = tmp_path / "w.duckdb"
     con = duckdb.connect(str(path))
     assert db.migrate(con) == [1]

@@ -48,6 +48,10 @@ class MissingWarehouse(WarehouseError):
         self.path = path
 
 
+class StorageFault(WarehouseError):
+    """The warehouse or data directory cannot be used: the message names the cause and path."""
+
+
 class WarehouseLocked(WarehouseError):
     """Another process held the warehouse lock for longer than our patience."""
 
@@ -249,10 +253,16 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
-    except BaseException:
-        con.execute("ROLLBACK")
+    except BaseException as exc:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error as failed:  # the write may be half-applied: nothing may go on
+            raise StorageFault(f"a write failed and could not be rolled back: {failed}") from exc
         raise
-    con.execute("COMMIT")
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error as failed:
+        raise StorageFault(f"a write could not be committed: {failed}") from failed
 
 
 def insert_rows(

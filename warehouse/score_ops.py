@@ -56,6 +56,24 @@ def register_model(con: duckdb.DuckDBPyConnection, version: str, card: dict[str,
 
 @op("forget_scores")
 def forget_scores(con: duckdb.DuckDBPyConnection, version: str) -> None:
-    """Delete one model version's scores (for --rescore of that same version)."""
+    """Delete one model version's scores (a staged re-score's leftovers, or before a swap)."""
     for name in ("forget_passage_scores", "forget_article_scores"):
         con.execute(query_text(name), {"version": version})
+
+
+@op("promote_rescore")
+def promote_rescore(
+    con: duckdb.DuckDBPyConnection, version: str, card: dict[str, Any], now: datetime
+) -> None:
+    """Swap a complete staged re-score in for ``version`` (the sink runs this in one transaction)."""
+    staging = staging_version(version)
+    forget_scores(con, version)
+    for name in ("promote_passage_scores", "promote_article_scores"):
+        con.execute(query_text(name), {"version": version, "staging": staging})
+    forget_scores(con, staging)
+    register_model(con, version, card, now)
+
+
+def staging_version(version: str) -> str:
+    """The key a re-score of ``version`` writes under until it is complete (never pinned by views)."""
+    return f"{version}~rescore"

@@ -23,12 +23,21 @@ from typing import Any
 
 import duckdb
 
-from warehouse import ingest_ops, labels_ops, score_ops, spool
-from warehouse.db import WarehouseError, WarehouseLocked, now_utc, reader, run_query, transaction, writer
+from warehouse import health, ingest_ops, labels_ops, poll_ops, score_ops, spool
+from warehouse.db import (
+    StorageFault,
+    WarehouseError,
+    WarehouseLocked,
+    now_utc,
+    reader,
+    run_query,
+    transaction,
+    writer,
+)
 from warehouse.ops import OPS, Op, op
 
 __all__ = ["OPS", "Op", "Sink", "op"]
-OP_MODULES = (ingest_ops, labels_ops, score_ops)  # imported for their registrations
+OP_MODULES = (ingest_ops, labels_ops, poll_ops, score_ops)  # imported for their registrations
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +76,16 @@ class Sink:
             self._spool(ops)
             return None
 
-    @staticmethod
-    def _one(con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...]) -> Any:
-        """Run one op in its own transaction; a failure is logged, rolled back and returned."""
+    def _one(self, con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...]) -> Any:
+        """Run one op in its own transaction; a failure is logged, rolled back and returned, but a
+        storage fault (I/O error, full disk, failed commit or rollback) stops the run."""
         try:
             with transaction(con):
                 return OPS[name](con, *args)
         except (duckdb.Error, ValueError, KeyError) as exc:
+            fault = health.describe(exc, self.path)
+            if fault:
+                raise StorageFault(fault) from exc
             log.error("write %s failed and was rolled back: %s", name, exc)
             return exc
 

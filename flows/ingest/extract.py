@@ -33,6 +33,7 @@ from flows.ingest.text import (
     xml_declared_charset,
 )
 from models.language import CJK_LANGUAGES, script_language
+from models.textclean import clean_markup
 
 ERROR_CLASSES = ("extract_timeout", "extract_empty", "extract_failed", "decoding", "too_large")
 METHOD_TRAFILATURA = "trafilatura"
@@ -260,6 +261,7 @@ def _block_text(root: Any) -> Iterable[str]:
 def extract_page(body: bytes, headers: Mapping[str, str], url: str) -> Extracted:
     """Decode and extract one fetched page; raises ExtractionError (a worker's unit of work)."""
     html, encoding = decode_html(body, headers)
+    html = clean_markup(html)  # control-character references make the extractor find nothing
     try:
         result = extract_article(html, url)
     except RecursionError as exc:

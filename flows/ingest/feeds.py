@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from flows.ingest.text import decode_bytes, header_charset, xml_declared_charset
+from models.textclean import clean_markup
 
 SNIFF_CHARS = 64 * 1024
 _ROOT_RE = re.compile(r"<(?:[\w.-]+:)?(?:rss|feed|RDF)[\s/>]")
@@ -75,7 +76,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str, *, max_entries
     if decoded.replaced:
         warnings.append(f"{decoded.replaced} undecodable byte(s) in {decoded.encoding} replaced")
     result = feedparser.parse(
-        io.BytesIO(xml.encode("utf-8")),
+        io.BytesIO(clean_markup(xml).encode("utf-8")),
         response_headers={
             "content-type": "application/xml; charset=utf-8",
             "content-location": url,

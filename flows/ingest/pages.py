@@ -22,6 +22,7 @@ from flows.ingest.fetch import Fetcher, FetchResult
 from flows.ingest.text import canonical_url, text_hash
 from flows.settings import Settings
 from models.language import script_language
+from models.textclean import clean_optional, clean_text
 from warehouse import ingest_ops as store
 from warehouse.db import now_utc
 from warehouse.sink import Op, Sink
@@ -69,7 +70,8 @@ def article_row(
     canonical: str,
 ) -> dict[str, Any]:
     """The articles row for one entry (duplicate columns are decided when it is stored)."""
-    text, method, page = chosen
+    raw, method, page = chosen
+    text = clean_text(raw)  # lone surrogates and NULs never reach the warehouse or the encoders
     now = now_utc()
     published, published_source = entry.published_at, "feed"
     if published is None and page and page.published_at:
@@ -83,9 +85,9 @@ def article_row(
         "url": final_url,
         "source_id": entry.source_id,
         "document_id": document_id,
-        "title": entry.title or (page.title if page else None),
-        "author": entry.author or (page.author if page else None),
-        "site_name": page.site_name if page else None,
+        "title": clean_optional(entry.title or (page.title if page else None)),
+        "author": clean_optional(entry.author or (page.author if page else None)),
+        "site_name": clean_optional(page.site_name if page else None),
         "published_at": published,
         "published_source": published_source,
         "language": language,

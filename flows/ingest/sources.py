@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ OPTIONAL = ("affiliation", "opinion_only", "group", "enabled", "notes")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_TABLE_HEADER = re.compile(r"^\s*\[\[\s*sources\s*\]\]")
 
 
 class SourcesError(ValueError):
@@ -59,35 +61,39 @@ class Source:
         }
 
 
-def _table_lines(text: str) -> list[tuple[int, int]]:
+def _table_lines(lines: list[str]) -> list[tuple[int, int]]:
     """(first, last) line numbers of each [[sources]] table, in order."""
-    lines = text.splitlines()
-    starts = [i + 1 for i, line in enumerate(lines) if re.match(r"^\s*\[\[\s*sources\s*\]\]", line)]
-    spans = []
-    for n, start in enumerate(starts):
-        end = starts[n + 1] - 1 if n + 1 < len(starts) else len(lines)
-        spans.append((start, end))
-    return spans
+    starts = [i + 1 for i, line in enumerate(lines) if _TABLE_HEADER.match(line)]
+    ends = [s - 1 for s in starts[1:]] + [len(lines)]
+    return list(zip(starts, ends, strict=True))
 
 
-def _key_line(text: str, span: tuple[int, int], key: str) -> int:
+def _key_line(lines: list[str], span: tuple[int, int], key: str) -> int:
     """Line number of ``key = ...`` inside a table span, else the table's first line."""
-    lines = text.splitlines()
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
     for number in range(span[0], span[1] + 1):
-        if re.match(rf"^\s*{re.escape(key)}\s*=", lines[number - 1]):
+        if pattern.match(lines[number - 1]):
             return number
     return span[0]
 
 
 def _check_url(url: Any) -> str | None:
-    """Why ``url`` is not a usable feed URL, or None when it is."""
+    """Why ``url`` is not a usable feed URL, or None when it is (what urlsplit and ports reject too)."""
     if not isinstance(url, str):
         return "feed_url must be a string"
-    parts = urlsplit(url)
+    if url != url.strip() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return f"feed_url {url!r} holds spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"feed_url {url!r} is not a valid URL ({exc})"
     if parts.scheme not in ("http", "https"):
         return f"feed_url {url!r} must start with http:// or https://"
     if not parts.hostname:
         return f"feed_url {url!r} has no host"
+    if port == 0:
+        return f"feed_url {url!r}: port must be 1-65535"
     return None
 
 
@@ -148,22 +154,23 @@ def parse_sources(text: str, origin: str = "<sources>") -> list[Source]:
     tables = data.get("sources")
     if not isinstance(tables, list) or not tables:
         raise SourcesError(f"{origin}:1: no [[sources]] tables")
-    spans = _table_lines(text)
+    lines = text.splitlines()
+    spans = _table_lines(lines)
     seen: dict[str, int] = {}
     result = []
     for n, table in enumerate(tables):
-        span = spans[n] if n < len(spans) else (1, len(text.splitlines()))
+        span = spans[n] if n < len(spans) else (1, len(lines))
         problem = _check_table(table)
         if problem:
             key, reason = problem
-            line = _key_line(text, span, key) if key else span[0]
+            line = _key_line(lines, span, key) if key else span[0]
             raise SourcesError(f"{origin}:{line}: {reason}")
         if table["id"] in seen:
-            line = _key_line(text, span, "id")
+            line = _key_line(lines, span, "id")
             raise SourcesError(
                 f"{origin}:{line}: duplicate id {table['id']!r} (first defined at line {seen[table['id']]})"
             )
-        seen[table["id"]] = _key_line(text, span, "id")
+        seen[table["id"]] = _key_line(lines, span, "id")
         result.append(Source(**table))
     return result
 
@@ -177,3 +184,21 @@ def load_sources(path: Path) -> list[Source]:
     except UnicodeDecodeError as exc:
         raise SourcesError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     return parse_sources(text, str(path))
+
+
+def summarize(sources: list[Source]) -> dict[str, dict[str, int]]:
+    """Counts of sources by country, language and kind (most common first)."""
+    out: dict[str, dict[str, int]] = {}
+    for field in ("country", "language", "kind"):
+        counts = Counter(getattr(s, field) for s in sources)
+        out[field] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return out
+
+
+def summary_lines(path: Path, sources: list[Source]) -> list[str]:
+    """Human lines for `axiswatch sources check`: totals, then counts by country, language, kind."""
+    enabled = sum(s.enabled for s in sources)
+    lines = [f"{path}: {len(sources)} sources valid ({enabled} enabled)"]
+    for field, counts in summarize(sources).items():
+        lines.append(f"  by {field}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -92,27 +93,44 @@ def not_enough(reason: str) -> Note:
 
 
 def safe_url(url: str) -> str | None:
-    """The URL if it is http(s) (feed-supplied links may be anything), else None."""
+    """The URL if it is an absolute http(s) URL with a host (feed-supplied links may be anything)."""
+    if url != url.strip() or any(ord(c) < 32 or c == "\x7f" for c in url):
+        return None
     try:
-        scheme = urlsplit(url).scheme.lower()
+        parts = urlsplit(url)
+        host = parts.hostname
     except ValueError:
         return None
-    return url if scheme in ("http", "https") else None
+    return url if parts.scheme.lower() in ("http", "https") and host else None
 
 
 # ---------------------------------------------------------------- markdown
 
 
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|#~!{}]|(?<!\w)_|_(?!\w))")
+_MD_LINE_START = re.compile(r"^([-+=]|\d+(?=[.)]))")
+
+
 def _md_text(text: str) -> str:
-    """Table-safe Markdown text: one line, pipes escaped."""
-    return " ".join(text.split()).replace("|", "\\|")
+    """Markdown that shows ``text`` literally inside a line: one line, HTML specials as entities,
+    backslashes, pipes, brackets, emphasis and code marks escaped."""
+    line = html.escape(" ".join(text.split()), quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", line)
+
+
+def _md_line(text: str) -> str:
+    """``_md_text`` for the start of a block too: no list, heading or setext marker at its start."""
+    line = _md_text(text)
+    return _MD_LINE_START.sub(
+        lambda m: m.group(0) + "\\" if m.group(0)[0].isdigit() else "\\" + m.group(0), line
+    )
 
 
 def _md_cell(cell: Cell) -> str:
-    """One Markdown table cell."""
+    """One Markdown table cell (a link only for an http(s) URL, percent-encoded)."""
     if isinstance(cell, Link):
         url = safe_url(cell.url)
-        label = _md_text(cell.text).replace("[", "\\[").replace("]", "\\]")
+        label = _md_text(cell.text)
         return f"[{label}]({quote(url, safe=':/?#&=%+@;,~!*$')})" if url else label
     return _md_text(cell)
 
@@ -120,13 +138,13 @@ def _md_cell(cell: Cell) -> str:
 def _md_block(block: Block) -> str:
     """One block as Markdown."""
     if isinstance(block, Paragraph):
-        return f"**{block.text}**" if block.strong else block.text
+        return f"**{_md_text(block.text)}**" if block.strong else _md_line(block.text)
     if isinstance(block, Note):
-        return f"> {block.text}"
+        return f"> {_md_line(block.text)}"
     if isinstance(block, Bullets):
-        return "\n".join(f"- {_md_text(item)}" for item in block.items)
+        return "\n".join(f"- {_md_line(item)}" for item in block.items)
     if isinstance(block, Chart):
-        return f"![{block.alt}]({block.path.name})"
+        return f"![{_md_text(block.alt)}]({quote(block.path.name)})"
     head = "| " + " | ".join(_md_text(h) for h in block.headers) + " |"
     rule = "|" + "|".join("---" for _ in block.headers) + "|"
     body = ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
@@ -135,9 +153,9 @@ def _md_block(block: Block) -> str:
 
 def to_markdown(doc: Document) -> str:
     """The document as GitHub-flavoured Markdown (charts referenced by file name)."""
-    parts = [f"# {doc.title}", *(_md_block(b) for b in doc.lead)]
+    parts = [f"# {_md_text(doc.title)}", *(_md_block(b) for b in doc.lead)]
     for section in doc.sections:
-        parts.append("#" * section.level + " " + section.title)
+        parts.append("#" * section.level + " " + _md_text(section.title))
         parts.extend(_md_block(b) for b in section.blocks)
     return "\n\n".join(parts) + "\n"
 

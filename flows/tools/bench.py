@@ -16,6 +16,8 @@ Serves the 181 real pages of the extraction benchmark and the demo feeds on loop
   two stages run one after the other as plain functions, each timed.
 - ``no_change_beyond_startup_s`` = seconds of `axiswatch run` (fresh process) when every feed
   answers 304 − seconds of a trivial Prefect flow in a fresh process with the same environment.
+- ``many_feeds_no_change_s`` = seconds of `axiswatch run` (fresh process, Prefect start
+  included) polling 2,000 item-less loopback feeds that all answer 304 (flows/bench_feeds.py).
 - ``peak_rss_mib`` = peak of the summed RSS of this process and all its descendants
   (extraction workers, the `axiswatch run` children), sampled every 50 ms.
 """
@@ -40,6 +42,7 @@ from flows import jsonout
 from flows.settings import Settings
 from flows.tools import bench_runs as runs
 from flows.tools import bench_stages as stages
+from flows.tools.bench_feeds import measure_many_feeds
 from flows.tools.bench_report import MIB, render, summarise
 
 VERSIONED = ("torch", "transformers", "duckdb", "trafilatura", "prefect", "numpy")
@@ -52,6 +55,7 @@ class BenchConfig:
     repeats: int = 3
     pages: int | None = None
     no_change_feeds: int = 20
+    many_feeds: int = 2000
     store_rows: int = 5000
     feed_entries: int = 5000
     gemm_size: int = 2048
@@ -60,7 +64,7 @@ class BenchConfig:
     @classmethod
     def quick(cls, pages: int = 10) -> BenchConfig:
         """A fast subset run (used by the test): few pages, one repetition, small sizes."""
-        return cls(repeats=1, pages=pages, store_rows=200, feed_entries=200, gemm_size=1024)
+        return cls(repeats=1, pages=pages, store_rows=200, feed_entries=200, gemm_size=1024, many_feeds=100)
 
 
 # ---------------------------------------------------------------- memory and machine
@@ -174,6 +178,8 @@ def run_bench(settings: Settings, config: BenchConfig, say: Say = lambda _m: Non
         with RssSampler() as sampler:
             with _stage("no_change", sampler, report, say) as out:
                 out.update(runs.measure_no_change(settings, site, workdir, n))
+            with _stage("many_feeds", sampler, report, say) as out:
+                out.update(measure_many_feeds(settings, workdir, config.many_feeds, n))
             with _stage("feed_parse", sampler, report, say) as out:
                 out.update(stages.measure_feed_parse(site.feed_bodies(), n, config.feed_entries))
             with _stage("fetch", sampler, report, say) as out:

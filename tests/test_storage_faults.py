@@ -1,0 +1,174 @@
+"""Storage faults are one line, exit 1, before Prefect starts; a failed commit stops the run (issue 16).
+
+Read-only and full disks are real: a small tmpfs mounted for the test (remounted read-only, or
+filled to the last byte). That needs root with CAP_SYS_ADMIN, as on the build machines; elsewhere
+those tests are skipped and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.cli import main
+from flows.settings import PROJECT_ROOT, Settings
+from warehouse import db
+from warehouse.db import StorageFault
+from warehouse.sink import OPS, Sink
+
+SOURCES = str(PROJECT_ROOT / "seeds" / "sources.toml")
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A 24 MiB tmpfs of its own (unmounted afterwards)."""
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False, timeout=30)
+
+
+def fill(directory: Path, leave: int = 0) -> Path:
+    """Fill the file system of ``directory`` until at most ``leave`` bytes are free."""
+    filler = directory / "filler.bin"
+    with filler.open("wb") as fh:
+        try:
+            while shutil.disk_usage(directory).free > leave:
+                fh.write(b"\0" * min(1 << 20, max(shutil.disk_usage(directory).free - leave, 4096)))
+                fh.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def one_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    """Run the CLI, assert exit 1 with exactly one stderr line, return it."""
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 1, (argv, out, err)
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def sample_warehouse(path: Path, rows: int = 100_000) -> Path:
+    """A migrated warehouse with a big table, closed."""
+    with db.writer(path) as con:
+        con.execute(
+            "CREATE TABLE filler AS SELECT i, md5(i::VARCHAR) || repeat('x', 200) AS t FROM range(?) t(i)",
+            [rows],
+        )
+    return path
+
+
+COMMANDS = (["ingest", "--sources", SOURCES], ["run", "--sources", SOURCES], ["score"], ["report"])
+
+
+def test_non_duckdb_warehouse_is_one_line_before_prefect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "axiswatch.duckdb").write_text("not a database\n" * 100)
+    for command in COMMANDS:
+        err = one_line(capsys, [*command, "--data-dir", str(data)])
+        assert f"{data / 'axiswatch.duckdb'} is not a DuckDB database" in err
+    for command in (["status"], ["sql", "SELECT 1"]):
+        assert str(data / "axiswatch.duckdb") in one_line(capsys, [*command, "--data-dir", str(data)])
+    assert not (data / "prefect").exists()
+
+
+def test_truncated_warehouse_is_one_line_and_never_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    path = sample_warehouse(data / "axiswatch.duckdb")
+    os.truncate(path, path.stat().st_size // 2)
+    size = path.stat().st_size
+    for command in COMMANDS:
+        err = one_line(capsys, [*command, "--data-dir", str(data)])
+        assert f"warehouse {path} is damaged: IO Error: Could not read enough bytes" in err
+    assert path.stat().st_size == size and not (data / "prefect").exists()
+
+
+def test_corrupt_block_found_during_a_write_stops_the_run(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    sample_warehouse(path)
+    with path.open("r+b") as fh:  # a block in the middle: the file opens, reading that table fails
+        fh.seek(path.stat().st_size // 2)
+        fh.write(os.urandom(4096))
+    OPS["scan_filler"] = lambda con: con.execute("UPDATE filler SET t = t || 'y' WHERE i % 7 = 0").fetchall()
+    try:
+        sink = Sink(Settings.load(env={}, db_path=path, data_dir=tmp_path))
+        with pytest.raises(StorageFault, match=rf"warehouse {path} cannot be used: .*Corrupt database file"):
+            sink.apply([("scan_filler", ())])
+    finally:
+        del OPS["scan_filler"]
+
+
+def test_read_only_data_dir_is_one_line(tmpfs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmpfs / "data"
+    data.mkdir()
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True, timeout=30)
+    for command in COMMANDS:
+        err = one_line(capsys, [*command, "--data-dir", str(data)])
+        assert f"data directory {data} is not writable: Read-only file system" in err
+
+
+def test_full_disk_is_one_line_before_prefect(tmpfs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmpfs / "data"
+    data.mkdir()
+    fill(tmpfs, leave=1 << 20)
+    for command in COMMANDS:
+        err = one_line(capsys, [*command, "--data-dir", str(data)])
+        assert f"under {data}" in err and ("disk full" in err or "No space left" in err)
+    assert not (data / "prefect").exists()
+
+
+def test_disk_filling_during_writes_stops_the_run_and_loses_nothing(tmpfs: Path) -> None:
+    path = tmpfs / "w.duckdb"
+    sample_warehouse(path, rows=1_000)
+    before = duckdb.connect(str(path), read_only=True).execute("SELECT count(*) FROM filler").fetchone()
+    filler = fill(tmpfs, leave=64 << 10)
+    OPS["grow"] = lambda con: con.execute(
+        "INSERT INTO filler SELECT i, repeat(md5(i::VARCHAR), 64) FROM range(100000) t(i)"
+    )
+    try:
+        sink = Sink(Settings.load(env={}, db_path=path, data_dir=tmpfs))
+        with pytest.raises(StorageFault, match=rf"{path}.*(No space left|could not be committed)"):
+            sink.apply([("grow", ())])
+    finally:
+        del OPS["grow"]
+    filler.unlink()  # space freed: the warehouse opens with everything committed before
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.execute("SELECT count(*) FROM filler").fetchone() == before
+    con.close()
+
+
+def test_flows_turn_known_faults_into_one_failed_line_and_let_bugs_raise(tmp_path: Path) -> None:
+    from flows import pipeline
+    from flows.runlock import RunActive
+
+    settings = Settings.load(env={}, data_dir=tmp_path)
+    state = pipeline._known_failure(settings, StorageFault("disk full: 0.5 MiB free under /x"))
+    assert state.is_failed() and state.message == "disk full: 0.5 MiB free under /x"
+    state = pipeline._known_failure(settings, duckdb.IOException("IO Error: No space left on device"))
+    assert (
+        state.message
+        == f"warehouse {settings.warehouse_path} cannot be used: IO Error: No space left on device"
+    )
+    assert pipeline._known_failure(settings, RunActive("another run is active")).is_failed()
+    with pytest.raises(ValueError, match="a bug"):
+        pipeline._known_failure(settings, ValueError("a bug"))

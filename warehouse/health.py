@@ -1,0 +1,106 @@
+"""Storage faults as one line: damaged or foreign warehouse files, read-only or full disks.
+
+``preflight`` runs before Prefect starts: the data directory must be writable with some
+room left, and an existing warehouse must be a DuckDB file that opens. During a run, a
+storage error (I/O error, corrupt block, no space, a commit or rollback that fails) is
+raised as ``StorageFault`` so the run stops and is marked failed instead of carrying on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from warehouse.db import StorageFault
+
+MIN_FREE_BYTES = 16 * 1024 * 1024  # below this a run would fail part-way: refuse to start
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EDQUOT}
+_STORAGE_MARKERS = (
+    "no space left",
+    "read-only file system",
+    "could not read enough bytes",
+    "corrupt database",
+    "not a valid duckdb database",
+    "database has been invalidated",
+    "failed to commit",
+    "failed to rollback",
+    "could not write",
+    "could not truncate",
+    "could not fsync",
+)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def describe(exc: BaseException, path: Path) -> str | None:
+    """A one-line storage diagnosis of ``exc`` about ``path``, or None if it is not a storage fault."""
+    if isinstance(exc, StorageFault):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+        return f"storage fault at {exc.filename or path}: {exc.strerror}"
+    text = _first_line(exc)
+    if isinstance(exc, duckdb.Error) and any(m in text.lower() for m in _STORAGE_MARKERS):
+        return f"warehouse {path} cannot be used: {text}"
+    if isinstance(exc, duckdb.IOException | duckdb.FatalException) and "lock" not in text.lower():
+        return f"warehouse {path} cannot be used: {text}"
+    return None
+
+
+def check_data_dir(data_dir: Path) -> None:
+    """The data directory exists (or can be made), takes a file, and has MIN_FREE_BYTES free."""
+    probe = data_dir / f".axiswatch-probe-{os.getpid()}"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with probe.open("wb") as fh:
+            fh.write(b"\0" * 4096)
+            fh.flush()
+            os.fsync(fh.fileno())
+        probe.unlink()
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            probe.unlink(missing_ok=True)
+        raise StorageFault(f"data directory {data_dir} is not writable: {exc.strerror}") from None
+    free = shutil.disk_usage(data_dir).free
+    if free < MIN_FREE_BYTES:
+        raise StorageFault(
+            f"disk full: {free / 2**20:.1f} MiB free under {data_dir} (a run needs at least "
+            f"{MIN_FREE_BYTES // 2**20} MiB); free space and run again"
+        )
+
+
+def check_warehouse(path: Path) -> None:
+    """An existing warehouse file is a DuckDB database that opens (a held lock is not a fault)."""
+    if not path.exists():
+        return
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(12)
+    except OSError as exc:
+        raise StorageFault(f"warehouse {path} cannot be read: {exc.strerror}") from None
+    if len(header) < 12 or header[8:12] != _DUCKDB_MAGIC:
+        raise StorageFault(f"{path} is not a DuckDB database (move it away or point --db elsewhere)")
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.Error as exc:
+        text = _first_line(exc)
+        if "lock" in text.lower():
+            return  # a writer holds it: the sink waits or spools
+        raise StorageFault(f"warehouse {path} is damaged: {text}") from None
+
+
+def preflight(data_dir: Path, warehouse: Path) -> None:
+    """Every check a run needs before Prefect starts; raises StorageFault with one line."""
+    check_data_dir(data_dir)
+    if warehouse.parent != data_dir:
+        check_data_dir(warehouse.parent)
+    check_warehouse(warehouse)
