@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.settings import PROJECT_ROOT
+from flows.settings import PROJECT_ROOT, SEEDS_DIR
 from models.classifier import StanceClassifier
 from models.stream import MAX_TEXT_CHARS, classify_stream
 from models.textclean import clean_text
-from models.training import SEEDS_DIR
 
 PARAGRAPH = "Seoul must anchor itself to the US alliance while keeping trade with Beijing open. " * 6
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.demo import article_page
 from flows.ingest.feeds import parse_feed
+from flows.tools.demo_site import article_page
 from flows.tools.loopback import LoopbackServer
 from tests.ingest_site import NOW, STORIES, fast_settings, feed_bytes, item, sources_toml
 from tests.stages import run_ingest
