@@ -122,6 +122,8 @@ def check_report_args(args: argparse.Namespace, settings: Settings) -> None:
         week_window(resolve_week(args.week, settings.timezone), args.weeks)
     except ReportError as exc:
         raise SettingsError(f"report: {exc}") from None
+    if getattr(args, "reports_dir", None) is None:
+        return  # the default DATA_DIR/reports: a storage problem there is the preflight's (exit 1)
     out = settings.report_path
     if out.exists() and not out.is_dir():
         raise SettingsError(f"report: --out {out} is a file, not a directory")

@@ -77,7 +77,10 @@ def test_reads_and_search_still_work(
     ):
         code, out, err = run(capsys, "--db", str(warehouse), query)
         assert code == 0 and err == "", (query, err)
-    query = "SELECT count(*) FROM articles WHERE fts_main_articles.match_bm25(article_id, 'alliance') > 0"
+    query = (
+        "SELECT count(*) FROM article_search"
+        " WHERE fts_main_article_search.match_bm25(article_id, search_terms('alliance')) > 0"
+    )
     code, out, _ = run(capsys, "--db", str(warehouse), "--format", "csv", query)
     assert code == 0 and out.splitlines()[1] == "2"
 

@@ -20,7 +20,7 @@ from flows.cli import main
 from flows.settings import PROJECT_ROOT, Settings
 from warehouse import db
 from warehouse.db import StorageFault
-from warehouse.sink import OPS, Sink
+from warehouse.sink import OPS
 
 SOURCES = str(PROJECT_ROOT / "seeds" / "sources.toml")
 
@@ -111,7 +111,7 @@ def test_corrupt_block_found_during_a_write_stops_the_run(tmp_path: Path) -> Non
         fh.write(os.urandom(4096))
     OPS["scan_filler"] = lambda con: con.execute("UPDATE filler SET t = t || 'y' WHERE i % 7 = 0").fetchall()
     try:
-        sink = Sink(Settings.load(env={}, db_path=path, data_dir=tmp_path))
+        sink = Settings.load(env={}, db_path=path, data_dir=tmp_path).sink()
         with pytest.raises(StorageFault, match=rf"warehouse {path} cannot be used: .*Corrupt database file"):
             sink.apply([("scan_filler", ())])
     finally:
@@ -146,7 +146,7 @@ def test_disk_filling_during_writes_stops_the_run_and_loses_nothing(tmpfs: Path)
         "INSERT INTO filler SELECT i, repeat(md5(i::VARCHAR), 64) FROM range(100000) t(i)"
     )
     try:
-        sink = Sink(Settings.load(env={}, db_path=path, data_dir=tmpfs))
+        sink = Settings.load(env={}, db_path=path, data_dir=tmpfs).sink()
         with pytest.raises(StorageFault, match=rf"{path}.*(No space left|could not be committed)"):
             sink.apply([("grow", ())])
     finally:
