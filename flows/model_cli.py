@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from flows.settings import SEEDS_DIR, Settings
+    from flows.settings import Settings
     from models.classifier import StanceClassifier
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -39,6 +39,12 @@ def register(
     build.add_argument("--out", type=Path, default=None, help="artifact directory (default models/artifacts)")
     build.add_argument("--dev", type=Path, default=None, help="dev set JSON lines (default: found)")
     build.add_argument("--json", action="store_true", help="print a JSON summary")
+    build.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="directory keeping embeddings between builds (changes no figure)",
+    )
     build.set_defaults(func=cmd_build)
 
     evaluate = actions.add_parser("eval", help="score a labelled JSON-lines file and report metrics")
@@ -74,6 +80,7 @@ def _load(version: str | None, settings: Settings) -> StanceClassifier:
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch model build`: rebuild the model and print its version and targets."""
+    from flows.settings import SEEDS_DIR
     from models.build import BuildConfig, build
     from models.registry import ARTIFACTS_DIR, read_card
     from models.training import TrainingDataError
@@ -82,7 +89,11 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     try:
         version = build(
-            out, BuildConfig(threads=settings.torch_threads), seeds_dir=SEEDS_DIR, dev_path=args.dev
+            out,
+            BuildConfig(threads=settings.torch_threads),
+            seeds_dir=SEEDS_DIR,
+            dev_path=args.dev,
+            cache_dir=getattr(args, "cache", None),
         )
     except (TrainingDataError, FileNotFoundError, ValueError) as exc:
         print(f"axiswatch model build: {exc}", file=sys.stderr)

@@ -35,7 +35,11 @@ from models.heads import (
     softmax,
 )
 from models.labels import LABELS
+from models.language import detect_language
 from models.lexicon import Lexicon
+from models.notes import VARIANTS
+from models.probes import PROBES, load_probes, run_probes
+from models.quality import choose_threshold, reliability_png, voice_accuracy
 from models.registry import ARTIFACTS_DIR, heads_bytes, version_of, write_artifact
 from models.training import Example, default_dev_path, dev_examples, pole_examples, seed_examples
 
@@ -52,6 +56,14 @@ class BuildConfig:
     threads: int = 2
     dev_limit: int | None = None
     use_dev: bool = True
+    extras: tuple[str, ...] = ("cues", "voice")
+    lexicons: tuple[tuple[str, str], ...] = (("en", "word"), ("multilingual", "char"))
+    per_language_temperature: bool = True
+    min_temperature_rows: int = 20
+
+    def analyzer(self, head: str) -> str | None:
+        """The lexicon analyzer of a head in this configuration (None: no lexicon)."""
+        return dict(self.lexicons).get(head)
 
 
 def load_examples(seeds_dir: Path, dev_path: Path | None, config: BuildConfig) -> list[Example]:
@@ -78,8 +90,9 @@ def fit_calibrated(
     """
     head_texts = data.texts(spec.name)
     texts = [head_texts[i] for i in train]
-    lexicon = Lexicon.fit(texts) if spec.lexical else None
-    x = head_features(data.features[spec.name][train], texts, lexicon)
+    analyzer = config.analyzer(spec.name)
+    lexicon = Lexicon.fit(texts, analyzer=analyzer) if analyzer else None
+    x = head_features(data.features[spec.name][train], texts, lexicon, config.extras)
     y = data.labels[data.rows[spec.name][train]]
     mask = cv_mask(data, spec.name)[train]
     scored = mask & data.served(spec)[train]
@@ -88,16 +101,35 @@ def fit_calibrated(
     seed_rows = data.mask(spec.name, "seed")[train]
     chosen = select_c(x, y, mask, scored, groups, grid, seed_rows, config.inner_folds, config.seed)
     temperature = fit_temperature(chosen.oof_logits, y[scored]) if scored.any() else 1.0
+    langs = np.array([detect_language(t) for t in texts])[scored]
+    temperatures = language_temperatures(chosen.oof_logits, y[scored], langs, config)
     head = fit_head(x, y, chosen.c, np.where(seed_rows, chosen.seed_weight, 1.0))
-    head = LinearHead(head.coef, head.intercept, temperature, lexicon)
+    head = LinearHead(head.coef, head.intercept, temperature, lexicon, config.extras, temperatures)
     info = {
         "C": chosen.c,
+        "lexicon": analyzer,
         "lexicon_terms": lexicon.dim if lexicon is not None else 0,
+        "extras": list(config.extras),
         "seed_weight": chosen.seed_weight,
         "temperature": temperature,
+        "temperatures": temperatures,
         "inner_macro_f1": chosen.scores,
     }
     return head, info
+
+
+def language_temperatures(
+    logits: np.ndarray, labels: np.ndarray, langs: np.ndarray, config: BuildConfig
+) -> dict[str, float]:
+    """One temperature per language with at least ``min_temperature_rows`` inner out-of-fold rows."""
+    if not config.per_language_temperature:
+        return {}
+    out = {}
+    for lang in sorted(set(langs.tolist())):
+        rows = langs == lang
+        if rows.sum() >= config.min_temperature_rows:
+            out[str(lang)] = fit_temperature(logits[rows], labels[rows])
+    return out
 
 
 def out_of_fold(data: Dataset, config: BuildConfig) -> dict[str, Any] | None:
@@ -128,7 +160,7 @@ def out_of_fold(data: Dataset, config: BuildConfig) -> dict[str, Any] | None:
             features = head.features(data.features[spec.name][tested], texts)
             where = [position[int(rows[k])] for k in tested]
             raw[where] = softmax(head.logits(features))
-            calibrated[where] = head.probs(features)
+            calibrated[where] = head.probs(features, [detect_language(t) for t in texts])
             choices.append({"fold": f, "head": spec.name, **info})
     return {"index": dev_idx, "calibrated": calibrated, "raw": raw, "fold": fold_of, "choices": choices}
 
@@ -153,8 +185,13 @@ def build(
     *,
     seeds_dir: Path,
     dev_path: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> str:
-    """Fit, evaluate and write a model version under ``out_dir``; return its version id."""
+    """Fit, evaluate and write a model version under ``out_dir``; return its version id.
+
+    ``cache_dir`` keeps embeddings across builds (see ``models.dataset.encode_cached``); it
+    changes no figure.
+    """
     import torch
 
     config = config or BuildConfig()
@@ -163,14 +200,23 @@ def build(
     if dev_path is None and config.use_dev:
         dev_path = default_dev_path(seeds_dir)
     examples = load_examples(seeds_dir, dev_path, config)
-    data = embed(examples, config.threads)
+    data = embed(examples, config.threads, cache_dir)
     oof = out_of_fold(data, config)
     heads, infos = final_heads(data, config)
     held_out, _ = final_heads(data, config, exclude="seed")
     data_bytes = heads_bytes(heads)
     version = version_of(data_bytes)
-    classifier = StanceClassifier(version, heads, {}, config.threads)
+    abstention = abstention_of(data, oof)
+    classifier = StanceClassifier(version, heads, {"abstention": abstention}, config.threads)
     without_seed = StanceClassifier(version + "-without-seed", held_out, {}, config.threads)
+    figure = f"{version}.reliability.png"
+    quality = {
+        "abstention": abstention,
+        "probes": probe_section(classifier, seeds_dir, abstention["threshold"]),
+        "voice": voice_accuracy(dev_path) if dev_path is not None and config.use_dev else None,
+        "variants": VARIANTS,
+        "reliability_diagram": figure if oof is not None else None,
+    }
     card = build_card(
         version=version,
         data=data,
@@ -181,8 +227,29 @@ def build(
         seeds_dir=seeds_dir,
         dev_path=dev_path if config.use_dev else None,
         config=asdict(config),
+        quality=quality,
     )
-    return write_artifact(out_dir, data_bytes, card, render_markdown(card))
+    extra = {figure: reliability_of(data, oof, version)} if oof is not None else {}
+    return write_artifact(out_dir, data_bytes, card, render_markdown(card), extra)
+
+
+def abstention_of(data: Dataset, oof: dict[str, Any] | None) -> dict[str, Any]:
+    """The abstention threshold chosen from out-of-fold probabilities (0 without a dev set)."""
+    if oof is None:
+        return {"threshold": 0.0, "rule": "no dev set: no abstention", "ignored": 0}
+    return choose_threshold(oof["calibrated"], [data.examples[i].label for i in oof["index"]])
+
+
+def reliability_of(data: Dataset, oof: dict[str, Any], version: str) -> bytes:
+    """The out-of-fold reliability diagram of a version as PNG bytes."""
+    gold = [data.examples[i].label for i in oof["index"]]
+    return reliability_png(oof["calibrated"], gold, f"{version}: out of fold, all languages")
+
+
+def probe_section(classifier: StanceClassifier, seeds_dir: Path, threshold: float) -> dict[str, Any] | None:
+    """Probe-suite pass rates of the built model (None when the seeds have no probe file)."""
+    path = seeds_dir / PROBES
+    return run_probes(classifier, load_probes(path), threshold) if path.is_file() else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
