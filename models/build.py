@@ -23,6 +23,7 @@ import numpy as np
 from models.card import build_card, render_markdown
 from models.classifier import StanceClassifier
 from models.dataset import Dataset, embed
+from models.diagnostics import choose_threshold, reliability_png, voice_accuracy
 from models.heads import (
     HEADS,
     HeadSpec,
@@ -39,7 +40,6 @@ from models.language import detect_language
 from models.lexicon import Lexicon
 from models.notes import VARIANTS
 from models.probes import PROBES, load_probes, run_probes
-from models.quality import choose_threshold, reliability_png, voice_accuracy
 from models.registry import ARTIFACTS_DIR, heads_bytes, version_of, write_artifact
 from models.training import Example, default_dev_path, dev_examples, pole_examples, seed_examples
 

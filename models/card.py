@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from models.aggregate import aggregate
+from models.diagnostics import polar_confusion
 from models.encoders import get_encoder, sha256_file
 from models.evaluate import ECE_BINS, evaluate
 from models.heads import HEADS
@@ -19,7 +20,6 @@ from models.labels import LABELS
 from models.language import detect_language
 from models.notes import NOTES
 from models.passages import segment
-from models.quality import polar_confusion
 from models.relevance import relevance_rule
 from models.training import SEED_ARTICLE, data_files, load_seed_labels, text_hash
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.settings import SEEDS_DIR
-from models.quality import voice_accuracy
+from models.diagnostics import voice_accuracy
 from models.registry import read_card, resolve_version
 from models.training import default_dev_path
 from models.voice import VOICES, detect_voice
