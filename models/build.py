@@ -39,6 +39,7 @@ from models.labels import LABELS
 from models.language import detect_language
 from models.lexicon import Lexicon
 from models.notes import VARIANTS
+from models.outlet_prior import outlets_by_id, prior_section
 from models.probes import PROBES, load_probes, run_probes
 from models.registry import ARTIFACTS_DIR, heads_bytes, version_of, write_artifact
 from models.training import Example, default_dev_path, dev_examples, pole_examples, seed_examples
@@ -49,17 +50,26 @@ class BuildConfig:
     """Everything besides the data that determines a build."""
 
     folds: int = 5
-    inner_folds: int = 5
-    c_grid: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0)
-    seed_weights: tuple[float, ...] = (0.25, 1.0)
+    inner_folds: int = 3
+    c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
+    seed_weights: tuple[float, ...] = (1.0,)
     seed: int = 0
     threads: int = 2
     dev_limit: int | None = None
     use_dev: bool = True
-    extras: tuple[str, ...] = ("cues", "voice")
+    extras: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("en", ("cues", "voice")),
+        ("multilingual", ("voice",)),
+    )
     lexicons: tuple[tuple[str, str], ...] = (("en", "word"), ("multilingual", "char"))
     per_language_temperature: bool = True
+    char_min_df: int = 3
+    char_max_terms: int = 4000
     min_temperature_rows: int = 20
+
+    def extras_of(self, head: str) -> tuple[str, ...]:
+        """The extra feature blocks a head reads in this configuration."""
+        return dict(self.extras).get(head, ())
 
     def analyzer(self, head: str) -> str | None:
         """The lexicon analyzer of a head in this configuration (None: no lexicon)."""
@@ -90,9 +100,9 @@ def fit_calibrated(
     """
     head_texts = data.texts(spec.name)
     texts = [head_texts[i] for i in train]
-    analyzer = config.analyzer(spec.name)
-    lexicon = Lexicon.fit(texts, analyzer=analyzer) if analyzer else None
-    x = head_features(data.features[spec.name][train], texts, lexicon, config.extras)
+    lexicon = fit_lexicon(texts, config.analyzer(spec.name), config)
+    extras = config.extras_of(spec.name)
+    x = head_features(data.features[spec.name][train], texts, lexicon, extras)
     y = data.labels[data.rows[spec.name][train]]
     mask = cv_mask(data, spec.name)[train]
     scored = mask & data.served(spec)[train]
@@ -104,18 +114,28 @@ def fit_calibrated(
     langs = np.array([detect_language(t) for t in texts])[scored]
     temperatures = language_temperatures(chosen.oof_logits, y[scored], langs, config)
     head = fit_head(x, y, chosen.c, np.where(seed_rows, chosen.seed_weight, 1.0))
-    head = LinearHead(head.coef, head.intercept, temperature, lexicon, config.extras, temperatures)
+    head = LinearHead(head.coef, head.intercept, temperature, lexicon, extras, temperatures)
     info = {
         "C": chosen.c,
-        "lexicon": analyzer,
+        "lexicon": lexicon.analyzer if lexicon is not None else None,
         "lexicon_terms": lexicon.dim if lexicon is not None else 0,
-        "extras": list(config.extras),
+        "extras": list(extras),
         "seed_weight": chosen.seed_weight,
         "temperature": temperature,
         "temperatures": temperatures,
         "inner_macro_f1": chosen.scores,
     }
     return head, info
+
+
+def fit_lexicon(texts: list[str], analyzer: str | None, config: BuildConfig) -> Lexicon | None:
+    """A head's lexicon from its training texts: words of all, or character n-grams of the non-English."""
+    if analyzer is None:
+        return None
+    if analyzer == "char":
+        texts = [t for t in texts if detect_language(t) != "en"]
+        return Lexicon.fit(texts, min_df=config.char_min_df, analyzer="char", max_terms=config.char_max_terms)
+    return Lexicon.fit(texts, analyzer=analyzer)
 
 
 def language_temperatures(
@@ -214,6 +234,7 @@ def build(
         "abstention": abstention,
         "probes": probe_section(classifier, seeds_dir, abstention["threshold"]),
         "voice": voice_accuracy(dev_path) if dev_path is not None and config.use_dev else None,
+        "outlet_prior": outlet_prior_of(data, oof, dev_path),
         "variants": VARIANTS,
         "reliability_diagram": figure if oof is not None else None,
     }
@@ -238,6 +259,23 @@ def abstention_of(data: Dataset, oof: dict[str, Any] | None) -> dict[str, Any]:
     if oof is None:
         return {"threshold": 0.0, "rule": "no dev set: no abstention", "ignored": 0}
     return choose_threshold(oof["calibrated"], [data.examples[i].label for i in oof["index"]])
+
+
+def outlet_prior_of(
+    data: Dataset, oof: dict[str, Any] | None, dev_path: Path | None
+) -> dict[str, Any] | None:
+    """What the optional outlet prior would change out of fold (the model never uses it)."""
+    if oof is None or dev_path is None:
+        return None
+    examples = [data.examples[i] for i in oof["index"]]
+    outlets = outlets_by_id(dev_path)
+    return prior_section(
+        oof["calibrated"],
+        [e.label for e in examples],
+        [e.language for e in examples],
+        [outlets.get(e.ident, "") for e in examples],
+        oof["fold"],
+    )
 
 
 def reliability_of(data: Dataset, oof: dict[str, Any], version: str) -> bytes:

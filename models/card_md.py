@@ -122,6 +122,17 @@ def _quality_sections(card: dict[str, Any]) -> list[str]:
             f"Voice detector vs the dev set's `voice`: accuracy"
             f" {_fmt(voice['accuracy'])} over {voice['n']} passages; {per}.",
         ]
+    prior = card.get("outlet_prior")
+    if prior:
+        f1 = ", ".join(f"{k} {_fmt(v)}" for k, v in prior["macro_f1"].items())
+        lines += [
+            "",
+            "## Outlet prior (optional, off: not used by this model)",
+            "",
+            "With the outlet's kind"
+            f" ({', '.join(f'{k} {n}' for k, n in prior['kinds'].items())}) as a label prior estimated on"
+            f" the other folds, out-of-fold macro-F1 would be {f1}; ECE {_fmt(prior['ece'])}.",
+        ]
     if card.get("variants"):
         lines += ["", "## Variants tried (same splits, out of fold)", "", *_variant_table(card["variants"])]
     return lines

@@ -152,7 +152,7 @@ def fit_head(
     per_class = np.bincount(labels, weights=weights, minlength=len(LABELS))
     present = per_class > 0
     balance = np.where(present, weights.sum() / (present.sum() * np.maximum(per_class, 1e-12)), 0.0)
-    model = LogisticRegression(C=c, max_iter=5000, tol=1e-6)
+    model = LogisticRegression(C=c, max_iter=2000, tol=1e-4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(features, labels, sample_weight=weights * balance[labels])

@@ -51,12 +51,18 @@ class Lexicon:
     analyzer: str = "word"
 
     @classmethod
-    def fit(cls, texts: Sequence[str], min_df: int = 2, analyzer: str = "word") -> Lexicon:
-        """Keep terms found in at least ``min_df`` texts; idf = ln((1 + n) / (1 + df)) + 1."""
+    def fit(
+        cls, texts: Sequence[str], min_df: int = 2, analyzer: str = "word", max_terms: int | None = None
+    ) -> Lexicon:
+        """Keep terms found in at least ``min_df`` texts (at most ``max_terms``, the most frequent first).
+
+        idf = ln((1 + n) / (1 + df)) + 1; ties in frequency are broken by the term itself.
+        """
         df: Counter[str] = Counter()
         for text in texts:
             df.update(set(terms(text, analyzer)))
-        vocabulary = tuple(sorted(t for t, count in df.items() if count >= min_df))
+        kept = sorted((t for t, count in df.items() if count >= min_df), key=lambda t: (-df[t], t))
+        vocabulary = tuple(sorted(kept[:max_terms] if max_terms is not None else kept))
         n = len(texts)
         idf = np.array([np.log((1 + n) / (1 + df[t])) + 1.0 for t in vocabulary], dtype=np.float64)
         return cls(vocabulary, idf, analyzer)

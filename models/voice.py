@@ -9,6 +9,7 @@ The first attribution in the passage decides; a passage with none is the author'
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 VOICES: tuple[str, ...] = ("author", "beijing", "seoul", "washington", "other")
 """Voice names, in the order of the voice one-hot columns (``models.cues.voice_block``)."""
@@ -116,7 +117,7 @@ _ZH_RE = {
 }
 
 
-def _first_match(patterns: dict[str, tuple[re.Pattern[str], ...]], text: str) -> str:
+def _first_match(patterns: Mapping[str, Sequence[re.Pattern[str]]], text: str) -> str:
     """The voice whose pattern matches earliest in ``text`` (``author`` if none does)."""
     best, where = "author", len(text) + 1
     for voice in ("other", "beijing", "seoul", "washington"):
