@@ -214,6 +214,7 @@ def _write(out: TextIO, rows: list[tuple[Any, str]], model: StanceClassifier) ->
             "probs": pred.probs,
             "score": pred.score,
             "language": pred.language,
+            "voice": pred.voice,
         }
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.flush()
