@@ -81,6 +81,26 @@ VARIANTS: list[dict[str, Any]] = [
         "wb": 0.170,
         "what": "full without direction cues in either head",
     },
+    {
+        "variant": "full - char",
+        "en": 0.757,
+        "ko": 0.658,
+        "zh": 0.680,
+        "all": 0.713,
+        "ece": 0.065,
+        "wb": 0.155,
+        "what": "full without the character n-gram lexicon in the multilingual head",
+    },
+    {
+        "variant": "full, one T per head",
+        "en": 0.757,
+        "ko": 0.673,
+        "zh": 0.698,
+        "all": 0.721,
+        "ece": 0.061,
+        "wb": 0.170,
+        "what": "full with one temperature per head instead of one per language (ECE zh 0.126 vs 0.107)",
+    },
 ]
 """Rows: variant, per-language macro-F1, all-language macro-F1, ECE (15 bins), W↔B share, what it is.
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from models.cues import CUE_NAMES, VOICE_NAMES, cue_features, voice_block
-from models.heads import head_features
+from models.heads import LinearHead, head_features
 from models.lexicon import Lexicon
+from models.registry import heads_bytes, read_heads
 
 
 def cues(text: str) -> dict[str, float]:
@@ -58,3 +61,27 @@ def test_head_features_append_lexicon_cues_and_voice() -> None:
     x = head_features(np.zeros((1, 3)), texts, lexicon, ("cues", "voice"))
     assert x.shape == (1, 3 + lexicon.dim + len(CUE_NAMES) + len(VOICE_NAMES))
     assert x[0, -len(VOICE_NAMES) + 1] == 1.0  # voice_beijing
+
+
+def test_head_with_char_lexicon_extras_and_language_temperatures_round_trips(tmp_path: Path) -> None:
+    texts = [
+        "中方表示，韩国不应加入。",
+        "한국은 균형을 잡아야 한다.",
+        "韩国应当保持平衡。",
+        "한국은 동맹을 지켜야 한다.",
+    ]
+    lexicon = Lexicon.fit(texts, min_df=1, analyzer="char", max_terms=20)
+    assert lexicon.dim == 20
+    dim = 3 + lexicon.dim + len(VOICE_NAMES)
+    rng = np.random.default_rng(1)
+    head = LinearHead(
+        rng.normal(size=(4, dim)), rng.normal(size=4), 1.5, lexicon, ("voice",), {"ko": 0.7, "zh": 2.0}
+    )
+    (tmp_path / "h.npz").write_bytes(heads_bytes({"en": head, "multilingual": head}))
+    loaded = read_heads(tmp_path / "h.npz")["multilingual"]
+    assert loaded.lexicon is not None and loaded.lexicon.analyzer == "char"
+    assert loaded.extras == ("voice",) and loaded.temperatures == {"ko": 0.7, "zh": 2.0}
+    embedded = rng.normal(size=(len(texts), 3))
+    np.testing.assert_allclose(loaded.probs_for(embedded, texts), head.probs_for(embedded, texts))
+    zh = head.probs(head.features(embedded[:1], texts[:1]), ["zh"])
+    assert not np.allclose(zh, head.probs(head.features(embedded[:1], texts[:1]), ["ko"]))
