@@ -50,7 +50,7 @@ class BuildConfig:
     """Everything besides the data that determines a build."""
 
     folds: int = 5
-    inner_folds: int = 3
+    inner_folds: int = 5
     c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
     seed_weights: tuple[float, ...] = (1.0,)
     seed: int = 0

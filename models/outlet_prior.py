@@ -58,11 +58,11 @@ def with_prior(probs: np.ndarray, gold: Sequence[str], kinds: Sequence[str], fol
     """Out-of-fold probabilities times the outlet prior estimated on the other folds."""
     out = np.array(probs, dtype=np.float64)
     for f in sorted(set(folds.tolist())):
-        train = folds != f
-        ratios = _ratios([gold[i] for i in np.flatnonzero(train)], [kinds[i] for i in np.flatnonzero(train)])
-        for i in np.flatnonzero(~train):
+        train = [int(i) for i in np.flatnonzero(folds != f)]
+        ratios = _ratios([gold[i] for i in train], [kinds[i] for i in train])
+        for i in (int(k) for k in np.flatnonzero(folds == f)):
             out[i] *= ratios.get(kinds[i], np.ones(len(LABELS)))
-    return out / out.sum(axis=1, keepdims=True)
+    return np.asarray(out / out.sum(axis=1, keepdims=True))
 
 
 def prior_section(

@@ -52,5 +52,5 @@ def test_dev_set_voice_accuracy_matches_the_committed_card() -> None:
     measured = voice_accuracy(dev)
     recorded = read_card(resolve_version(None))["voice"]
     for lang, figures in recorded["per_language"].items():
-        assert measured["per_language"][lang]["accuracy"] >= figures["accuracy"] - 1e-9, lang
+        assert measured["per_language"][lang]["accuracy"] >= figures["accuracy"] - 1e-6, lang
     assert measured["accuracy"] >= 0.75

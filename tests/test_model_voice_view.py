@@ -8,7 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.test_views import insert, open_seeded, passage_score, rows, ts
+from flows.score import score_rows
+from models.classifier import Prediction
+from tests.test_views import T0, insert, open_seeded, passage_score, rows, ts
+from warehouse.score_ops import ArticleToScore
 
 
 def test_voice_mart_counts_voices_by_outlet_country_and_ignores_unsure_passages(tmp_path: Path) -> None:
@@ -59,3 +62,32 @@ def test_passage_voice_column_is_added_by_a_new_migration(tmp_path: Path) -> Non
     with pytest.raises(duckdb.Error):
         con.execute("ALTER TABLE passage_scores ADD COLUMN voice VARCHAR")
     con.close()
+
+
+class _Model:
+    """A stand-in classifier: every passage is Beijing-voiced; the second one is unsure."""
+
+    version = "stance-000000000000"
+    abstain_below = 0.5
+
+    def predict_passages(self, texts: list[str]) -> list[Prediction]:
+        sure = {"washington": 0.1, "hedge": 0.1, "beijing": 0.7, "irrelevant": 0.1}
+        unsure = {"washington": 0.3, "hedge": 0.3, "beijing": 0.35, "irrelevant": 0.05}
+        return [
+            Prediction("beijing", sure if i == 0 else unsure, -0.6, "en", "test", "beijing")
+            for i in range(len(texts))
+        ]
+
+
+def test_score_rows_store_the_voice_and_the_ignored_count() -> None:
+    text = (
+        "China warned Seoul it would pay a price for THAAD, state media said.\n\n"
+        + "A" * 90
+        + ".\n\n"
+        + "B" * 90
+    )
+    article = ArticleToScore("a1", text)
+    _, passage_scores, article_scores = score_rows(_Model(), [article], T0)  # type: ignore[arg-type]
+    assert [row["voice"] for row in passage_scores] == ["beijing"] * len(passage_scores)
+    assert len(passage_scores) >= 2
+    assert article_scores[0]["n_ignored"] == len(passage_scores) - 1

@@ -32,10 +32,10 @@ def test_probe_file_covers_every_kind_in_three_languages() -> None:
 
 def test_committed_model_passes_at_least_its_recorded_rates(result: dict) -> None:
     card, now = result["card"], result["now"]
-    assert now["pass_rate"] >= card["pass_rate"] - 1e-9
+    assert now["pass_rate"] >= card["pass_rate"] - 1e-6
     for kind, rate in card["by_kind"].items():
-        assert now["by_kind"][kind] >= rate - 1e-9, kind
-    assert now["pairs"]["pass_rate"] >= card["pairs"]["pass_rate"] - 1e-9
+        assert now["by_kind"][kind] >= rate - 1e-6, kind
+    assert now["pairs"]["pass_rate"] >= card["pairs"]["pass_rate"] - 1e-6
 
 
 def test_negation_flips_the_direction_of_most_pairs(result: dict) -> None:
