@@ -8,6 +8,7 @@ The first attribution in the passage decides; a passage with none is the author'
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 
@@ -128,8 +129,12 @@ def _first_match(patterns: Mapping[str, Sequence[re.Pattern[str]]], text: str) -
     return best
 
 
+@functools.lru_cache(maxsize=4096)
 def detect_voice(text: str, lang: str) -> str:
-    """The voice of a passage in language ``lang`` (en/ko/zh; others are read as English)."""
+    """The voice of a passage in language ``lang`` (en/ko/zh; others are read as English).
+
+    Cached: the heads' voice block and the prediction's ``voice`` read the same passage.
+    """
     if lang == "ko":
         return _korean_voice(text)
     if lang == "zh":
