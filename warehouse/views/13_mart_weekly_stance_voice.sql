@@ -6,6 +6,8 @@
 -- (abstention.threshold, 0 when the card has none); n_relevant: kept passages whose label is not
 -- irrelevant. mean_score: mean P(washington) - P(beijing) over relevant kept passages;
 -- share_<label>: share of kept passages with that top label.
+-- The voice is read through to_json(v) so the view also binds on a warehouse that has not yet
+-- run migration 004 (there every voice is '(unread)').
 CREATE OR REPLACE VIEW mart_weekly_stance_voice AS
 WITH threshold AS (
     SELECT coalesce(CAST(json_extract(card_json, '$.abstention.threshold') AS DOUBLE), 0.0) AS t
@@ -13,7 +15,7 @@ WITH threshold AS (
 ),
 base AS (
     SELECT coalesce(a.country, '(unknown)') AS country,
-           coalesce(v.voice, '(unread)') AS voice,
+           coalesce(to_json(v) ->> 'voice', '(unread)') AS voice,
            p.week, p.week_start, p.label, p.score,
            greatest(p.p_washington, p.p_hedge, p.p_beijing, p.p_irrelevant) >= coalesce(t.t, 0.0) AS kept
     FROM stg_passage_scores AS p
