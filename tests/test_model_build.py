@@ -131,4 +131,3 @@ def test_committed_card_carries_calibration_abstention_voice_and_probes() -> Non
     targets = card["metrics"]["targets"]
     assert {"en_macro_f1", "ko_macro_f1", "zh_macro_f1", "all_macro_f1", "ece_15_bins"} <= set(targets)
     assert {"washington_beijing_share", "seed_score_held_out"} <= set(targets)
-
