@@ -68,6 +68,12 @@ def register(
     )
     build.add_argument("--db", type=Path, help="warehouse for --with-labels")
     build.add_argument("--data-dir", type=Path, help="data directory (default ./var)")
+    build.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="directory keeping embeddings between builds (changes no figure)",
+    )
     build.set_defaults(func=cmd_build)
 
     evaluate = actions.add_parser("eval", help="score a labelled JSON-lines file and report metrics")
@@ -114,7 +120,9 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     try:
         labels = _labels_file(getattr(args, "with_labels", None), settings)
         if labels is None:
-            version = build(out, config, seeds_dir=SEEDS_DIR, dev_path=args.dev)
+            version = build(
+                out, config, seeds_dir=SEEDS_DIR, dev_path=args.dev, cache_dir=getattr(args, "cache", None)
+            )
         else:
             from models.labelled import build_with_labels
 

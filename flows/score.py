@@ -58,19 +58,23 @@ def score_rows(
                 "label": pred.label,
                 "score": pred.score,
                 "encoder": pred.encoder,
+                "voice": pred.voice,
                 "scored_at": now,
             }
         )
         by_article[article.article_id].append((passage.ordinal, pred))
+    threshold = classifier.abstain_below
     article_scores = [
-        _article_row(article_id, version, preds, now) for article_id, preds in by_article.items()
+        _article_row(article_id, version, preds, now, threshold) for article_id, preds in by_article.items()
     ]
     return passage_rows, passage_scores, article_scores
 
 
-def _article_row(article_id: str, version: str, preds: list[Any], now: datetime) -> dict[str, Any]:
-    """The article_scores row of one article from its passages' predictions."""
-    agg = aggregate([p for _, p in preds], ordinals=[o for o, _ in preds])
+def _article_row(
+    article_id: str, version: str, preds: list[Any], now: datetime, threshold: float = 0.0
+) -> dict[str, Any]:
+    """The article_scores row of one article; passages below the abstention ``threshold`` are ignored."""
+    agg = aggregate([p for _, p in preds], ordinals=[o for o, _ in preds], min_confidence=threshold)
     return {
         "article_id": article_id,
         "model_version": version,
@@ -80,6 +84,7 @@ def _article_row(article_id: str, version: str, preds: list[Any], now: datetime)
         "relevant_share": agg.relevant_share,
         "spread": agg.spread,
         "n_passages": len(preds),
+        "n_ignored": agg.n_ignored,
         "evidence_json": json.dumps(agg.evidence, ensure_ascii=False),
         "scored_at": now,
     }

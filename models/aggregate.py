@@ -11,13 +11,17 @@ measured ``relevant_share``. The threshold was chosen by measurement (model card
 ``article_relevance_rule``): on 181 off-topic benchmark pages it cut those judged relevant from 29
 to 11 (no threshold in 0.15–0.2 did better without reaching into clearly Korea-related articles),
 while the seed article (share 0.86) stays relevant.
+
+Abstention: with ``min_confidence`` (the model card's ``abstention.threshold``, chosen out of
+fold), a passage whose top probability is below it is ignored: it neither moves the score nor
+counts toward the relevant share, and ``n_ignored`` says how many were left out.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from models.labels import LABELS
@@ -57,6 +61,7 @@ class ArticleScore:
     n_passages: int
     evidence: list[dict[str, Any]] = field(default_factory=list)
     stance_probs: dict[str, float] = field(default_factory=dict)
+    n_ignored: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -69,6 +74,7 @@ class ArticleScore:
             "n_passages": self.n_passages,
             "evidence": [dict(e) for e in self.evidence],
             "stance_probs": dict(self.stance_probs),
+            "n_ignored": self.n_ignored,
         }
 
 
@@ -78,8 +84,12 @@ def aggregate(
     *,
     top_k: int = 3,
     min_relevant_share: float = MIN_RELEVANT_SHARE,
+    min_confidence: float = 0.0,
 ) -> ArticleScore:
-    """Combine per-passage probabilities (dicts over ``LABELS`` or Predictions) into an ArticleScore."""
+    """Combine per-passage probabilities (dicts over ``LABELS`` or Predictions) into an ArticleScore.
+
+    Passages whose top probability is below ``min_confidence`` are ignored (counted in ``n_ignored``).
+    """
     if not 0.0 <= min_relevant_share <= 1.0:
         raise ValueError(f"min_relevant_share must be in [0, 1], got {min_relevant_share}")
     probs = [p.probs if hasattr(p, "probs") else p for p in predictions]
@@ -87,12 +97,21 @@ def aggregate(
         ordinals = list(range(len(probs)))
     if len(ordinals) != len(probs):
         raise ValueError(f"{len(probs)} predictions but {len(ordinals)} ordinals")
-    if not probs:
-        return ArticleScore(None, "irrelevant", 0.0, 0.0, None, 0)
     for p in probs:
         missing = [label for label in LABELS if label not in p]
         if missing:
             raise ValueError(f"passage probabilities lack {', '.join(missing)}")
+    kept = [i for i, p in enumerate(probs) if max(float(v) for v in p.values()) >= min_confidence]
+    result = _combine([probs[i] for i in kept], [ordinals[i] for i in kept], top_k, min_relevant_share)
+    return replace(result, n_passages=len(probs), n_ignored=len(probs) - len(kept))
+
+
+def _combine(
+    probs: Sequence[Mapping[str, float]], ordinals: Sequence[int], top_k: int, min_relevant_share: float
+) -> ArticleScore:
+    """The article score of the passages kept (see ``aggregate``)."""
+    if not probs:
+        return ArticleScore(None, "irrelevant", 0.0, 0.0, None, 0)
     weights = [max(0.0, 1.0 - float(p["irrelevant"])) for p in probs]
     scores = [float(p["washington"]) - float(p["beijing"]) for p in probs]
     labels = [_top_label(p) for p in probs]

@@ -23,6 +23,7 @@ import numpy as np
 from models.card import build_card, render_markdown
 from models.classifier import StanceClassifier
 from models.dataset import Dataset, embed
+from models.diagnostics import choose_threshold, reliability_png, voice_accuracy
 from models.heads import (
     HEADS,
     HeadSpec,
@@ -35,7 +36,11 @@ from models.heads import (
     softmax,
 )
 from models.labels import LABELS
+from models.language import detect_language
 from models.lexicon import Lexicon
+from models.notes import VARIANTS
+from models.outlet_prior import outlets_by_id, prior_section
+from models.probes import PROBES, load_probes, run_probes
 from models.registry import ARTIFACTS_DIR, heads_bytes, version_of, write_artifact
 from models.training import Example, default_dev_path, dev_examples, pole_examples, seed_examples
 
@@ -46,12 +51,29 @@ class BuildConfig:
 
     folds: int = 5
     inner_folds: int = 5
-    c_grid: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0)
-    seed_weights: tuple[float, ...] = (0.25, 1.0)
+    c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
+    seed_weights: tuple[float, ...] = (1.0,)
     seed: int = 0
     threads: int = 2
     dev_limit: int | None = None
     use_dev: bool = True
+    extras: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("en", ("cues", "voice")),
+        ("multilingual", ("voice",)),
+    )
+    lexicons: tuple[tuple[str, str], ...] = (("en", "word"), ("multilingual", "char"))
+    per_language_temperature: bool = True
+    char_min_df: int = 3
+    char_max_terms: int = 4000
+    min_temperature_rows: int = 20
+
+    def extras_of(self, head: str) -> tuple[str, ...]:
+        """The extra feature blocks a head reads in this configuration."""
+        return dict(self.extras).get(head, ())
+
+    def analyzer(self, head: str) -> str | None:
+        """The lexicon analyzer of a head in this configuration (None: no lexicon)."""
+        return dict(self.lexicons).get(head)
 
 
 def load_examples(seeds_dir: Path, dev_path: Path | None, config: BuildConfig) -> list[Example]:
@@ -78,8 +100,9 @@ def fit_calibrated(
     """
     head_texts = data.texts(spec.name)
     texts = [head_texts[i] for i in train]
-    lexicon = Lexicon.fit(texts) if spec.lexical else None
-    x = head_features(data.features[spec.name][train], texts, lexicon)
+    lexicon = fit_lexicon(texts, config.analyzer(spec.name), config)
+    extras = config.extras_of(spec.name)
+    x = head_features(data.features[spec.name][train], texts, lexicon, extras)
     y = data.labels[data.rows[spec.name][train]]
     mask = cv_mask(data, spec.name)[train]
     scored = mask & data.served(spec)[train]
@@ -88,16 +111,45 @@ def fit_calibrated(
     seed_rows = data.mask(spec.name, "seed")[train]
     chosen = select_c(x, y, mask, scored, groups, grid, seed_rows, config.inner_folds, config.seed)
     temperature = fit_temperature(chosen.oof_logits, y[scored]) if scored.any() else 1.0
+    langs = np.array([detect_language(t) for t in texts])[scored]
+    temperatures = language_temperatures(chosen.oof_logits, y[scored], langs, config)
     head = fit_head(x, y, chosen.c, np.where(seed_rows, chosen.seed_weight, 1.0))
-    head = LinearHead(head.coef, head.intercept, temperature, lexicon)
+    head = LinearHead(head.coef, head.intercept, temperature, lexicon, extras, temperatures)
     info = {
         "C": chosen.c,
+        "lexicon": lexicon.analyzer if lexicon is not None else None,
         "lexicon_terms": lexicon.dim if lexicon is not None else 0,
+        "extras": list(extras),
         "seed_weight": chosen.seed_weight,
         "temperature": temperature,
+        "temperatures": temperatures,
         "inner_macro_f1": chosen.scores,
     }
     return head, info
+
+
+def fit_lexicon(texts: list[str], analyzer: str | None, config: BuildConfig) -> Lexicon | None:
+    """A head's lexicon from its training texts: words of all, or character n-grams of the non-English."""
+    if analyzer is None:
+        return None
+    if analyzer == "char":
+        texts = [t for t in texts if detect_language(t) != "en"]
+        return Lexicon.fit(texts, min_df=config.char_min_df, analyzer="char", max_terms=config.char_max_terms)
+    return Lexicon.fit(texts, analyzer=analyzer)
+
+
+def language_temperatures(
+    logits: np.ndarray, labels: np.ndarray, langs: np.ndarray, config: BuildConfig
+) -> dict[str, float]:
+    """One temperature per language with at least ``min_temperature_rows`` inner out-of-fold rows."""
+    if not config.per_language_temperature:
+        return {}
+    out = {}
+    for lang in sorted(set(langs.tolist())):
+        rows = langs == lang
+        if rows.sum() >= config.min_temperature_rows:
+            out[str(lang)] = fit_temperature(logits[rows], labels[rows])
+    return out
 
 
 def out_of_fold(data: Dataset, config: BuildConfig) -> dict[str, Any] | None:
@@ -128,7 +180,7 @@ def out_of_fold(data: Dataset, config: BuildConfig) -> dict[str, Any] | None:
             features = head.features(data.features[spec.name][tested], texts)
             where = [position[int(rows[k])] for k in tested]
             raw[where] = softmax(head.logits(features))
-            calibrated[where] = head.probs(features)
+            calibrated[where] = head.probs(features, [detect_language(t) for t in texts])
             choices.append({"fold": f, "head": spec.name, **info})
     return {"index": dev_idx, "calibrated": calibrated, "raw": raw, "fold": fold_of, "choices": choices}
 
@@ -155,10 +207,14 @@ def build(
     dev_path: Path | None = None,
     extra: Sequence[Example] = (),
     card_extra: Callable[[Dataset, dict[str, Any] | None], dict[str, Any]] | None = None,
+    cache_dir: Path | None = None,
 ) -> str:
     """Fit, evaluate and write a model version under ``out_dir``; return its version id.
 
-    ``extra`` examples (e.g. analyst labels) are training rows only; ``card_extra`` adds sections to the card.
+    ``extra`` examples (e.g. analyst labels) are training rows only; ``card_extra`` adds card sections.
+
+    ``cache_dir`` keeps embeddings across builds (see ``models.dataset.encode_cached``); it
+    changes no figure.
     """
     import torch
 
@@ -168,14 +224,24 @@ def build(
     if dev_path is None and config.use_dev:
         dev_path = default_dev_path(seeds_dir)
     examples = load_examples(seeds_dir, dev_path, config) + list(extra)
-    data = embed(examples, config.threads)
+    data = embed(examples, config.threads, cache_dir)
     oof = out_of_fold(data, config)
     heads, infos = final_heads(data, config)
     held_out, _ = final_heads(data, config, exclude="seed")
     data_bytes = heads_bytes(heads)
     version = version_of(data_bytes)
-    classifier = StanceClassifier(version, heads, {}, config.threads)
+    abstention = abstention_of(data, oof)
+    classifier = StanceClassifier(version, heads, {"abstention": abstention}, config.threads)
     without_seed = StanceClassifier(version + "-without-seed", held_out, {}, config.threads)
+    figure = f"{version}.reliability.png"
+    quality = {
+        "abstention": abstention,
+        "probes": probe_section(classifier, seeds_dir, abstention["threshold"]),
+        "voice": voice_accuracy(dev_path) if dev_path is not None and config.use_dev else None,
+        "outlet_prior": outlet_prior_of(data, oof, dev_path),
+        "variants": VARIANTS,
+        "reliability_diagram": figure if oof is not None else None,
+    }
     card = build_card(
         version=version,
         data=data,
@@ -186,10 +252,48 @@ def build(
         seeds_dir=seeds_dir,
         dev_path=dev_path if config.use_dev else None,
         config=asdict(config),
+        quality=quality,
     )
     if card_extra is not None:
         card |= card_extra(data, oof)
-    return write_artifact(out_dir, data_bytes, card, render_markdown(card))
+    figures = {figure: reliability_of(data, oof, version)} if oof is not None else {}
+    return write_artifact(out_dir, data_bytes, card, render_markdown(card), figures)
+
+
+def abstention_of(data: Dataset, oof: dict[str, Any] | None) -> dict[str, Any]:
+    """The abstention threshold chosen from out-of-fold probabilities (0 without a dev set)."""
+    if oof is None:
+        return {"threshold": 0.0, "rule": "no dev set: no abstention", "ignored": 0}
+    return choose_threshold(oof["calibrated"], [data.examples[i].label for i in oof["index"]])
+
+
+def outlet_prior_of(
+    data: Dataset, oof: dict[str, Any] | None, dev_path: Path | None
+) -> dict[str, Any] | None:
+    """What the optional outlet prior would change out of fold (the model never uses it)."""
+    if oof is None or dev_path is None:
+        return None
+    examples = [data.examples[i] for i in oof["index"]]
+    outlets = outlets_by_id(dev_path)
+    return prior_section(
+        oof["calibrated"],
+        [e.label for e in examples],
+        [e.language for e in examples],
+        [outlets.get(e.ident, "") for e in examples],
+        oof["fold"],
+    )
+
+
+def reliability_of(data: Dataset, oof: dict[str, Any], version: str) -> bytes:
+    """The out-of-fold reliability diagram of a version as PNG bytes."""
+    gold = [data.examples[i].label for i in oof["index"]]
+    return reliability_png(oof["calibrated"], gold, f"{version}: out of fold, all languages")
+
+
+def probe_section(classifier: StanceClassifier, seeds_dir: Path, threshold: float) -> dict[str, Any] | None:
+    """Probe-suite pass rates of the built model (None when the seeds have no probe file)."""
+    path = seeds_dir / PROBES
+    return run_probes(classifier, load_probes(path), threshold) if path.is_file() else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

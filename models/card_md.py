@@ -89,6 +89,69 @@ def _relevance_section(rule: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _quality_sections(card: dict[str, Any]) -> list[str]:
+    """Abstention, probes, voice accuracy and the variant table."""
+    lines: list[str] = []
+    abst = card.get("abstention")
+    if abst:
+        lines += ["", "## Abstention", "", f"Threshold {abst['threshold']}: {abst['rule']}."]
+        if abst.get("n"):
+            lines.append(
+                f"Out of fold it ignores {abst['ignored']} of {abst['n']} dev passages (accuracy of those"
+                f" kept {_fmt(abst['accuracy_kept'])}, of those ignored {_fmt(abst['accuracy_ignored'])})."
+            )
+    probes = card.get("probes")
+    if probes:
+        kinds = ", ".join(f"{k} {_fmt(v)}" for k, v in probes["by_kind"].items())
+        langs = ", ".join(f"{k} {_fmt(v)}" for k, v in probes["by_language"].items())
+        lines += [
+            "",
+            "## Probes",
+            "",
+            f"{probes['n']} probes (seeds/probes.jsonl): pass rate"
+            f" {_fmt(probes['pass_rate'])}; by kind: {kinds}; by language: {langs};"
+            f" pairs both passed: {_fmt(probes['pairs']['pass_rate'])} of {probes['pairs']['n']}.",
+        ]
+    voice = card.get("voice")
+    if voice:
+        per = ", ".join(f"{k} {_fmt(v['accuracy'])} (n={v['n']})" for k, v in voice["per_language"].items())
+        lines += [
+            "",
+            "## Voice",
+            "",
+            f"Voice detector vs the dev set's `voice`: accuracy"
+            f" {_fmt(voice['accuracy'])} over {voice['n']} passages; {per}.",
+        ]
+    prior = card.get("outlet_prior")
+    if prior:
+        f1 = ", ".join(f"{k} {_fmt(v)}" for k, v in prior["macro_f1"].items())
+        lines += [
+            "",
+            "## Outlet prior (optional, off: not used by this model)",
+            "",
+            "With the outlet's kind"
+            f" ({', '.join(f'{k} {n}' for k, n in prior['kinds'].items())}) as a label prior estimated on"
+            f" the other folds, out-of-fold macro-F1 would be {f1}; ECE {_fmt(prior['ece'])}.",
+        ]
+    if card.get("variants"):
+        lines += ["", "## Variants tried (same splits, out of fold)", "", *_variant_table(card["variants"])]
+    return lines
+
+
+def _variant_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The variant table."""
+    out = [
+        "| variant | en F1 | ko F1 | zh F1 | all F1 | ECE | W↔B | what |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['variant']} | {_fmt(r['en'])} | {_fmt(r['ko'])} | {_fmt(r['zh'])} | {_fmt(r['all'])} |"
+            f" {_fmt(r['ece'])} | {_fmt(r['wb'])} | {r['what']} |"
+        )
+    return out
+
+
 def render(card: dict[str, Any]) -> str:
     """Render the card as markdown."""
     lines = [f"# Stance model {card['version']}", ""]
@@ -99,7 +162,13 @@ def render(card: dict[str, Any]) -> str:
         lines.append(
             f"- `{name}` ({'+'.join(head['encoders'])}; {head['serves']}): n={head['n_train']},"
             f" C={head['C']}, temperature={head['temperature']:.3f}"
-            + (f", word features: {head['lexicon_terms']} terms" if head.get("lexicon_terms") else "")
+            + "".join(f", T[{k}]={v:.3f}" for k, v in head.get("temperatures", {}).items())
+            + (
+                f", {head.get('lexicon', 'word')} lexicon: {head['lexicon_terms']} terms"
+                if head.get("lexicon_terms")
+                else ""
+            )
+            + (f", extras: {'+'.join(head['extras'])}" if head.get("extras") else "")
         )
     lines += ["", "## Encoders"]
     for name, info in card["encoders"].items():
@@ -112,10 +181,27 @@ def render(card: dict[str, Any]) -> str:
     if oof is not None:
         lines += ["", f"## Out of fold (calibrated; {oof['folds']} folds grouped by {oof['grouping']})", ""]
         lines += [*_metrics_table(oof["calibrated"]), "", *_class_table(oof["calibrated"])]
+        wb = oof["washington_beijing"]
+        lines += [
+            "",
+            f"Washington↔Beijing confusions: {wb['swapped']} of {wb['polar']} polar passages"
+            f" ({_fmt(wb['share'])}). ECE uses {oof['ece_bins']} equal-width bins.",
+        ]
+        if card.get("reliability_diagram"):
+            lines += ["", f"![reliability diagram]({card['reliability_diagram']})"]
         lines += ["", "Before temperature scaling:", "", *_metrics_table(oof["uncalibrated"])]
     else:
         lines += ["", "No dev set was available: no out-of-fold evaluation."]
-    lines += ["", "## Seed article", "", *_seed_section(card["seed_article"])]
+    lines += _quality_sections(card)
+    lines += [
+        "",
+        "## Seed article",
+        "",
+        "The target counts the `without_seed` row (the seed's paragraphs"
+        " held out of training); `in_sample` is shown beside it.",
+        "",
+        *_seed_section(card["seed_article"]),
+    ]
     if "article_relevance_rule" in card:
         lines += ["", "## Article relevance", "", *_relevance_section(card["article_relevance_rule"])]
     if card.get("analyst_labels"):

@@ -8,7 +8,7 @@ vectors), everything else to the ``multilingual`` head (USE vectors). Its score 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, overload
 
@@ -21,9 +21,11 @@ from models.labels import LABELS
 from models.language import detect_language
 from models.passages import Passage, segment
 from models.registry import ARTIFACTS_DIR, read_card, read_heads, resolve_version
+from models.voice import detect_voice
 
 Routed = dict[str, tuple[list[int], np.ndarray, list[str]]]
 """Per head name: positions of the texts routed to it, their embeddings, the texts themselves."""
+# A passage's voice (models.voice) is read from its own words and feeds the heads' voice block.
 
 
 class ModelIntegrityError(RuntimeError):
@@ -32,13 +34,14 @@ class ModelIntegrityError(RuntimeError):
 
 @dataclass(frozen=True)
 class Prediction:
-    """One passage's stance: label, probabilities over ``LABELS``, score, language, encoder."""
+    """One passage's stance: label, probabilities over ``LABELS``, score, language, encoder, voice."""
 
     label: str
     probs: dict[str, float]
     score: float
     language: str
     encoder: str
+    voice: str = "author"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -48,6 +51,7 @@ class Prediction:
             "score": self.score,
             "language": self.language,
             "encoder": self.encoder,
+            "voice": self.voice,
         }
 
 
@@ -124,7 +128,14 @@ class StanceClassifier:
             if not isinstance(t, str) or not t.strip():
                 raise ValueError(f"passage {i} is empty; nothing to classify")
         languages = [detect_language(t) for t in plain]
-        return self.predictions_from(self.probabilities(plain, languages), languages)
+        predictions = self.predictions_from(self.probabilities(plain, languages), languages)
+        voices = [detect_voice(t, lang) for t, lang in zip(plain, languages, strict=True)]
+        return [replace(p, voice=v) for p, v in zip(predictions, voices, strict=True)]
+
+    @property
+    def abstain_below(self) -> float:
+        """Top probability under which a passage is ignored by the article score (from the card)."""
+        return float(self.card.get("abstention", {}).get("threshold", 0.0))
 
     def probabilities(self, texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
         """(n, 4) calibrated probabilities, each text scored by the head of its language."""
@@ -159,7 +170,9 @@ class StanceClassifier:
         """Segment an article, predict every passage and aggregate (empty text → no passages)."""
         passages = segment(text, **segment_options)
         predictions = self.predict_passages(passages) if passages else []
-        article = aggregate([p.probs for p in predictions], [p.ordinal for p in passages])
+        article = aggregate(
+            [p.probs for p in predictions], [p.ordinal for p in passages], min_confidence=self.abstain_below
+        )
         return ArticleResult(passages, predictions, article)
 
     @staticmethod

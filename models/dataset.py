@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -39,8 +42,29 @@ class Dataset:
         return [self.examples[i].group for i in self.rows[head]]
 
 
+def encode_cached(name: str, texts: list[str], threads: int, cache_dir: Path | None) -> np.ndarray:
+    """Embed texts with encoder ``name``; with ``cache_dir``, reuse and extend ``<name>.npz`` there.
 
-def embed(examples: Sequence[Example], threads: int) -> Dataset:
+    The cache is keyed by the encoder's file hashes and each text's SHA-256, so a changed encoder
+    or text is re-encoded; experiments over the same dev set skip the encoders entirely.
+    """
+    encoder = get_encoder(name, threads)
+    if cache_dir is None:
+        return encoder.encode(texts)
+    stamp = hashlib.sha256(json.dumps(encoder.info()["files"], sort_keys=True).encode()).hexdigest()[:12]
+    path = cache_dir / f"{name}-{stamp}.npz"
+    stored = dict(np.load(path)) if path.is_file() else {}
+    keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+    missing = [i for i, k in enumerate(keys) if k not in stored]
+    if missing:
+        fresh = encoder.encode([texts[i] for i in missing])
+        stored.update({keys[i]: row for i, row in zip(missing, fresh, strict=True)})
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **stored)
+    return np.array([stored[k] for k in keys], dtype=np.float32).reshape(len(texts), encoder.dim)
+
+
+def embed(examples: Sequence[Example], threads: int, cache_dir: Path | None = None) -> Dataset:
     """Encode every example once per encoder its head needs; stack features per head."""
     labels = np.array([LABEL_INDEX[e.label] for e in examples], dtype=np.int64)
     data = Dataset(list(examples), labels)
@@ -53,7 +77,7 @@ def embed(examples: Sequence[Example], threads: int) -> Dataset:
     vectors: dict[str, dict[str, np.ndarray]] = {}
     for name in sorted(needed):
         texts = sorted(needed[name])
-        matrix = get_encoder(name, threads).encode(texts)
+        matrix = encode_cached(name, texts, threads, cache_dir)
         vectors[name] = dict(zip(texts, matrix, strict=True))
     for spec in HEADS:
         rows = data.rows[spec.name]

@@ -2,19 +2,26 @@
 
 Two heads: ``en`` reads MiniLM and USE vectors side by side and serves English passages;
 ``multilingual`` reads USE vectors and serves every other language (Korean, Chinese, ...).
+Beside the embeddings a head may read a TF-IDF lexicon (words for English, character
+1–3-grams for Korean/Chinese) and extra blocks named in ``extras``: ``cues`` (modality,
+negation scope, conditionals, warnings; ``models.cues``) and ``voice`` (who is speaking,
+``models.voice``). Each head has one temperature per language it serves.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from models.cues import cue_features, voice_block
 from models.encoders import MINILM, USE
 from models.labels import LABELS
+from models.language import detect_language
 from models.lexicon import Lexicon
+from models.voice import detect_voice
 
 ABSENT_LOGIT = -30.0
 """Logit given to a label the head never saw in training."""
@@ -22,13 +29,13 @@ ABSENT_LOGIT = -30.0
 
 @dataclass(frozen=True)
 class HeadSpec:
-    """A head's name, encoders (plus word features if ``lexical``), languages it serves and learns from."""
+    """A head's name, encoders (its lexicon's analyzer, if any), languages it serves and learns from."""
 
     name: str
     encoders: tuple[str, ...]
     english: bool
     learns_all_languages: bool
-    lexical: bool = False
+    lexical: str | None = None
 
     @property
     def encoder_id(self) -> str:
@@ -45,8 +52,8 @@ class HeadSpec:
 
 
 HEADS: tuple[HeadSpec, ...] = (
-    HeadSpec("en", (MINILM, USE), english=True, learns_all_languages=False, lexical=True),
-    HeadSpec("multilingual", (USE,), english=False, learns_all_languages=True),
+    HeadSpec("en", (MINILM, USE), english=True, learns_all_languages=False, lexical="word"),
+    HeadSpec("multilingual", (USE,), english=False, learns_all_languages=True, lexical="char"),
 )
 
 
@@ -57,40 +64,71 @@ def head_for(lang: str) -> HeadSpec:
 
 @dataclass(frozen=True)
 class LinearHead:
-    """Multinomial logistic regression weights, a softmax temperature and an optional word lexicon.
+    """Multinomial logistic regression weights, temperatures, an optional lexicon and extra blocks.
 
-    Its features are the concatenated embeddings followed, if it has a lexicon, by the TF-IDF
-    of the text's words (``features`` builds them).
+    Its features are the concatenated embeddings followed by the lexicon's TF-IDF (if any) and
+    the ``extras`` blocks (``features`` builds them). ``temperatures`` holds one temperature per
+    language; a language without its own uses ``temperature``.
     """
 
     coef: np.ndarray
     intercept: np.ndarray
     temperature: float = 1.0
     lexicon: Lexicon | None = None
+    extras: tuple[str, ...] = ()
+    temperatures: dict[str, float] = field(default_factory=dict)
 
     def features(self, embedded: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        """The head's feature rows: embeddings, plus the lexicon's word features if it has one."""
-        return head_features(embedded, texts, self.lexicon)
+        """The head's feature rows: embeddings, lexicon features and extra blocks."""
+        return head_features(embedded, texts, self.lexicon, self.extras)
 
     def probs_for(self, embedded: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        """Temperature-scaled probabilities of texts given their embeddings."""
-        return self.probs(self.features(embedded, texts))
+        """Calibrated probabilities of texts given their embeddings (temperature by detected language)."""
+        return self.probs(self.features(embedded, texts), [detect_language(t) for t in texts])
+
+    def temperature_for(self, lang: str) -> float:
+        """The temperature used for passages of language ``lang``."""
+        return self.temperatures.get(lang, self.temperature)
 
     def logits(self, features: np.ndarray) -> np.ndarray:
         """Raw (untempered) logits, one column per label in ``LABELS`` order."""
         raw = np.asarray(features, dtype=np.float64) @ self.coef.T + self.intercept
         return np.asarray(raw, dtype=np.float64)
 
-    def probs(self, features: np.ndarray) -> np.ndarray:
-        """Temperature-scaled probabilities."""
-        return softmax(self.logits(features) / self.temperature)
+    def probs(self, features: np.ndarray, languages: Sequence[str] | None = None) -> np.ndarray:
+        """Temperature-scaled probabilities (per-language temperatures when ``languages`` are given)."""
+        if languages is None:
+            return softmax(self.logits(features) / self.temperature)
+        scale = np.array([self.temperature_for(lang) for lang in languages])
+        return softmax(self.logits(features) / scale[:, None])
 
 
-def head_features(embedded: np.ndarray, texts: Sequence[str], lexicon: Lexicon | None) -> np.ndarray:
-    """Embeddings followed by the texts' TF-IDF word features when there is a lexicon."""
-    if lexicon is None:
-        return embedded
-    return np.hstack([np.asarray(embedded, dtype=np.float64), lexicon.transform(texts)])
+EXTRAS: tuple[str, ...] = ("cues", "voice")
+"""Extra feature blocks a head may read, in the order they are appended."""
+
+
+def extra_features(texts: Sequence[str], extras: Sequence[str]) -> list[np.ndarray]:
+    """The ``extras`` blocks of texts (cue flags; voice one-hot read from each text's own cues)."""
+    unknown = set(extras) - set(EXTRAS)
+    if unknown:
+        raise ValueError(f"unknown feature block(s) {sorted(unknown)}; expected {', '.join(EXTRAS)}")
+    blocks = []
+    if "cues" in extras:
+        blocks.append(cue_features(texts))
+    if "voice" in extras:
+        blocks.append(voice_block(texts, [detect_voice(t, detect_language(t)) for t in texts]))
+    return blocks
+
+
+def head_features(
+    embedded: np.ndarray, texts: Sequence[str], lexicon: Lexicon | None, extras: Sequence[str] = ()
+) -> np.ndarray:
+    """Embeddings, then the lexicon's TF-IDF features (if any), then the ``extras`` blocks."""
+    parts = [np.asarray(embedded, dtype=np.float64)]
+    if lexicon is not None:
+        parts.append(lexicon.transform(texts))
+    parts += extra_features(texts, extras)
+    return parts[0] if len(parts) == 1 else np.hstack(parts)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -114,7 +152,7 @@ def fit_head(
     per_class = np.bincount(labels, weights=weights, minlength=len(LABELS))
     present = per_class > 0
     balance = np.where(present, weights.sum() / (present.sum() * np.maximum(per_class, 1e-12)), 0.0)
-    model = LogisticRegression(C=c, max_iter=5000, tol=1e-6)
+    model = LogisticRegression(C=c, max_iter=2000, tol=1e-4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(features, labels, sample_weight=weights * balance[labels])

@@ -40,6 +40,13 @@ def heads_bytes(heads: dict[str, LinearHead]) -> bytes:
         if head.lexicon is not None:
             arrays[f"{name}.vocabulary"] = np.array(head.lexicon.vocabulary, dtype=np.str_)
             arrays[f"{name}.idf"] = np.asarray(head.lexicon.idf, dtype=np.float64)
+            arrays[f"{name}.analyzer"] = np.array([head.lexicon.analyzer], dtype=np.str_)
+        if head.extras:
+            arrays[f"{name}.extras"] = np.array(head.extras, dtype=np.str_)
+        if head.temperatures:
+            langs = sorted(head.temperatures)
+            arrays[f"{name}.temperature_languages"] = np.array(langs, dtype=np.str_)
+            arrays[f"{name}.temperature_values"] = np.array([head.temperatures[k] for k in langs])
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
@@ -58,23 +65,42 @@ def read_heads(path: Path) -> dict[str, LinearHead]:
             raise ValueError(f"{path}: artifact label order {labels} differs from {LABELS}")
         heads = {}
         for spec in HEADS:
-            lexicon = None
-            if f"{spec.name}.vocabulary" in data.files:
-                vocabulary = tuple(str(t) for t in data[f"{spec.name}.vocabulary"])
-                lexicon = Lexicon(vocabulary, np.array(data[f"{spec.name}.idf"]))
             heads[spec.name] = LinearHead(
                 coef=np.array(data[f"{spec.name}.coef"]),
                 intercept=np.array(data[f"{spec.name}.intercept"]),
                 temperature=float(data[f"{spec.name}.temperature"][0]),
-                lexicon=lexicon,
+                lexicon=_lexicon(data, spec.name),
+                extras=tuple(str(x) for x in data.get(f"{spec.name}.extras", [])),
+                temperatures=_temperatures(data, spec.name),
             )
     return heads
 
 
-def write_artifact(out_dir: Path, data: bytes, card: dict[str, Any], card_md: str) -> str:
-    """Write head file, JSON and markdown card under ``out_dir``; point ``LATEST`` at it."""
+def _lexicon(data: Any, name: str) -> Lexicon | None:
+    """A head's lexicon from an open ``.npz`` (word analyzer when none is recorded)."""
+    if f"{name}.vocabulary" not in data.files:
+        return None
+    vocabulary = tuple(str(t) for t in data[f"{name}.vocabulary"])
+    analyzer = str(data[f"{name}.analyzer"][0]) if f"{name}.analyzer" in data.files else "word"
+    return Lexicon(vocabulary, np.array(data[f"{name}.idf"]), analyzer)
+
+
+def _temperatures(data: Any, name: str) -> dict[str, float]:
+    """A head's per-language temperatures from an open ``.npz`` (none recorded: empty)."""
+    if f"{name}.temperature_languages" not in data.files:
+        return {}
+    langs = [str(x) for x in data[f"{name}.temperature_languages"]]
+    return dict(zip(langs, (float(v) for v in data[f"{name}.temperature_values"]), strict=True))
+
+
+def write_artifact(
+    out_dir: Path, data: bytes, card: dict[str, Any], card_md: str, extra: dict[str, bytes] | None = None
+) -> str:
+    """Write head file, JSON and markdown card (and ``extra`` files: a figure); point ``LATEST`` at it."""
     version = version_of(data)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for name, content in (extra or {}).items():
+        (out_dir / name).write_bytes(content)
     (out_dir / f"{version}.npz").write_bytes(data)
     (out_dir / f"{version}.card.json").write_text(
         json.dumps(card, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"

@@ -94,7 +94,8 @@ def read_lines(stream: IO[bytes], report: Any) -> Iterator[Line]:
 def _answer(line: Line, pred: Any, passages: int = 1) -> dict[str, Any]:
     """The output record of one line."""
     record = {"id": line.ident, "label": pred.label, "probs": pred.probs, "score": pred.score}
-    return {**record, "language": pred.language, **({"passages": passages} if passages > 1 else {})}
+    voice = {"voice": pred.voice} if hasattr(pred, "voice") else {}
+    return {**record, "language": pred.language, **voice, **({"passages": passages} if passages > 1 else {})}
 
 
 def _article_answer(model: StanceClassifier, line: Line) -> dict[str, Any]:

@@ -103,3 +103,19 @@ def test_relevant_share_at_the_threshold_is_scored() -> None:
     assert aggregate([PRO_US] + [OFF_TOPIC] * 4, min_relevant_share=0.5).score is None
     with pytest.raises(ValueError, match="min_relevant_share"):
         aggregate([PRO_US], min_relevant_share=1.5)
+
+
+UNSURE = {"washington": 0.40, "hedge": 0.25, "beijing": 0.30, "irrelevant": 0.05}
+
+
+def test_abstention_ignores_unsure_passages_and_counts_them() -> None:
+    """Below ``min_confidence`` a passage neither moves the score nor counts toward relevance."""
+    full = aggregate([PRO_CN, UNSURE, UNSURE], [0, 1, 2])
+    kept = aggregate([PRO_CN, UNSURE, UNSURE], [0, 1, 2], min_confidence=0.5)
+    assert full.n_ignored == 0 and kept.n_ignored == 2
+    assert kept.n_passages == 3
+    assert kept.score == pytest.approx(-0.50)
+    assert full.score is not None and full.score > kept.score
+    assert kept.as_dict()["n_ignored"] == 2
+    nothing = aggregate([UNSURE], min_confidence=0.5)
+    assert nothing.score is None and nothing.n_ignored == 1

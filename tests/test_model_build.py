@@ -111,3 +111,23 @@ def test_committed_card_matches_current_seed_files() -> None:
     for name in ("out_of_fold", "targets"):
         assert name in card["metrics"]
     assert {"minilm", "use-multilingual"} <= set(card["encoders"])
+
+
+def test_committed_card_carries_calibration_abstention_voice_and_probes() -> None:
+    version = resolve_version(None)
+    card = read_card(version)
+    oof = card["metrics"]["out_of_fold"]
+    assert oof["ece_bins"] == 15
+    assert 0.0 <= oof["washington_beijing"]["share"] <= 1.0
+    figure = card["reliability_diagram"]
+    assert figure == f"{version}.reliability.png"
+    assert (ARTIFACTS_DIR / figure).read_bytes().startswith(b"\x89PNG")
+    assert f"]({figure})" in (ARTIFACTS_DIR / f"{version}.card.md").read_text(encoding="utf-8")
+    assert 0.3 <= card["abstention"]["threshold"] <= 0.7
+    assert set(card["voice"]["per_language"]) == {"en", "ko", "zh"}
+    assert card["probes"]["n"] > 0 and card["outlet_prior"]["used_by_model"] is False
+    for head in card["heads"].values():
+        assert set(head["temperatures"]) >= ({"en"} if head["encoders"][0] == "minilm" else {"ko", "zh"})
+    targets = card["metrics"]["targets"]
+    assert {"en_macro_f1", "ko_macro_f1", "zh_macro_f1", "all_macro_f1", "ece_15_bins"} <= set(targets)
+    assert {"washington_beijing_share", "seed_score_held_out"} <= set(targets)

@@ -87,18 +87,23 @@ def test_lexical_head_learns_its_vocabulary_from_the_training_rows_only() -> Non
     assert head.lexicon is not None and info["lexicon_terms"] == head.lexicon.dim
     assert {"hegemony", "alliance", "seoul"} <= set(head.lexicon.vocabulary)
     assert "quokka" not in head.lexicon.vocabulary
-    assert head.coef.shape[1] == 5 + head.lexicon.dim
+    from models.cues import CUE_NAMES, VOICE_NAMES
+
+    assert config.extras_of(spec.name) == ("cues", "voice")
+    assert head.coef.shape[1] == 5 + head.lexicon.dim + len(CUE_NAMES) + len(VOICE_NAMES)
     head_all, _ = fit_calibrated(data, spec, np.arange(len(examples)), config)
     assert head_all.lexicon is not None and "quokka" in head_all.lexicon.vocabulary
 
 
 def test_committed_model_routes_english_through_word_features() -> None:
-    """The committed version's English head carries its lexicon; the multilingual head has none."""
+    """The committed English head reads words, the multilingual head character n-grams."""
     from models.registry import ARTIFACTS_DIR, read_card, read_heads, resolve_version
 
     version = resolve_version(None)
     heads = read_heads(ARTIFACTS_DIR / f"{version}.npz")
     en, ml = heads["en"], heads["multilingual"]
-    assert en.lexicon is not None and ml.lexicon is None
+    assert en.lexicon is not None and en.lexicon.analyzer == "word"
+    assert ml.lexicon is not None and ml.lexicon.analyzer == "char"
+    assert "不应" in ml.lexicon.vocabulary or "不要" in ml.lexicon.vocabulary
     assert read_card(version)["heads"]["en"]["lexicon_terms"] == en.lexicon.dim
     assert {"rok", "hegemony", "alliance"} <= set(en.lexicon.vocabulary)

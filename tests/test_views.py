@@ -29,6 +29,7 @@ GRAINS: dict[str, tuple[str, ...]] = {
     "mart_weekly_stance_group": ("group_kind", "group_value", "week"),
     "mart_coverage_funnel": ("source_id", "week"),
     "mart_weekly_topic": ("topic_id", "week"),
+    "mart_weekly_stance_voice": ("country", "voice", "week"),
 }
 
 

@@ -1,0 +1,101 @@
+"""Direction cues beside the embeddings: modality, negation scope, conditionals, warnings, poles.
+
+Frozen sentence embeddings place a passage by topic, so "Seoul should join the US containment
+of China" and "Seoul should not join it" land close together. These binary features carry what
+the embeddings blur, in English, Korean and Chinese: a modal ("should", 应当, 해야), a negated
+modal ("should not", 不应/不要/不能, 않아야/안 된다/말아야), a negation inside the clause of a
+pro-US or pro-China move (its scope), conditionals, warnings of a price, and balance words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from models.voice import VOICES
+
+
+def _alt(english: str, cjk: str) -> str:
+    """An English regex and space-separated Korean/Chinese alternatives as one alternation."""
+    return english + "|" + "|".join(cjk.split())
+
+
+_PATTERNS: dict[str, str] = {
+    "modal": _alt(
+        r"\b(?:should|must|ought to|needs? to|has to|have to)\b",
+        r"应当 应该 必须 需要 應當 應該 해야 하여야 필요가\s*있",
+    ),
+    "neg_modal": _alt(
+        r"\b(?:should not|shouldn't|must not|mustn't|cannot|can't|need not|ought not|should never|must never"
+        r"|do not|don't|never)\b",
+        r"不应 不要 不能 不得 不该 不可 别 勿 不應 不該"
+        r" 않아야 안\s*된다 안\s*되 말아야 말라 말고 해서는\s*안",
+    ),
+    "negation": _alt(r"\b(?:not|no|never|neither|nor|without|n't)\b", "不 没 未 非 無 无 않 못 없 아니"),
+    "conditional": _alt(
+        r"\b(?:if|unless|should seoul|were seoul|in case)\b", "如果 若 一旦 假如 倘若 要是 다면 경우 한다면"
+    ),
+    "warning": _alt(
+        r"\b(?:warn\w*|price|pay\w*|consequences?|retaliat\w*|punish\w*|red line|threat\w*|pressure)\b",
+        "代价 后果 後果 报复 報復 警告 红线 紅線 施压 施壓 대가 보복 경고 후과 압박 레드라인",
+    ),
+    "balance": _alt(
+        r"\b(?:balanc\w*|both|middle|ambigu\w*|neither|hedg\w*|pragmat\w*"
+        r"|not (?:to )?(?:choose|pick|take sides))\b",
+        "平衡 均衡 两边 兩邊 模糊 不选边 不選邊 实用 實用 균형 모호 양쪽 줄타기 실용 등거리",
+    ),
+    "toward_us": _alt(
+        r"\b(?:allian\w*|ally|allies|align\w*|side with (?:the us|washington|america)|trilateral|containment"
+        r"|indo-pacific|quad|thaad|chip 4|decoupl\w*)\b",
+        "同盟 盟友 靠拢 追随 追隨 美日韩 美日韓 萨德 薩德 遏制 围堵 圍堵 동맹 한미일 사드 칩4 견제 밀착",
+    ),
+    "toward_cn": _alt(
+        r"\b(?:closer to (?:china|beijing)|tilt\w* toward (?:china|beijing)"
+        r"|cooperation with (?:china|beijing)|pro-china|largest trading partner"
+        r"|friendly neighbou?r|three nos)\b",
+        r"中韩合作 中韓合作 亲中 親中 睦邻 睦鄰 三不 한중\s*협력 친중 3불 삼불 최대\s*교역",
+    ),
+}
+_COMPILED = {name: re.compile(p, re.I) for name, p in _PATTERNS.items()}
+_CLAUSE = re.compile(r"[.;:!?。；：！？,，]")
+CUE_NAMES: tuple[str, ...] = (*_PATTERNS, "neg_scope_us", "neg_scope_cn")
+"""Column names of ``cue_features``."""
+VOICE_NAMES: tuple[str, ...] = (*(f"voice_{v}" for v in VOICES), *(f"voice_{v}_warning" for v in VOICES[1:]))
+"""Column names of ``voice_block``: the voice one-hot, and each quoted voice together with a warning."""
+
+
+def _clause_flags(clause: str) -> dict[str, bool]:
+    """Which cue patterns occur in one clause."""
+    return {name: bool(pattern.search(clause)) for name, pattern in _COMPILED.items()}
+
+
+def cue_row(text: str) -> np.ndarray:
+    """The cue features of one text (0/1 values)."""
+    clauses = [c for c in _CLAUSE.split(text) if c.strip()] or [text]
+    flags = [_clause_flags(c) for c in clauses]
+    whole = {name: any(f[name] for f in flags) for name in _PATTERNS}
+    negated = [f["neg_modal"] or f["negation"] for f in flags]
+    scope_us = any(n and f["toward_us"] for n, f in zip(negated, flags, strict=True))
+    scope_cn = any(n and f["toward_cn"] for n, f in zip(negated, flags, strict=True))
+    return np.array([float(whole[name]) for name in _PATTERNS] + [float(scope_us), float(scope_cn)])
+
+
+def cue_features(texts: Sequence[str]) -> np.ndarray:
+    """(n, len(CUE_NAMES)) cue rows of texts."""
+    if not texts:
+        return np.zeros((0, len(CUE_NAMES)))
+    return np.vstack([cue_row(t) for t in texts])
+
+
+def voice_block(texts: Sequence[str], voices: Sequence[str]) -> np.ndarray:
+    """(n, len(VOICE_NAMES)): the voice one-hot, and quoted voice × warning cue."""
+    out = np.zeros((len(texts), len(VOICE_NAMES)))
+    for row, (text, voice) in enumerate(zip(texts, voices, strict=True)):
+        warned = bool(_COMPILED["warning"].search(text))
+        if voice in VOICES:
+            out[row, VOICES.index(voice)] = 1.0
+            if voice != "author" and warned:
+                out[row, len(VOICES) + VOICES.index(voice) - 1] = 1.0
+    return out

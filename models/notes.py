@@ -1,0 +1,138 @@
+"""The card's prose: how this version was chosen, and every variant tried on the build's splits.
+
+The variant figures were measured with the build's own out-of-fold procedure (5 outer folds
+grouped by URL, seed 0; C and temperatures chosen inside each fold) on the 516-passage dev set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NOTES: list[str] = [
+    "Encoders are frozen; each head is a class-balanced multinomial logistic regression over the"
+    " embeddings, a TF-IDF lexicon (word unigrams for English, character 1-3-grams of the Korean,"
+    " Chinese and other non-English training texts for the multilingual head, at most 4,000 terms"
+    " in >= 3 texts) fitted inside each fold, the passage's voice (both heads: one-hot, and each"
+    " quoted voice together with a warning word) and direction cues (English head only: modal,"
+    " negated modal, negation, negation in the clause of a pro-US or pro-China move, conditional,"
+    " warning, balance words).",
+    "Out-of-fold figures are nested: C and the per-language temperatures of each outer fold were"
+    " chosen by grouped CV (5 inner folds) inside that fold's training part. Folds are grouped by URL.",
+    "Seed-article paragraphs and pole statements are always in training; only dev passages are"
+    " ever held out. The seed-article target is read from heads refitted without the seed's"
+    " paragraphs ('without_seed'); the in-sample figure is shown beside it and does not count.",
+    "The voice detector's rules (models/voice.py) were written while reading the dev set's"
+    " passages, so its accuracy on the dev set is in-sample for the rules.",
+    "The variant table lists every feature design compared on the build's splits; choosing the"
+    " best of them on the dev set (and keeping the cues per head where they helped) makes this"
+    " card's out-of-fold figures somewhat optimistic.",
+    "The variant rows were measured with the build's procedure but 3 inner folds and C in"
+    " (0.5, 2, 8), to keep the comparisons lean on shared cores; only the last row uses the"
+    " committed 5 inner folds. With 5 inner folds the chosen C changed in some folds, which cost"
+    " Korean and Chinese F1 (zh 0.746 to 0.696) while calibration improved (ECE 0.069 to 0.049).",
+    "Not retried here (the issue measured them within noise of the previous model on the same"
+    " data): all-mpnet-base-v2, fine-tuning MiniLM end to end, a SetFit-style body, multilingual-e5.",
+]
+
+VARIANTS: list[dict[str, Any]] = [
+    {
+        "variant": "v1 design",
+        "en": 0.713,
+        "ko": 0.561,
+        "zh": 0.666,
+        "all": 0.664,
+        "ece": 0.037,
+        "wb": 0.225,
+        "what": "embeddings + English word TF-IDF, one temperature per head (the previous model's design)",
+    },
+    {
+        "variant": "full",
+        "en": 0.757,
+        "ko": 0.673,
+        "zh": 0.698,
+        "all": 0.721,
+        "ece": 0.056,
+        "wb": 0.170,
+        "what": "+ voice block and direction cues in both heads, character 1-3-grams (ko/zh), T per language",
+    },
+    {
+        "variant": "full, extras x3",
+        "en": 0.740,
+        "ko": 0.666,
+        "zh": 0.675,
+        "all": 0.706,
+        "ece": 0.062,
+        "wb": 0.162,
+        "what": "full with the voice and cue blocks scaled by 3 (weaker regularisation on them)",
+    },
+    {
+        "variant": "full - voice",
+        "en": 0.714,
+        "ko": 0.619,
+        "zh": 0.668,
+        "all": 0.680,
+        "ece": 0.058,
+        "wb": 0.218,
+        "what": "full without the voice block",
+    },
+    {
+        "variant": "full - cues",
+        "en": 0.748,
+        "ko": 0.705,
+        "zh": 0.746,
+        "all": 0.737,
+        "ece": 0.036,
+        "wb": 0.170,
+        "what": "full without direction cues in either head",
+    },
+    {
+        "variant": "full - char",
+        "en": 0.757,
+        "ko": 0.658,
+        "zh": 0.680,
+        "all": 0.713,
+        "ece": 0.065,
+        "wb": 0.155,
+        "what": "full without the character n-gram lexicon in the multilingual head",
+    },
+    {
+        "variant": "full, one T per head",
+        "en": 0.757,
+        "ko": 0.673,
+        "zh": 0.698,
+        "all": 0.721,
+        "ece": 0.061,
+        "wb": 0.170,
+        "what": "full with one temperature per head instead of one per language (ECE zh 0.126 vs 0.107)",
+    },
+    {
+        "variant": "cues in en only, 3 inner folds",
+        "en": 0.757,
+        "ko": 0.705,
+        "zh": 0.746,
+        "all": 0.741,
+        "ece": 0.069,
+        "wb": 0.166,
+        "what": "the committed design with 3 inner folds (an earlier build):"
+        " temperatures fitted on inner models trained on 2/3 of each training part came out below 1 and"
+        " made calibration worse than none (ECE 0.060 untempered); the committed build uses 5 inner folds",
+    },
+    {
+        "variant": "cues in en only, 5 inner folds (committed)",
+        "en": 0.757,
+        "ko": 0.701,
+        "zh": 0.696,
+        "all": 0.728,
+        "ece": 0.049,
+        "wb": 0.162,
+        "what": "this card: cues in the English head only, voice in"
+        " both, character n-grams, T per language, C and T chosen with 5 inner folds",
+    },
+]
+"""Rows: variant, per-language macro-F1, all-language macro-F1, ECE (15 bins), W↔B share, what it is.
+
+The committed design ("cues in en only", the card's own out-of-fold figures) keeps the cues in
+the English head, where they helped, and drops them from the multilingual head, where the
+single-character negators (不, 없) made them noisy and the character n-grams already carry
+them.
+"""
