@@ -143,6 +143,10 @@ class Staged:
         """The wrapped classifier's predictions."""
         return self.inner.predict_passages(texts)
 
+    def __getattr__(self, name: str) -> Any:
+        """Everything else (abstention threshold, heads, …) is the wrapped classifier's."""
+        return getattr(self.inner, name)
+
 
 def prepare(settings: Settings, sink: Sink, *, rescore: bool = False) -> StanceClassifier | str:
     """The classifier to score with (a re-score's writes to a staging key), or, when nothing is

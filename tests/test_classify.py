@@ -53,7 +53,7 @@ def test_classify_round_trip_with_bad_lines(
     assert [row["id"] for row in out] == ["a", 2, "c"]
     assert [row["language"] for row in out] == ["en", "ko", "zh"]
     for row in out:
-        assert set(row) == {"id", "label", "probs", "score", "language"}
+        assert set(row) == {"id", "label", "probs", "score", "language", "voice"}
         probs = row["probs"]
         assert isinstance(probs, dict) and tuple(probs) == LABELS
         assert sum(probs.values()) == pytest.approx(1.0)
@@ -139,4 +139,4 @@ def test_model_build_command(
     assert run(["model", "build", "--out", str(tmp_path), "--json"], monkeypatch) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (tmp_path / LATEST).read_text().strip() == summary["version"]
-    assert "seed_score" in summary["targets"]
+    assert "seed_score_held_out" in summary["targets"]

@@ -3,8 +3,10 @@ table, evidence rules, hollow points, one colour per group, CJK glyphs, caveats 
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 import warnings
 from datetime import date
 from pathlib import Path
@@ -70,15 +72,20 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> ReportResult:
     return result
 
 
+def unescape(cell: str) -> str:
+    """A markdown table cell as its reader sees it (backslash escapes and HTML entities undone)."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", cell))
+
+
 def summary(md: str) -> dict[str, str]:
-    """The 'This week' table as finding → number."""
+    """The 'This week' table as finding → number (markdown escapes removed)."""
     body = md.split("## This week\n", 1)[1].split("\n## ", 1)[0]
     rows = [
         [c.strip() for c in line.strip().strip("|").split("|")]
         for line in body.splitlines()
         if line.startswith("|")
     ]
-    return {r[0]: r[1] for r in rows[2:]}
+    return {unescape(r[0]): unescape(r[1]) for r in rows[2:]}
 
 
 def test_summary_sentences_each_carry_their_number(report: ReportResult) -> None:

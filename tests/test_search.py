@@ -67,10 +67,10 @@ def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with db.writer(path) as con:
         db.insert_rows(con, "articles", [article_row(d) for d in CORPUS["documents"]])
         db.insert_rows(con, "passages", [p for d in CORPUS["documents"] for p in passage_rows(d)])
-        con.execute("INSERT INTO model_versions VALUES ('m1', ?, '{}')", [NOW])
+        con.execute("INSERT INTO model_versions VALUES ('m1', ?, '{}', ?)", [NOW, NOW])
         con.execute(
             "INSERT INTO passage_scores VALUES"
-            " ('k1', 1, 'm1', 0.1, 0.1, 0.7, 0.1, 'beijing', -0.6, 'use', ?)",
+            " ('k1', 1, 'm1', 0.1, 0.1, 0.7, 0.1, 'beijing', -0.6, 'use', ?, 'author')",
             [NOW],
         )
         assert refresh_fts(con) is True

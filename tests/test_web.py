@@ -230,9 +230,11 @@ def test_article_page_shows_voice_when_the_model_stores_it(
     settings = copy_warehouse(web_warehouse, tmp_path)
     client = TestClient(create_app(settings), base_url=BASE)
     article_id, _ = queue_key(client.get("/queue").text)
-    assert "· voice " not in client.get(f"/article/{article_id}").text
-    with duckdb.connect(str(settings.warehouse_path)) as con:  # a newer model version's extra column
-        con.execute("ALTER TABLE passage_scores ADD COLUMN voice VARCHAR")
+    with duckdb.connect(str(settings.warehouse_path)) as con:  # rows scored before voices were stored
+        con.execute("UPDATE passage_scores SET voice = NULL WHERE article_id = ?", [article_id])
+    unread = TestClient(create_app(settings), base_url=BASE).get(f"/article/{article_id}").text
+    assert "· voice " not in unread
+    with duckdb.connect(str(settings.warehouse_path)) as con:
         con.execute("UPDATE passage_scores SET voice = 'beijing' WHERE article_id = ?", [article_id])
     fresh = TestClient(create_app(settings), base_url=BASE)
     assert "· voice beijing" in fresh.get(f"/article/{article_id}").text
