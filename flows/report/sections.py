@@ -217,9 +217,8 @@ def volume_section(data: ReportData, chart_dir: Path) -> Section:
     return section
 
 
-def movers_section(data: ReportData, boot: Bootstrap) -> Section:
-    """Sources whose index moved most against their previous four weeks (pooled)."""
-    section = Section(f"Biggest movers against the previous {BASELINE_WEEKS} weeks")
+def source_changes(data: ReportData, boot: Bootstrap) -> list[tuple[str, str, Change]]:
+    """(source id, name, change) of every source with a change against its previous weeks."""
     names = {r.source_id: r.source_name for r in data.scored}
     found = []
     for sid in sorted(names):
@@ -229,7 +228,14 @@ def movers_section(data: ReportData, boot: Bootstrap) -> Section:
             boot,
         )
         if ch.delta is not None:
-            found.append((ch, names[sid]))
+            found.append((sid, names[sid], ch))
+    return found
+
+
+def movers_section(data: ReportData, boot: Bootstrap) -> Section:
+    """Sources whose index moved most against their previous four weeks (pooled)."""
+    section = Section(f"Biggest movers against the previous {BASELINE_WEEKS} weeks")
+    found = [(ch, name) for _, name, ch in source_changes(data, boot)]
     if not found:
         section.blocks.append(
             not_enough(

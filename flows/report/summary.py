@@ -10,7 +10,7 @@ from flows.report.evidence import DEFAULT_CONFIDENCE, card_threshold, excerpt, q
 from flows.report.facts import Candidate, Facts
 from flows.report.palette import display_name
 from flows.report.render import Paragraph, Section, Table
-from flows.report.sections import _scores, fmt
+from flows.report.sections import _scores, fmt, source_changes
 from flows.report.stats import MIN_ARTICLES, Bootstrap, Change, change
 
 LEAN = 0.15
@@ -86,16 +86,9 @@ def mover_rows(data: ReportData, facts: Facts, boot: Bootstrap) -> list[Row]:
     """The three outlets whose index moved most against their previous four weeks, with a passage each."""
     stated = card_threshold(facts.card)
     threshold = stated if stated is not None else DEFAULT_CONFIDENCE
-    names = {r.source_id: r.source_name for r in data.scored}
-    found = []
-    for sid in sorted(names):
-        ch = change(
-            _scores(data.scored, [data.week], "source_id", sid),
-            _scores(data.scored, data.baseline, "source_id", sid),
-            boot,
-        )
-        if ch.delta is not None:
-            found.append((abs(ch.delta), sid, ch))
+    changes = source_changes(data, boot)
+    names = {sid: name for sid, name, _ in changes}
+    found = [(abs(ch.delta or 0.0), sid, ch) for sid, _, ch in changes]
     rows: list[Row] = []
     for _, sid, ch in sorted(found, key=lambda f: (-f[0], f[1]))[:MOVERS]:
         assert ch.delta is not None
