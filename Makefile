@@ -11,8 +11,9 @@ export TRANSFORMERS_OFFLINE := 1
 install: $(STAMP) system-deps
 
 # Debian packages the tests and the report need: Chromium (browser checks) and a CJK font
-# (Korean and Chinese in charts and HTML). Installed only when missing, and only as root.
-SYSTEM_PACKAGES := chromium fonts-noto-cjk
+# (Korean and Chinese in charts and HTML), and PostgreSQL 15 (the scale-out tests and bench start
+# their own throwaway server). Installed only when missing, and only as root.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk postgresql
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
