@@ -57,7 +57,9 @@ class PostgresServer:
         ``stop(remove=True)``)."""
         self.as_root = os.geteuid() == 0
         self.owned = root is None or self.as_root
-        self.root = Path(tempfile.mkdtemp(prefix="axiswatch-pg-", dir="/tmp")) if self.owned else root.resolve()
+        self.root = (
+            Path(tempfile.mkdtemp(prefix="axiswatch-pg-", dir="/tmp")) if self.owned else root.resolve()
+        )
         self.data = self.root / "data"
         self.port = port or free_port()
         self.bin = bindir()
@@ -79,11 +81,34 @@ class PostgresServer:
             shutil.chown(self.root, UNPRIVILEGED)
             self.root.chmod(0o700)
         if not (self.data / "PG_VERSION").exists():
-            self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
-                      "--locale=C.UTF-8", "--no-sync")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "server.log"), "-w",
-                  "-t", "60", "start")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            )
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         return self
 
     def stop(self, mode: str = "fast", *, remove: bool = False) -> None:
@@ -101,8 +126,9 @@ class PostgresServer:
 
     def createdb(self, name: str) -> str:
         """Create a database (idempotent) and return its conninfo."""
-        out = self._run("createdb", "-h", str(self.root), "-p", str(self.port), "-U", SUPERUSER, name,
-                        check=False)
+        out = self._run(
+            "createdb", "-h", str(self.root), "-p", str(self.port), "-U", SUPERUSER, name, check=False
+        )
         if out.returncode != 0 and "already exists" not in out.stderr:
             raise RuntimeError(f"createdb {name} failed: {out.stderr.strip()}")
         return self.conninfo(name)
