@@ -57,9 +57,9 @@ class PostgresServer:
         ``stop(remove=True)``)."""
         self.as_root = os.geteuid() == 0
         self.owned = root is None or self.as_root
-        self.root = (
-            Path(tempfile.mkdtemp(prefix="axiswatch-pg-", dir="/tmp")) if self.owned else root.resolve()
-        )
+        if root is None or self.owned:
+            root = Path(tempfile.mkdtemp(prefix="axiswatch-pg-", dir="/tmp"))
+        self.root = root.resolve()
         self.data = self.root / "data"
         self.port = port or free_port()
         self.bin = bindir()
