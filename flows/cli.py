@@ -93,7 +93,7 @@ def _funnel_lines(result: dict[str, Any], settings: Settings) -> list[str]:
     ]
     if "scored" in result:
         lines.append(f"  articles scored {result['scored']} (model {result.get('model_version')})")
-    lines += [f"  failures by class: {result['failures_json']}", f"  warehouse: {settings.warehouse_path}"]
+    lines += [f"  failures by class: {result['failures_json']}", f"  warehouse: {settings.location}"]
     return lines
 
 
@@ -195,7 +195,7 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
     try:
         query = sqlcli.read_query(args.query, args.file)
         columns, rows = sqlcli.run_query(
-            settings.warehouse_path, query, settings.timezone, allow_dir=args.allow_files
+            settings.location, query, settings.timezone, allow_dir=args.allow_files
         )
     except sqlcli.SqlError as exc:
         print(f"axiswatch sql: {warehouse_message(exc, settings)}", file=sys.stderr)
@@ -211,7 +211,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         rows = search.search(
-            settings.warehouse_path,
+            settings.location,
             args.query,
             lang=args.lang,
             since=args.since,

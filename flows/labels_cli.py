@@ -17,7 +17,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def export_labels(settings: Settings, out: IO[str]) -> int:
     """Write every analyst's latest label per passage as dev-set JSON lines; return the count."""
-    with reader(settings.warehouse_path, patience=settings.lock_patience_seconds) as con:
+    with reader(settings.location, patience=settings.lock_patience_seconds) as con:
         found = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'labels'"
         ).fetchone()
@@ -52,7 +52,7 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if not args.quiet:
             print(
-                f"axiswatch web: http://{args.host}:{args.port}/ (warehouse {settings.warehouse_path})",
+                f"axiswatch web: http://{args.host}:{args.port}/ (warehouse {settings.location})",
                 file=sys.stderr,
             )
         serve(settings, host=args.host, port=args.port, token=args.token)

@@ -20,7 +20,7 @@ def preflight(settings: Settings) -> None:
     from warehouse.health import check_data_dir
     from warehouse.health import preflight as check
 
-    check(settings.data_dir, settings.warehouse_path)
+    check(settings.data_dir, settings.location)
     if not str(settings.report_path).startswith(str(settings.data_dir)):
         check_data_dir(settings.report_path)
 
@@ -32,9 +32,10 @@ def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
     from warehouse.db import verify_migrations
 
     preflight(settings)
-    verify_migrations(settings.warehouse_path)  # a changed migration: one line, before Prefect starts
+    verify_migrations(settings.location)  # a changed migration: one line, before Prefect starts
     home = prefect_env.configure(settings)
     from prefect.exceptions import FailedRun
+
     served = None if os.environ.get("PREFECT_API_URL") else prefect_server.running_api_url(home)
     if served and "prefect" not in sys.modules:
         os.environ["PREFECT_API_URL"] = served

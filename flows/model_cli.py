@@ -154,7 +154,7 @@ def _labels_file(option: str | None, settings: Settings) -> Path | None:
 
     path = settings.data_dir / "labels" / "labels-export.jsonl"
     if export_to(settings, path) == 0:
-        raise ValueError(f"--with-labels: the warehouse {settings.warehouse_path} has no analyst labels")
+        raise ValueError(f"--with-labels: the warehouse {settings.location} has no analyst labels")
     return path
 
 

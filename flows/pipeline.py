@@ -156,7 +156,7 @@ def _ledgered(
 def _known_failure(settings: Settings, exc: Exception) -> State:
     """A Failed state with one line for a storage fault, a held run lock or a warehouse error
     (the CLI prints that line; no traceback); anything else is re-raised as a bug."""
-    message = health.describe(exc, settings.warehouse_path)
+    message = health.describe(exc, settings.location)
     if message is None and isinstance(exc, runlock.RunActive | runlock.RunLockError | WarehouseError):
         message = str(exc)
     if message is None:
@@ -240,7 +240,7 @@ def weekly_report_flow(
 
     settings = Settings.load(**(overrides or {}))
     result = build_report(
-        settings.warehouse_path, week, weeks, out_dir=settings.report_path, timezone=settings.timezone
+        settings.location, week, weeks, out_dir=settings.report_path, timezone=settings.timezone
     )
     create_markdown_artifact(
         markdown=result.markdown,

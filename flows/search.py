@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
 
 from flows.report.evidence import split_title
-from warehouse.db import WarehouseError, load_fts, reader, run_query
+from warehouse.db import Location, WarehouseError, is_lake_connection, load_fts, reader, run_query
 from warehouse.search_index import index_exists
 from warehouse.search_text import query_terms, tokens
 
@@ -103,11 +102,14 @@ def search_rows(
     terms = query_terms(query)
     if not terms:
         raise SearchError(f"the query {query!r} has no searchable words")
-    load_fts(con)
-    if not index_exists(con):
-        raise SearchError("no search index yet (`axiswatch run` builds it after scoring)")
     params = {"terms": terms, "lang": lang, "since": since, "limit": limit}
-    hits = run_query(con, "search_articles", params)
+    if is_lake_connection(con):  # no fts index on a lake: BM25 in plain SQL (no stemming)
+        hits = run_query(con, "search_articles_lake", params)
+    else:
+        load_fts(con)
+        if not index_exists(con):
+            raise SearchError("no search index yet (`axiswatch run` builds it after scoring)")
+        hits = run_query(con, "search_articles", params)
     passages = _passages(con, [h[0] for h in hits])
     rows = []
     for rank, (aid, bm25, day, outlet, language, title, url, label, score) in enumerate(hits, 1):
@@ -130,7 +132,7 @@ def search_rows(
 
 
 def search(
-    db_path: Path,
+    db_path: Location,
     query: str,
     *,
     lang: str | None = None,

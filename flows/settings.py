@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, JsonValue, ValidationError, field_validator
+from pydantic import AfterValidator, Field, JsonValue, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -23,6 +23,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 from pydantic_settings import SettingsError as SourceError
+
+from warehouse.lake import Lake
+from warehouse.lake import parse as parse_warehouse
 
 if TYPE_CHECKING:
     from warehouse.sink import Sink
@@ -100,6 +103,12 @@ def check_timezone(name: str) -> str:
     return name
 
 
+def check_warehouse(spec: str) -> str:
+    """``duckdb:PATH`` or ``ducklake:postgres:<conninfo with dbname=>``."""
+    parse_warehouse(spec, "s3://placeholder-checked-later/")
+    return spec
+
+
 Cron = Annotated[str, AfterValidator(check_cron)]
 TimeZone = Annotated[str, AfterValidator(check_timezone)]
 Hosts = Annotated[tuple[str, ...], NoDecode]
@@ -131,6 +140,14 @@ class Settings(BaseSettings):
     # paths
     data_dir: Path = setting(Path("var"), "warehouse, spool, reports and Prefect home live under it")
     db_path: Path | None = setting(None, "the DuckDB warehouse file", shown="DATA_DIR/axiswatch.duckdb")
+    warehouse: str | None = setting(
+        None,
+        "`duckdb:PATH` or `ducklake:postgres:<libpq conninfo>` (several writers; see scale-out)",
+        shown="duckdb:DB_PATH",
+    )
+    warehouse_data_path: str | None = setting(
+        None, "a DuckLake warehouse's table data: a directory or `s3://bucket/prefix/`"
+    )
     sources_file: Path = setting(SEEDS_DIR / "sources.toml", "the outlets and feeds to watch")
     topics_file: Path = setting(SEEDS_DIR / "topics.toml", "the trilingual topic dictionary of articles")
     reports_dir: Path | None = setting(None, "where weekly reports are written", shown="DATA_DIR/reports")
@@ -206,6 +223,19 @@ class Settings(BaseSettings):
         0, "port of the local Prefect server `serve` starts (0: any free port)", ge=0, le=65535
     )
 
+    @field_validator("warehouse")
+    @classmethod
+    def _warehouse_spec(cls, value: str | None) -> str | None:
+        """``duckdb:PATH`` or ``ducklake:postgres:<conninfo>``."""
+        return None if value is None else check_warehouse(value)
+
+    @model_validator(mode="after")
+    def _lake_has_data_path(self) -> Settings:
+        """A ducklake warehouse names where its table data goes."""
+        if self.warehouse and not self.warehouse.startswith("duckdb:") and not self.warehouse_data_path:
+            raise ValueError("AXISWATCH_WAREHOUSE is a ducklake: set AXISWATCH_WAREHOUSE_DATA_PATH too")
+        return self
+
     @field_validator("allow_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
@@ -228,8 +258,17 @@ class Settings(BaseSettings):
 
     @property
     def warehouse_path(self) -> Path:
-        """Path of the DuckDB warehouse file."""
+        """Path of the DuckDB warehouse file (when the warehouse is a file: see ``location``)."""
+        if self.warehouse and self.warehouse.startswith("duckdb:"):
+            return Path(self.warehouse.removeprefix("duckdb:"))
         return self.db_path if self.db_path is not None else self.data_dir / "axiswatch.duckdb"
+
+    @property
+    def location(self) -> Path | Lake:
+        """The warehouse: a DuckDB file's path, or a DuckLake (catalog conninfo and data path)."""
+        if self.warehouse and not self.warehouse.startswith("duckdb:"):
+            return parse_warehouse(self.warehouse, self.warehouse_data_path)
+        return self.warehouse_path
 
     @property
     def report_path(self) -> Path:
@@ -245,7 +284,7 @@ class Settings(BaseSettings):
         """The warehouse sink for these settings (warehouse file, spool, lock patience)."""
         from warehouse.sink import Sink
 
-        return Sink(self.warehouse_path, self.spool_dir, self.lock_patience_seconds)
+        return Sink(self.location, self.spool_dir, self.lock_patience_seconds)
 
     def replace(self, **changes: Any) -> Settings:
         """Return a validated copy with some fields changed (strings are parsed like env values)."""
@@ -301,7 +340,9 @@ def _build(cls: type[Settings], values: dict[str, Any], from_env: set[str]) -> S
 
 def _describe(error: Any, from_env: set[str]) -> str:
     """``AXISWATCH_READ_TIMEOUT: must be greater than 0 (got -1)`` for one validation error."""
-    name = str(error["loc"][0]) if error["loc"] else "settings"
+    if not error["loc"]:  # a rule across settings (model validator): its message names them
+        return re.sub(r"^Value error, ", "", error["msg"]).replace("\n", " ")
+    name = str(error["loc"][0])
     where = ENV_PREFIX + name.upper() if name in from_env else f"setting {name}"
     message = re.sub(r"^Value error, ", "", error["msg"]).split(", unable to")[0]
     message = re.sub(r"^\w+ should ", "must ", message)

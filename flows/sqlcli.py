@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from flows import jsonout, texttable
-from warehouse.db import WarehouseError
+from warehouse.db import Location, WarehouseError
 from warehouse.sandbox import check_statements, sandboxed_reader
 
 FORMATS = ("table", "csv", "json")
@@ -48,7 +48,7 @@ def explain(exc: duckdb.Error) -> str:
 
 
 def run_query(
-    db_path: Path, query: str, timezone: str = "Asia/Seoul", allow_dir: Path | None = None
+    db_path: Location, query: str, timezone: str = "Asia/Seoul", allow_dir: Path | None = None
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one query (or a script: the last statement's rows are returned) in the read-only
     sandbox (warehouse/sandbox.py); the views bucket weeks in ``timezone``."""

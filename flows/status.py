@@ -79,7 +79,7 @@ def collect(settings: Settings, now: datetime | None = None) -> Status:
         spooled_files=len(sink.pending_spool()),
         quarantined=[{"file": name, "reason": reason} for name, reason in sink.quarantined()],
     )
-    with reader(settings.warehouse_path) as con:
+    with reader(settings.location) as con:
         status.runs = _rows(con, "status_runs", limit=10)
         status.sources = _with_silence(_rows(con, "status_sources"), _rows(con, "status_silence"), settings)
         models = _rows(con, "status_model")

@@ -184,7 +184,7 @@ def test_single_row_insert_converts_values_like_arrow(tmp_path: Path) -> None:
     naive = datetime(2026, 1, 2, 3, 4, 5)
     db.insert_rows(con, "t", [{"k": np.int64(1), "ts": naive, "x": np.float32(0.5), "b": b"\x00\x01"}])
     db.insert_rows(con, "t", [{"k": 2, "ts": naive}, {"k": 3, "ts": naive}])  # the Arrow path
-    assert db.insert_rows(con, "t", [{"k": 1, "x": 9.0}], on_conflict="ON CONFLICT DO NOTHING") == 1
+    assert db.insert_rows(con, "t", [{"k": 1, "x": 9.0}], skip_existing=("k",)) == 1
     got = con.execute("SELECT k, epoch(ts), x, b FROM t ORDER BY k").fetchall()
     utc = naive.replace(tzinfo=UTC).timestamp()
     assert got == [(1, utc, 0.5, b"\x00\x01"), (2, utc, None, None), (3, utc, None, None)]

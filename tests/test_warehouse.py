@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse import db
+from warehouse import db, migrate
 
 TABLES = {
     "sources",
@@ -48,7 +48,7 @@ def test_failed_migration_rolls_back_and_is_not_recorded(
     mig = tmp_path / "migrations"
     shutil.copytree(db.MIGRATIONS_DIR, mig)
     (mig / "999_broken.sql").write_text("CREATE TABLE half_done (x INTEGER);\nSELECT * FROM no_such_table;\n")
-    monkeypatch.setattr(db, "MIGRATIONS_DIR", mig)
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", mig)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     with pytest.raises(duckdb.CatalogException):
         db.migrate(con)
@@ -59,7 +59,7 @@ def test_failed_migration_rolls_back_and_is_not_recorded(
 
 def test_migration_names_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "1_bad.sql").write_text("SELECT 1;")
-    monkeypatch.setattr(db, "MIGRATIONS_DIR", tmp_path)
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", tmp_path)
     with pytest.raises(db.WarehouseError, match=r"NNN_name\.sql"):
         db.migration_files()
 
@@ -68,7 +68,7 @@ def test_insert_rows_goes_through_arrow_in_one_statement(tmp_path: Path) -> None
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v VARCHAR)")
     assert db.insert_rows(con, "t", [{"k": i, "v": f"v{i}"} for i in range(500)]) == 500
-    assert db.insert_rows(con, "t", [{"k": 1, "v": "dup"}], on_conflict="ON CONFLICT DO NOTHING") == 1
+    assert db.insert_rows(con, "t", [{"k": 1, "v": "dup"}], skip_existing=("k",)) == 1
     assert con.execute("SELECT count(*), max(v) FROM t WHERE k = 1").fetchone() == (1, "v1")
     with pytest.raises(db.WarehouseError):
         db.insert_rows(con, "t; DROP TABLE t", [{"k": 9}])
@@ -112,8 +112,8 @@ def test_old_warehouse_is_migrated_without_losing_rows(
     only_first = tmp_path / "old-migrations"
     only_first.mkdir()
     shutil.copy(db.MIGRATIONS_DIR / "001_init.sql", only_first)
-    monkeypatch.setattr(db, "MIGRATIONS_DIR", only_first)
-    monkeypatch.setattr(db, "VIEWS_DIR", tmp_path / "old-views")  # yesterday's views are not today's
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", only_first)
+    monkeypatch.setattr(migrate, "VIEWS_DIR", tmp_path / "old-views")  # yesterday's views are not today's
     path = tmp_path / "w.duckdb"
     con = duckdb.connect(str(path))
     assert db.migrate(con) == [1]
@@ -133,7 +133,7 @@ def test_migration_changed_after_it_was_applied_is_a_one_line_error(
 ) -> None:
     mig = tmp_path / "migrations"
     shutil.copytree(db.MIGRATIONS_DIR, mig)
-    monkeypatch.setattr(db, "MIGRATIONS_DIR", mig)
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", mig)
     path = tmp_path / "w.duckdb"
     with db.writer(path):
         pass
@@ -159,7 +159,7 @@ def test_cli_reports_a_changed_migration_in_one_line(
 
     mig = tmp_path / "migrations"
     shutil.copytree(db.MIGRATIONS_DIR, mig)
-    monkeypatch.setattr(db, "MIGRATIONS_DIR", mig)
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", mig)
     settings = Settings.load(env={}, data_dir=tmp_path / "var")
     with db.writer(settings.warehouse_path):
         pass

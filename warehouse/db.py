@@ -1,15 +1,18 @@
-"""DuckDB access: the only module that opens a connection to the warehouse.
+"""Warehouse access: the only module that opens a connection to the warehouse.
 
-Writers hold the file for short windows (``writer``); readers open it read-only (``reader``).
-DuckDB allows one writing process while nobody else has the file open, so opening waits
-with backoff while another process holds the lock, and says who holds it.
+The warehouse is a DuckDB file (a ``Path``) or a DuckLake (``warehouse.lake.Lake``): together a
+``Location``. Writers hold a connection for short windows (``writer``); readers open it read-only
+(``reader``). DuckDB allows one writing process while nobody else has a file open, so opening a
+file waits with backoff while another process holds the lock, and says who holds it; a lake has
+no such lock (several processes write at once; see warehouse.lake).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import hashlib
 import logging
+import os
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -23,67 +26,52 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from warehouse import lake
+from warehouse.base import (
+    MIGRATIONS_DIR,
+    QUERIES_DIR,
+    REPORTS_DIR,
+    VIEWS_DIR,
+    MigrationChanged,
+    MissingWarehouse,
+    StorageFault,
+    WarehouseError,
+    WarehouseLocked,
+    now_utc,
+)
+from warehouse.lake import Lake
+from warehouse.migrate import check_applied, migrate, migration_files, refresh_views
+from warehouse.migrate import is_lake as is_lake_db
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "QUERIES_DIR",
+    "REPORTS_DIR",
+    "VIEWS_DIR",
+    "Lake",
+    "Location",
+    "MigrationChanged",
+    "MissingWarehouse",
+    "StorageFault",
+    "WarehouseError",
+    "WarehouseLocked",
+    "check_applied",
+    "migrate",
+    "migration_files",
+    "now_utc",
+    "refresh_views",
+]
+
 log = logging.getLogger(__name__)
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
-QUERIES_DIR = PACKAGE_DIR / "queries"
-VIEWS_DIR = PACKAGE_DIR / "views"
-REPORTS_DIR = PACKAGE_DIR / "reports"
-
-_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+Location = Path | Lake  # a DuckDB file or a DuckLake
 _LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
 
 
-class WarehouseError(RuntimeError):
-    """The warehouse cannot be opened or used as asked."""
-
-
-class MissingWarehouse(WarehouseError):
-    """The warehouse file does not exist yet (callers add how to create it for their settings)."""
-
-    def __init__(self, path: Path) -> None:
-        """Record the missing path."""
-        super().__init__(f"no warehouse at {path}")
-        self.path = path
-
-
-class StorageFault(WarehouseError):
-    """The warehouse or data directory cannot be used: the message names the cause and path."""
-
-
-class WarehouseLocked(WarehouseError):
-    """Another process held the warehouse lock for longer than our patience."""
-
-    def __init__(self, path: Path, holder: str, waited: float) -> None:
-        """Record which file, who holds it and how long we waited."""
-        super().__init__(
-            f"warehouse {path} is locked by {holder}; gave up after {waited:.0f}s "
-            "(close the other session, or raise AXISWATCH_LOCK_PATIENCE_SECONDS)"
-        )
-        self.path = path
-        self.holder = holder
-        self.waited = waited
-
-
-class MigrationChanged(WarehouseError):
-    """A migration file no longer matches the checksum recorded when it was applied."""
-
-    def __init__(self, file: Path, recorded: str, current: str) -> None:
-        """Name the file and the two checksums, and say how to put it right."""
-        super().__init__(
-            f"migration {file} changed after it was applied to this warehouse "
-            f"(checksum {recorded[:12]} when applied, {current[:12]} now): restore the file as it "
-            "was applied and put the change in a new numbered migration"
-        )
-        self.file = file
-        self.recorded = recorded
-        self.current = current
-
-
-def now_utc() -> datetime:
-    """Current time, timezone-aware UTC (the warehouse stores TIMESTAMPTZ)."""
-    return datetime.now(UTC)
+def extension_dir() -> Path:
+    """Where DuckDB extensions are installed from their packages (per user, never downloaded)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "axiswatch" / f"duckdb-{duckdb.__version__}-extensions"
 
 
 def _lock_holder(message: str) -> str | None:
@@ -94,8 +82,10 @@ def _lock_holder(message: str) -> str | None:
     return f"process {match.group(1)}" if match else "another process"
 
 
-def connect(path: Path, *, read_only: bool = False, patience: float = 60.0) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, waiting with backoff (up to ``patience`` s) while it is locked."""
+def connect(path: Location, *, read_only: bool = False, patience: float = 60.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting with backoff (up to ``patience`` s) while a file is locked."""
+    if isinstance(path, Lake):
+        return lake.connect(path, extension_dir(), read_only=read_only)
     if read_only and not path.exists():
         raise MissingWarehouse(path)
     if not read_only:
@@ -117,92 +107,6 @@ def connect(path: Path, *, read_only: bool = False, patience: float = 60.0) -> d
             delay = min(delay * 2, 5.0)
 
 
-def migration_files() -> list[tuple[int, str, Path]]:
-    """The numbered migration files, in order."""
-    found = []
-    for file in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        match = _MIGRATION_NAME.match(file.name)
-        if not match:
-            raise WarehouseError(f"migration file {file.name} is not named NNN_name.sql")
-        found.append((int(match.group(1)), match.group(2), file))
-    versions = [v for v, _, _ in found]
-    if len(set(versions)) != len(versions):
-        raise WarehouseError("two migration files share a number")
-    return found
-
-
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply pending migrations, each in its own transaction; return the versions applied.
-
-    Raises MigrationChanged, before applying anything, if an applied migration's file changed.
-    """
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-        " checksum VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-    )
-    applied = check_applied(con)
-    done = []
-    for version, name, file in migration_files():
-        if version in applied:
-            continue
-        body = file.read_text(encoding="utf-8")
-        checksum = hashlib.sha256(body.encode()).hexdigest()
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(body)
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
-                [version, name, checksum, now_utc()],
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        done.append(version)
-    if done:
-        refresh_views(con)
-    return done
-
-
-def check_applied(con: duckdb.DuckDBPyConnection) -> set[int]:
-    """The applied migration versions; MigrationChanged if one's file no longer matches its checksum."""
-    rows = con.execute("SELECT version, checksum FROM schema_migrations").fetchall()
-    applied = {int(v): str(c) for v, c in rows}
-    for version, _, file in migration_files():
-        checksum = hashlib.sha256(file.read_text(encoding="utf-8").encode()).hexdigest()
-        if version in applied and applied[version] != checksum:
-            raise MigrationChanged(file, applied[version], checksum)
-    return set(applied)
-
-
-def verify_migrations(path: Path) -> None:
-    """Raise MigrationChanged early (read-only, no waiting) if the warehouse at ``path`` was migrated
-    with a migration file that has changed since; a missing, new or locked warehouse passes."""
-    if not path.exists():
-        return
-    try:
-        con = connect(path, read_only=True, patience=0)
-    except WarehouseLocked:
-        return  # a writer holds it: the run itself checks when it gets the lock
-    try:
-        check_applied(con)
-    except duckdb.CatalogException:
-        pass  # no migration ledger yet: nothing was applied
-    finally:
-        con.close()
-
-
-def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create every view in views/*.sql, in file-name order; a view whose tables a later
-    migration adds (a warehouse migrated only part way) is skipped with a warning."""
-    for file in sorted(VIEWS_DIR.glob("*.sql")):
-        try:
-            con.execute(file.read_text(encoding="utf-8"))
-        except duckdb.CatalogException as exc:
-            log.warning("view %s not created: %s", file.name, str(exc).splitlines()[0])
-
-
 @functools.cache
 def query_text(name: str) -> str:
     """The SQL text of warehouse/queries/<name>.sql (read once per process)."""
@@ -219,15 +123,55 @@ def run_query(
     return con.execute(query_text(name), params).fetchall()
 
 
+def verify_migrations(path: Location) -> None:
+    """Raise MigrationChanged early (read-only, no waiting) if the warehouse at ``path`` was migrated
+    with a migration file that has changed since; a missing, new or locked warehouse passes."""
+    if isinstance(path, Path) and not path.exists():
+        return
+    try:
+        con = connect(path, read_only=True, patience=0)
+    except (WarehouseLocked, MissingWarehouse):
+        return  # a writer holds it (the run itself checks when it gets the lock), or nothing yet
+    try:
+        check_applied(con)
+    except duckdb.CatalogException:
+        pass  # no migration ledger yet: nothing was applied
+    finally:
+        con.close()
+
+
+def exists(path: Location) -> bool:
+    """Whether a warehouse is there already (a lake: whether its catalog has our ledger)."""
+    if isinstance(path, Path):
+        return path.exists()
+    try:
+        con = connect(path, read_only=True)
+    except WarehouseError:
+        return False
+    try:
+        row = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+            " AND table_name = 'schema_migrations'"
+        ).fetchone()
+        return row is not None and bool(row[0])
+    finally:
+        con.close()
+
+
+def is_lake(path: Location) -> bool:
+    """Whether this location is a DuckLake (no file lock, no FTS, keys kept by the write path)."""
+    return isinstance(path, Lake)
+
+
 _migrated: set[str] = set()
 
 
 @contextmanager
-def writer(path: Path, *, patience: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def writer(path: Location, *, patience: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived read-write connection, migrated on first use in this process."""
     con = connect(path, patience=patience)
     try:
-        key = str(path.resolve())
+        key = str(path.resolve()) if isinstance(path, Path) else str(path)
         if key not in _migrated:
             if not migrate(con):
                 refresh_views(con)  # the code's view definitions win over an older warehouse's
@@ -238,7 +182,7 @@ def writer(path: Path, *, patience: float = 60.0) -> Iterator[duckdb.DuckDBPyCon
 
 
 @contextmanager
-def reader(path: Path, *, patience: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def reader(path: Location, *, patience: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection (what `axiswatch sql` and reports use)."""
     con = connect(path, read_only=True, patience=patience)
     try:
@@ -249,9 +193,14 @@ def reader(path: Path, *, patience: float = 10.0) -> Iterator[duckdb.DuckDBPyCon
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN … COMMIT, rolled back if the block raises."""
+    """BEGIN … COMMIT, rolled back if the block raises. On a DuckLake the transaction passes the
+    write gate first, so a concurrent writer's commit makes this one fail with WriteConflict
+    (nothing applied; run the write again) instead of both storing the same key."""
+    on_lake = is_lake_connection(con)
     con.execute("BEGIN TRANSACTION")
     try:
+        if on_lake:
+            lake.pass_gate(con)
         yield con
     except BaseException as exc:
         try:
@@ -262,7 +211,26 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     try:
         con.execute("COMMIT")
     except duckdb.Error as failed:
+        if on_lake and lake.is_conflict(failed):
+            _quiet_rollback(con)
+            first = str(failed).splitlines()[0]
+            raise WriteConflict(f"a concurrent write committed first: {first}") from failed
         raise StorageFault(f"a write could not be committed: {failed}") from failed
+
+
+class WriteConflict(WarehouseError):
+    """A DuckLake commit lost to a concurrent writer; nothing of it was applied (retry it)."""
+
+
+def _quiet_rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back what a failed commit left open, if anything."""
+    with contextlib.suppress(duckdb.Error):  # the failed commit may have ended it already
+        con.execute("ROLLBACK")
+
+
+def is_lake_connection(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` writes to a DuckLake (its current database is one)."""
+    return is_lake_db(con)
 
 
 def insert_rows(
@@ -270,27 +238,43 @@ def insert_rows(
     table: str,
     rows: Sequence[dict[str, Any]],
     *,
-    on_conflict: str = "",
+    skip_existing: Sequence[str] = (),
     schema: pa.Schema | None = None,
 ) -> int:
-    """Insert dict rows in one statement via Arrow (never row-by-row); return the count.
+    """Insert dict rows in one statement via Arrow (never row-by-row); return the rows given.
 
-    A single row goes in as one INSERT … VALUES with bound parameters instead: registering an
-    Arrow table costs a few milliseconds, binding one row's values much less.
+    With ``skip_existing`` (the table's key columns), rows whose key is already stored, or repeated
+    earlier in the batch, are skipped: the write path keeps keys unique on both backends (a
+    DuckLake has no primary keys). A single plain row goes in as one INSERT … VALUES with bound
+    parameters instead: registering an Arrow table costs a few milliseconds, binding much less.
     """
     if not rows:
         return 0
     if not re.fullmatch(r"[a-z_]+", table):
         raise WarehouseError(f"bad table name {table!r}")
-    if len(rows) == 1 and schema is None:
-        _insert_one(con, table, rows[0], on_conflict)
+    _check_columns(table, [*rows[0], *skip_existing])
+    if len(rows) == 1 and schema is None and not skip_existing:
+        _insert_one(con, table, rows[0])
         return 1
     schema = schema if schema is not None else arrow_schema(con, table, list(rows[0]))
     view = f"_axiswatch_batch_{table}"
     with registered(con, view, table, rows, schema=schema):
-        columns = ", ".join(schema.names)
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view} {on_conflict}")
+        con.execute(_batch_sql(table, view, tuple(schema.names), tuple(skip_existing)))
     return len(rows)
+
+
+@functools.cache
+def _batch_sql(table: str, view: str, columns: tuple[str, ...], keys: tuple[str, ...]) -> str:
+    """INSERT … SELECT from a registered batch, skipping stored and repeated keys when ``keys``."""
+    names = ", ".join(columns)
+    if not keys:
+        return f"INSERT INTO {table} ({names}) SELECT {names} FROM {view}"
+    match = " AND ".join(f"t.{k} = b.{k}" for k in keys)
+    return (
+        f"INSERT INTO {table} ({names}) SELECT {', '.join(f'b.{c}' for c in columns)} FROM {view} b"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"
+        f" QUALIFY row_number() OVER (PARTITION BY {', '.join(f'b.{k}' for k in keys)}) = 1"
+    )
 
 
 @contextmanager
@@ -314,13 +298,16 @@ def registered(
 _COLUMN = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-def _insert_one(con: duckdb.DuckDBPyConnection, table: str, row: dict[str, Any], on_conflict: str) -> None:
-    """INSERT one dict row with bound parameters (values converted as the Arrow path would)."""
-    columns = tuple(row)
+def _check_columns(table: str, columns: Sequence[str]) -> None:
+    """Refuse column names that are not plain identifiers (they are spliced into SQL)."""
     bad = [c for c in columns if not _COLUMN.fullmatch(c)]
     if bad:
         raise WarehouseError(f"bad column name(s) {', '.join(map(repr, bad))} for table {table}")
-    con.execute(_values_sql(table, columns, on_conflict), [_param(v) for v in row.values()])
+
+
+def _insert_one(con: duckdb.DuckDBPyConnection, table: str, row: dict[str, Any]) -> None:
+    """INSERT one dict row with bound parameters (values converted as the Arrow path would)."""
+    con.execute(_values_sql(table, tuple(row)), [_param(v) for v in row.values()])
 
 
 def _param(value: Any) -> Any:
@@ -333,10 +320,10 @@ def _param(value: Any) -> Any:
 
 
 @functools.cache
-def _values_sql(table: str, columns: tuple[str, ...], on_conflict: str) -> str:
+def _values_sql(table: str, columns: tuple[str, ...]) -> str:
     """The INSERT … VALUES statement of one row of these columns (text built once)."""
     marks = ", ".join("?" for _ in columns)
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) {on_conflict}"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
 
 
 _ARROW_TYPES: dict[str, pa.DataType] = {

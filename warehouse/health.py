@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.db import StorageFault
+from warehouse.lake import Lake
 
 MIN_FREE_BYTES = 16 * 1024 * 1024  # below this a run would fail part-way: refuse to start
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
@@ -42,7 +43,7 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def describe(exc: BaseException, path: Path) -> str | None:
+def describe(exc: BaseException, path: Path | Lake) -> str | None:
     """A one-line storage diagnosis of ``exc`` about ``path``, or None if it is not a storage fault."""
     if isinstance(exc, StorageFault):
         return str(exc)
@@ -98,9 +99,13 @@ def check_warehouse(path: Path) -> None:
         raise StorageFault(f"warehouse {path} is damaged: {text}") from None
 
 
-def preflight(data_dir: Path, warehouse: Path) -> None:
+def preflight(data_dir: Path, warehouse: Path | Lake) -> None:
     """Every check a run needs before Prefect starts; raises StorageFault with one line."""
     check_data_dir(data_dir)
+    if isinstance(warehouse, Lake):
+        if not warehouse.is_remote:
+            check_data_dir(Path(warehouse.data_path))
+        return
     if warehouse.parent != data_dir:
         check_data_dir(warehouse.parent)
     check_warehouse(warehouse)

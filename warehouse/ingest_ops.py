@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import time
 import zlib
 from collections.abc import Mapping, Sequence
@@ -82,7 +83,7 @@ def record_poll(con: duckdb.DuckDBPyConnection, source_id: str, rec: PollRecord,
     fresh = [e for e in rec.entries if e["guid"] not in known]
     rec.fetch_row["entries_new"] = len(fresh)
     insert_rows(con, "feed_fetches", [rec.fetch_row])
-    insert_rows(con, "entries", fresh, on_conflict="ON CONFLICT DO NOTHING")
+    insert_rows(con, "entries", fresh, skip_existing=("source_id", "guid"))
     q(
         con,
         "source_after_poll",
@@ -270,6 +271,12 @@ def fail_entries(
         max_attempts=max_attempts,
         now=now,
     )
+
+
+def new_fetch_id() -> int:
+    """A feed_fetches id made by the client: microseconds since the epoch times 1024 plus 10 random
+    bits (time-ordered, unique across concurrent writers without a sequence, which a DuckLake lacks)."""
+    return time.time_ns() // 1000 * 1024 + secrets.randbits(10)
 
 
 def new_run_id() -> int:

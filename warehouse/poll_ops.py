@@ -38,7 +38,7 @@ def _new_entries(con: duckdb.DuckDBPyConnection, source_id: str, rec: PollRecord
     if rec.entries:
         known = {row[0] for row in q(con, "known_guids", source_id=source_id)}
         fresh = [e for e in rec.entries if e["guid"] not in known]
-        insert_rows(con, "entries", fresh, on_conflict="ON CONFLICT DO NOTHING")
+        insert_rows(con, "entries", fresh, skip_existing=("source_id", "guid"))
     rec.fetch_row["entries_new"] = len(fresh)
     return len(fresh)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import WarehouseError, load_fts, reader
+from warehouse.db import Location, WarehouseError, load_fts, reader
 
 READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 _PARENT_SEGMENT = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
@@ -38,7 +38,7 @@ def _lock_down(con: duckdb.DuckDBPyConnection, allow_dir: Path | None) -> None:
 
 @contextmanager
 def sandboxed_reader(
-    path: Path, *, allow_dir: Path | None = None, patience: float = 10.0
+    path: Location, *, allow_dir: Path | None = None, patience: float = 10.0
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only warehouse connection that cannot write, install, attach or (by default) read files."""
     if allow_dir is not None and not allow_dir.is_dir():

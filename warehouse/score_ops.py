@@ -39,9 +39,10 @@ def store_scores(
     article_scores: list[dict[str, Any]],
 ) -> int:
     """Store one batch's passages and scores; rows already present are kept (idempotent)."""
-    insert_rows(con, "passages", passages, on_conflict="ON CONFLICT DO NOTHING")
-    insert_rows(con, "passage_scores", passage_scores, on_conflict="ON CONFLICT DO NOTHING")
-    insert_rows(con, "article_scores", article_scores, on_conflict="ON CONFLICT DO NOTHING")
+    insert_rows(con, "passages", passages, skip_existing=("article_id", "ordinal"))
+    keys = ("article_id", "ordinal", "model_version")
+    insert_rows(con, "passage_scores", passage_scores, skip_existing=keys)
+    insert_rows(con, "article_scores", article_scores, skip_existing=("article_id", "model_version"))
     return len(article_scores)
 
 

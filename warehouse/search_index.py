@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from warehouse.db import insert_rows, load_fts, query_text
+from warehouse.migrate import is_lake
 from warehouse.search_text import TOKENIZER_VERSION, search_text
 
 BATCH = 500
@@ -47,7 +48,12 @@ def fill_search_texts(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def refresh_fts(con: duckdb.DuckDBPyConnection) -> bool:
-    """Bring article_search up to date; rebuild the BM25 index if it changed (return whether it was)."""
+    """Bring article_search up to date; rebuild the BM25 index if it changed (return whether it was).
+    A DuckLake cannot hold the index (its macros and tables): there only the search texts are kept
+    and search computes BM25 in SQL (warehouse/queries/search_articles_lake.sql)."""
+    if is_lake(con):
+        fill_search_texts(con)
+        return False
     load_fts(con)
     con.execute(query_text("search_macro"))
     if not fill_search_texts(con) and index_exists(con):

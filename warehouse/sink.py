@@ -14,20 +14,24 @@ imported here register every one of them.
 from __future__ import annotations
 
 import logging
+import random
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
 from warehouse import health, ingest_ops, labels_ops, poll_ops, score_ops, spool
 from warehouse.db import (
+    Location,
     StorageFault,
     WarehouseError,
     WarehouseLocked,
+    WriteConflict,
+    exists,
     now_utc,
     reader,
     run_query,
@@ -40,6 +44,7 @@ __all__ = ["OPS", "Op", "Sink", "op"]
 OP_MODULES = (ingest_ops, labels_ops, poll_ops, score_ops)  # imported for their registrations
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # what a spooled write may raise when it cannot be applied to this warehouse (quarantined);
 # duckdb.IOException and duckdb.InterruptException are passed through: the file stays for later
@@ -50,8 +55,8 @@ TRANSIENT_ERRORS = (duckdb.IOException, duckdb.InterruptException)
 class Sink:
     """Applies named write operations to the warehouse, spooling them while it is locked."""
 
-    def __init__(self, path: Path, spool_dir: Path, patience: float) -> None:
-        """Bind to one warehouse file, its spool directory and the lock patience in seconds."""
+    def __init__(self, path: Location, spool_dir: Path, patience: float) -> None:
+        """Bind to one warehouse (file or lake), its spool directory and the lock patience in seconds."""
         self.path = path
         self.patience = patience
         self.spool_dir = spool_dir
@@ -78,10 +83,10 @@ class Sink:
 
     def _one(self, con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...]) -> Any:
         """Run one op in its own transaction; a failure is logged, rolled back and returned, but a
-        storage fault (I/O error, full disk, failed commit or rollback) stops the run."""
+        storage fault (I/O error, full disk, failed commit or rollback) stops the run. A commit
+        that lost to a concurrent writer (DuckLake) is run again, up to CONFLICT_RETRIES times."""
         try:
-            with transaction(con):
-                return OPS[name](con, *args)
+            return retry_conflicts(lambda: _in_transaction(con, name, args), name)
         except (duckdb.Error, ValueError, KeyError) as exc:
             fault = health.describe(exc, self.path)
             if fault:
@@ -92,7 +97,7 @@ class Sink:
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection (works while an analyst holds a read-only session)."""
-        if not self.path.exists():
+        if not exists(self.path):
             with writer(self.path, patience=self.patience):
                 pass  # create and migrate an empty warehouse first
         with reader(self.path, patience=self.patience) as con:
@@ -136,19 +141,50 @@ class Sink:
     def _replay_file(self, file: Path) -> int:
         """Apply one spool file and its ledger row in one transaction, then delete it."""
         ops = spool.read(file, OPS)
-        with writer(self.path, patience=self.patience) as con, transaction(con):
-            done = run_query(con, "spool_ledger_applied", {"spool_file": file.name})
-            if not done:
-                for n, (name, args) in enumerate(ops, 1):
-                    _replay_one(con, name, args, f"write {n} of {len(ops)}")
-                params = {"spool_file": file.name, "ops": len(ops), "applied_at": now_utc()}
-                run_query(con, "spool_ledger_record", params)
+        with writer(self.path, patience=self.patience) as con:
+            done = retry_conflicts(lambda: _replay_in_transaction(con, file.name, ops), file.name)
         file.unlink()
         if done:
             log.info("spool file %s was already applied; removed", file.name)
             return 0
         log.info("applied %d spooled writes from %s", len(ops), file.name)
         return len(ops)
+
+
+CONFLICT_RETRIES = 50
+
+
+def retry_conflicts(write: Callable[[], T], what: str) -> T:
+    """Run ``write`` (one whole transaction) again while it loses to a concurrent writer."""
+    delay = 0.02
+    for attempt in range(1, CONFLICT_RETRIES + 1):
+        try:
+            return write()
+        except WriteConflict:
+            if attempt == CONFLICT_RETRIES:
+                raise
+            log.info("write %s lost to a concurrent commit (attempt %d); running it again", what, attempt)
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 1.5, 1.0)
+    raise AssertionError("unreachable")
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...]) -> Any:
+    """One op in its own transaction."""
+    with transaction(con):
+        return OPS[name](con, *args)
+
+
+def _replay_in_transaction(con: duckdb.DuckDBPyConnection, file_name: str, ops: Sequence[Op]) -> bool:
+    """Apply a spool file's ops and its ledger row in one transaction; return whether it was done already."""
+    with transaction(con):
+        done = bool(run_query(con, "spool_ledger_applied", {"spool_file": file_name}))
+        if not done:
+            for n, (name, args) in enumerate(ops, 1):
+                _replay_one(con, name, args, f"write {n} of {len(ops)}")
+            params = {"spool_file": file_name, "ops": len(ops), "applied_at": now_utc()}
+            run_query(con, "spool_ledger_record", params)
+    return done
 
 
 def _set_aside(file: Path, reason: str) -> None:

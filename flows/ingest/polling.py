@@ -68,6 +68,7 @@ def poll_record(
     """Turn one feed fetch into what the warehouse records (attempt, entries, source state)."""
     now = now_utc()
     row: dict[str, Any] = {
+        "fetch_id": store.new_fetch_id(),
         "run_id": run_id,
         "source_id": due.source_id,
         "url": due.url,

@@ -262,7 +262,7 @@ def write_report(data: ReportData, out_dir: Path, boot: Bootstrap | None = None)
 
 
 def build_report(
-    con_or_path: duckdb.DuckDBPyConnection | Path | str,
+    con_or_path: duckdb.DuckDBPyConnection | db.Location | str,
     week: str | None = None,
     weeks: int = 12,
     *,
@@ -280,7 +280,7 @@ def build_report(
     week_window(week, weeks)  # validate before opening anything
     if isinstance(con_or_path, duckdb.DuckDBPyConnection):
         return _build(con_or_path, week, weeks, out_dir, timezone, moment, bootstrap)
-    with db.reader(Path(con_or_path)) as con:
+    with db.reader(con_or_path if isinstance(con_or_path, db.Lake) else Path(con_or_path)) as con:
         return _build(con, week, weeks, out_dir, timezone, moment, bootstrap)
 
 

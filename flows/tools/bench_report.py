@@ -19,6 +19,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "peak_rss_mib": ("<", 2048.0),
 }
 
+
 def median(values: Sequence[float]) -> float:
     """Median of a non-empty sequence (mean of the two middle values for an even count)."""
     if not values:

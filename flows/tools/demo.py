@@ -56,7 +56,7 @@ def table(rows: list[tuple[Any, ...]], columns: list[str]) -> str:
 
 def print_summary(settings: Settings) -> None:
     """Print what the demo stored, straight from the warehouse (read-only)."""
-    with reader(settings.warehouse_path) as con:
+    with reader(settings.location) as con:
         for title, sql in summary_queries():
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or []]

@@ -68,8 +68,8 @@ def environment() -> Environment:
 
 def create_app(settings: Settings, token: str | None = None, *, ttl: float = 5.0) -> Starlette:
     """The web app on the warehouse of ``settings``; ``token`` None means loopback-only access."""
-    store = WebStore(settings.warehouse_path, settings.sink(), timezone=settings.timezone, ttl=ttl)
-    log.info("warehouse %s: %s", settings.warehouse_path, store.prepare())
+    store = WebStore(settings.location, settings.sink(), timezone=settings.timezone, ttl=ttl)
+    log.info("warehouse %s: %s", settings.location, store.prepare())
     pages = Pages(store, environment(), POLICY_FILE)
     routes = [
         Route("/", pages.dashboard),

@@ -15,12 +15,11 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 
-from warehouse.db import WarehouseLocked, now_utc, query_text, reader, writer
+from warehouse.db import Location, WarehouseLocked, now_utc, query_text, reader, writer
 from warehouse.labels_ops import label_row
 from warehouse.sink import Sink
 
@@ -40,7 +39,7 @@ def rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> Rows:
 class WebStore:
     """Reads (cached, read-only, short) and label writes (through the sink) for one warehouse."""
 
-    path: Path
+    path: Location
     sink: Sink
     timezone: str = "Asia/Seoul"
     ttl: float = 5.0

@@ -1,0 +1,166 @@
+"""The DuckLake backend: catalog in PostgreSQL, table data as Parquet under a data path.
+
+``AXISWATCH_WAREHOUSE=ducklake:postgres:<libpq conninfo>`` with ``AXISWATCH_WAREHOUSE_DATA_PATH``
+(a local directory or ``s3://…``). The extensions come from their PyPI packages at the pinned
+DuckDB version and are installed from those files into a private extension directory: nothing
+is downloaded.
+
+DuckLake has no primary keys, unique constraints, indexes or sequences, so the migrations are
+translated (``lake_ddl``) and key uniqueness is kept by the write path: every keyed insert skips
+keys already present, and every write transaction on the lake also bumps the one row of
+``lake_write_gate``. Two concurrent write transactions therefore conflict at commit (DuckLake's
+optimistic concurrency), the loser is rolled back and its write re-run by the sink, and it then
+sees the winner's rows: nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from warehouse.base import MissingWarehouse, WarehouseError
+
+PREFIX = "ducklake:postgres:"
+ALIAS = "lake"
+GATE_TABLE = "lake_write_gate"
+_EXTENSIONS = {
+    "ducklake": "duckdb_extension_ducklake",
+    "postgres_scanner": "duckdb_extension_postgres_scanner",
+    "httpfs": "duckdb_extension_httpfs",
+}
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Where a DuckLake warehouse lives: its PostgreSQL catalog and its data path."""
+
+    catalog: str  # libpq conninfo of the catalog database
+    data_path: str  # local directory or s3://bucket/prefix/
+
+    def __str__(self) -> str:
+        """The spec as AXISWATCH_WAREHOUSE takes it, plus the data path."""
+        return f"{PREFIX}{self.catalog} (data {self.data_path})"
+
+    @property
+    def is_remote(self) -> bool:
+        """Whether the table data lives on S3 (httpfs) rather than a local directory."""
+        return self.data_path.startswith("s3://")
+
+
+class LakeUnsupported(WarehouseError):
+    """A feature the DuckLake backend does not have (the message says which and what to do)."""
+
+
+def parse(spec: str, data_path: str | None) -> Path | Lake:
+    """``duckdb:PATH`` → the file's Path; ``ducklake:postgres:<conninfo>`` → a Lake (needs a data path)."""
+    if spec.startswith("duckdb:"):
+        path = spec.removeprefix("duckdb:")
+        if not path:
+            raise ValueError("duckdb: needs a file path, e.g. duckdb:var/axiswatch.duckdb")
+        return Path(path)
+    if spec.startswith(PREFIX):
+        catalog = spec.removeprefix(PREFIX).strip()
+        if "dbname=" not in catalog:
+            raise ValueError(
+                "ducklake:postgres: needs a libpq conninfo with dbname=, e.g. "
+                "ducklake:postgres:host=db port=5432 user=axiswatch dbname=lake"
+            )
+        if not data_path:
+            raise ValueError(
+                "a ducklake warehouse needs AXISWATCH_WAREHOUSE_DATA_PATH (a directory or s3://…)"
+            )
+        return Lake(catalog, data_path if data_path.startswith("s3://") else str(Path(data_path).resolve()))
+    raise ValueError(f"unknown warehouse {spec!r}: use duckdb:PATH or ducklake:postgres:<libpq conninfo>")
+
+
+def extension_file(name: str) -> Path:
+    """The extension file shipped in its duckdb-extension-* package for the running DuckDB."""
+    module = __import__(_EXTENSIONS[name])
+    folder = Path(str(module.__file__)).parent / "extensions" / f"v{duckdb.__version__}"
+    path = folder / f"{name}.duckdb_extension"
+    if not path.exists():
+        raise WarehouseError(f"{name} extension for duckdb {duckdb.__version__} not found at {path}")
+    return path
+
+
+def _quote(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def connect(lake: Lake, ext_dir: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the lake attached as ``lake`` and selected (read-only if asked)."""
+    ext_dir.mkdir(parents=True, exist_ok=True)
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "extension_directory": str(ext_dir),
+        "autoinstall_known_extensions": False,
+    }
+    con = duckdb.connect(":memory:", config=config)
+    try:
+        for name in ("ducklake", "postgres_scanner", *(("httpfs",) if lake.is_remote else ())):
+            con.execute(f"INSTALL {_quote(str(extension_file(name)))}")
+            con.execute(f"LOAD {name}")
+        if not lake.is_remote:
+            Path(lake.data_path).mkdir(parents=True, exist_ok=True)
+        options = f"DATA_PATH {_quote(lake.data_path)}" + (", READ_ONLY" if read_only else "")
+        con.execute(f"ATTACH {_quote(PREFIX + lake.catalog)} AS {ALIAS} ({options})")
+        con.execute(f"USE {ALIAS}")
+        con.execute("SET ducklake_max_retry_count = 100")
+    except duckdb.Error as exc:
+        con.close()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if read_only and "does not exist" in first.lower():
+            raise MissingWarehouse(Path(lake.data_path)) from exc
+        raise WarehouseError(f"cannot open the DuckLake warehouse {lake}: {first}") from exc
+    return con
+
+
+def ensure_gate(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the one-row write gate if it is missing (its own committed transaction)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {GATE_TABLE} (id INTEGER NOT NULL, writes BIGINT NOT NULL)")
+    if not con.execute(f"SELECT count(*) FROM {GATE_TABLE}").fetchone()[0]:  # type: ignore[index]
+        con.execute(f"INSERT INTO {GATE_TABLE} VALUES (1, 0)")
+
+
+def pass_gate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bump the gate row inside the current transaction: concurrent writers now conflict at commit."""
+    con.execute(f"UPDATE {GATE_TABLE} SET writes = writes + 1")
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is DuckLake's commit conflict with a concurrent transaction (retry the write)."""
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and "conflict" in text
+
+
+_STATEMENTS = re.compile(r"(?:^|\n)\s*CREATE\s+(?:UNIQUE\s+)?(?:INDEX|SEQUENCE)\b[^;]*;", re.IGNORECASE)
+_NEXTVAL = re.compile(r"\s+DEFAULT\s+nextval\('[^']*'\)", re.IGNORECASE)
+_INLINE_KEY = re.compile(r"\s+(?:PRIMARY\s+KEY|UNIQUE)\b(?!\s*\()", re.IGNORECASE)
+_TABLE_KEY = re.compile(r",\s*(?:--[^\n]*)?\s*PRIMARY\s+KEY\s*\([^)]*\)", re.IGNORECASE)
+
+
+def lake_ddl(sql: str) -> str:
+    """A migration's DDL as DuckLake takes it: no sequences, indexes, keys or CHECK constraints."""
+    sql = _STATEMENTS.sub("\n", sql)
+    sql = _NEXTVAL.sub("", sql)
+    sql = _TABLE_KEY.sub("", sql)
+    sql = _INLINE_KEY.sub("", sql)
+    return _strip_checks(sql)
+
+
+def _strip_checks(sql: str) -> str:
+    """Remove every ``CHECK (…)`` clause (balanced parentheses)."""
+    out, i = [], 0
+    for match in re.finditer(r"\s+CHECK\s*\(", sql, re.IGNORECASE):
+        if match.start() < i:
+            continue
+        depth, j = 1, match.end()
+        while j < len(sql) and depth:
+            depth += {"(": 1, ")": -1}.get(sql[j], 0)
+            j += 1
+        out.append(sql[i : match.start()])
+        i = j
+    return "".join(out) + sql[i:]
