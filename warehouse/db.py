@@ -82,10 +82,16 @@ def _lock_holder(message: str) -> str | None:
     return f"process {match.group(1)}" if match else "another process"
 
 
-def connect(path: Location, *, read_only: bool = False, patience: float = 60.0) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, waiting with backoff (up to ``patience`` s) while a file is locked."""
+def connect(
+    path: Location, *, read_only: bool = False, patience: float = 60.0, fresh: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting with backoff (up to ``patience`` s) while a file is locked. A
+    lake connection comes from this process's cached instance unless ``fresh`` (a new instance,
+    e.g. one whose settings the sandbox locks)."""
     if isinstance(path, Lake):
-        return lake.connect(path, extension_dir(), read_only=read_only)
+        if fresh:
+            return lake.connect(path, extension_dir(), read_only=read_only)
+        return lake.session(path, extension_dir(), read_only=read_only)
     if read_only and not path.exists():
         raise MissingWarehouse(path)
     if not read_only:
@@ -177,18 +183,33 @@ def writer(path: Location, *, patience: float = 60.0) -> Iterator[duckdb.DuckDBP
                 refresh_views(con)  # the code's view definitions win over an older warehouse's
             _migrated.add(key)
         yield con
+    except duckdb.Error:
+        _forget(path)
+        raise
     finally:
         con.close()
 
 
 @contextmanager
-def reader(path: Location, *, patience: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def reader(
+    path: Location, *, patience: float = 10.0, fresh: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection (what `axiswatch sql` and reports use)."""
-    con = connect(path, read_only=True, patience=patience)
+    con = connect(path, read_only=True, patience=patience, fresh=fresh)
     try:
         yield con
+    except duckdb.Error:
+        _forget(path)
+        raise
     finally:
         con.close()
+
+
+def _forget(path: Location) -> None:
+    """After a database error on a lake, drop this process's cached instance (it may be broken,
+    e.g. by a PostgreSQL restart): the next connection attaches again."""
+    if isinstance(path, Lake):
+        lake.forget(path)
 
 
 @contextmanager

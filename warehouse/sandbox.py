@@ -43,7 +43,7 @@ def sandboxed_reader(
     """A read-only warehouse connection that cannot write, install, attach or (by default) read files."""
     if allow_dir is not None and not allow_dir.is_dir():
         raise WarehouseError(f"--allow-files {allow_dir}: not a directory")
-    with reader(path, patience=patience) as con:
+    with reader(path, patience=patience, fresh=True) as con:
         load_fts(con)
         _lock_down(con, allow_dir)
         yield con
