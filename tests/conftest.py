@@ -7,6 +7,7 @@ weights load from installed packages only (HF_HUB_OFFLINE).
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -18,7 +19,10 @@ from flows.ingest.fetch import Fetcher
 from flows.prefect_env import prefect_defaults
 from flows.settings import Settings
 from flows.tools.loopback import LoopbackServer
+from flows.tools.pgserver import PostgresServer
 from tests.ingest_site import FAST_FETCH_SETTINGS
+from warehouse.db import Location
+from warehouse.lake import Lake
 
 # none of the imports above imports prefect, so its settings can still be chosen here
 _SESSION_DATA = tempfile.mkdtemp(prefix="axiswatch-tests-")
@@ -51,3 +55,34 @@ def make_fetcher() -> Iterator[Callable[..., Fetcher]]:
     yield make
     for fetcher in made:
         fetcher.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL for the session (as `nobody` when root; loopback only)."""
+    with PostgresServer() as server:
+        yield server
+
+
+_lakes = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def new_warehouse(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Location]:
+    """Make an empty warehouse of a backend: ``duckdb`` (a new file) or ``ducklake`` (a new
+    catalog database on the session's PostgreSQL and a new data directory)."""
+
+    def make(backend: str) -> Location:
+        if backend == "duckdb":
+            return tmp_path_factory.mktemp("duckdb") / "w.duckdb"
+        server: PostgresServer = request.getfixturevalue("postgres")
+        name = f"lake{next(_lakes)}"
+        return Lake(server.createdb(name), str(tmp_path_factory.mktemp(name)))
+
+    return make
+
+
+BACKENDS = ("duckdb", "ducklake")
+"""The warehouse backends the matrix tests run on."""

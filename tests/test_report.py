@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from flows.report.weekly import (
     week_window,
 )
 from models.labels import LABELS
+from tests.conftest import BACKENDS
 from tests.test_views import article, entry, feed_fetch, insert, score, source, ts
 from warehouse import db
 
@@ -130,18 +132,19 @@ def fresh(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The seeded warehouse file (closed, so reports open it read-only)."""
-    path = tmp_path_factory.mktemp("report") / "w.duckdb"
-    con = fresh(path)
+@pytest.fixture(scope="module", params=BACKENDS)
+def warehouse(request: pytest.FixtureRequest, new_warehouse: Callable[[str], db.Location]) -> db.Location:
+    """The seeded warehouse, a file or a lake (closed, so reports open it read-only)."""
+    location = new_warehouse(request.param)
+    con = db.connect(location)
+    db.migrate(con)
     seed_report(con)
     con.close()
-    return path
+    return location
 
 
 @pytest.fixture(scope="module")
-def report(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> ReportResult:
+def report(warehouse: db.Location, tmp_path_factory: pytest.TempPathFactory) -> ReportResult:
     """The 2026-W48 report of the seeded warehouse."""
     return build_report(warehouse, WEEK, out_dir=tmp_path_factory.mktemp("out"), now=NOW)
 
@@ -226,7 +229,7 @@ def test_movers_evidence_coverage_and_model(report: ReportResult) -> None:
     }
 
 
-def test_report_is_deterministic(warehouse: Path, report: ReportResult, tmp_path: Path) -> None:
+def test_report_is_deterministic(warehouse: db.Location, report: ReportResult, tmp_path: Path) -> None:
     again = build_report(warehouse, WEEK, out_dir=tmp_path, now=NOW)
     assert again.markdown == report.markdown
     for a, b in zip(again.chart_paths, report.chart_paths, strict=True):
@@ -268,7 +271,7 @@ def test_default_week_is_the_last_complete_one_in_the_time_zone() -> None:
     assert resolve_week(None, "UTC", datetime(2027, 1, 4, 0, 30, tzinfo=UTC)) == "2026-W53"
 
 
-def test_a_week_without_data_renders_completely_and_says_so(warehouse: Path, tmp_path: Path) -> None:
+def test_a_week_without_data_renders_completely_and_says_so(warehouse: db.Location, tmp_path: Path) -> None:
     result = build_report(warehouse, "2026-W49", weeks=4, out_dir=tmp_path, now=NOW)
     md = result.markdown
     headline = md.split("## Headline\n", 1)[1].split("\n## ", 1)[0]
@@ -282,7 +285,7 @@ def test_a_week_without_data_renders_completely_and_says_so(warehouse: Path, tmp
     assert "No data for 2026-W49" in html and "no per-source chart" in html
 
 
-def test_sparse_week_gets_not_enough_data(warehouse: Path, tmp_path: Path) -> None:
+def test_sparse_week_gets_not_enough_data(warehouse: db.Location, tmp_path: Path) -> None:
     result = build_report(warehouse, "2026-W45", weeks=4, out_dir=tmp_path, now=NOW)
     md = result.markdown
     assert "Not enough data: 1 relevant scored articles in 2026-W45 (the index needs at least 3)" in md
@@ -319,7 +322,7 @@ def test_timezone_buckets_weeks(tmp_path: Path) -> None:
     ],
 )
 def test_bad_arguments_are_specific_errors(
-    warehouse: Path, tmp_path: Path, kwargs: dict[str, Any], message: str
+    warehouse: db.Location, tmp_path: Path, kwargs: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ReportError, match=message):
         build_report(warehouse, out_dir=tmp_path, now=NOW, **kwargs)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
 from models.labels import LABELS
+from tests.conftest import BACKENDS
 from warehouse import db
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -132,7 +132,7 @@ def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]
     """Insert rows, filling NOT NULL columns these tests do not care about (e.g. dedup fingerprints)."""
     required = con.execute(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND NOT is_nullable "
-        "AND column_default IS NULL",
+        "AND coalesce(column_default, 'NULL') = 'NULL' AND database_name = current_database()",
         [table],
     ).fetchall()
     filled = [{c: DUMMIES.get(t, 0) for c, t in required} | row for row in rows]
@@ -208,26 +208,30 @@ def seed(con: duckdb.DuckDBPyConnection) -> None:
     # fmt: on
 
 
-def open_seeded(path: Path) -> duckdb.DuckDBPyConnection:
-    """A fresh migrated warehouse file at ``path`` holding the known rows."""
-    connection = duckdb.connect(str(path))
+def open_seeded(location: db.Location) -> duckdb.DuckDBPyConnection:
+    """A fresh migrated warehouse (file or lake) holding the known rows."""
+    connection = db.connect(location)
     db.migrate(connection)
     seed(connection)
     return connection
 
 
-@pytest.fixture(scope="module")
-def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The seeded warehouse shared by the tests that only read it."""
-    connection = open_seeded(tmp_path_factory.mktemp("views") / "w.duckdb")
+@pytest.fixture(scope="module", params=BACKENDS)
+def con(
+    request: pytest.FixtureRequest, new_warehouse: Callable[[str], db.Location]
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The seeded warehouse shared by the tests that only read it, on each backend."""
+    connection = open_seeded(new_warehouse(request.param))
     yield connection
     connection.close()
 
 
-@pytest.fixture
-def own_con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+@pytest.fixture(params=BACKENDS)
+def own_con(
+    request: pytest.FixtureRequest, new_warehouse: Callable[[str], db.Location]
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A seeded warehouse of this test's own, for tests that change rows or session state."""
-    connection = open_seeded(tmp_path / "w.duckdb")
+    connection = open_seeded(new_warehouse(request.param))
     yield connection
     connection.close()
 
