@@ -352,6 +352,9 @@ def _register_web_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     from flows import labels_cli
 
     labels_cli.register(sub, common)
+    from flows import warehouse_cli
+
+    warehouse_cli.register(sub, common)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

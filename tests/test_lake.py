@@ -1,0 +1,164 @@
+"""The DuckLake backend: migrations, keys kept by the write path under concurrent writers,
+conflicts re-run, copy from a DuckDB file, search and read-only SQL, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from flows.search import search_rows
+from flows.settings import Settings, SettingsError
+from flows.sqlcli import SqlError, run_query
+from tests.test_views import seed
+from warehouse import db
+from warehouse.copy import copy_warehouse, table_keys, verified
+from warehouse.lake import Lake, lake_ddl
+from warehouse.search_index import refresh_fts
+
+NewWarehouse = Callable[[str], db.Location]
+
+
+def test_lake_ddl_drops_what_ducklake_lacks_and_keeps_columns() -> None:
+    ddl = lake_ddl(
+        "CREATE SEQUENCE s;\nCREATE TABLE t (\n  id BIGINT PRIMARY KEY DEFAULT nextval('s'),\n"
+        "  u VARCHAR NOT NULL UNIQUE,\n  k VARCHAR CHECK (k IN ('a', 'b')),\n  PRIMARY KEY (id, u)\n);\n"
+        "CREATE INDEX t_u ON t (u);\n"
+    )
+    assert "SEQUENCE" not in ddl and "INDEX" not in ddl and "PRIMARY" not in ddl and "CHECK" not in ddl
+    assert "id BIGINT" in ddl and "u VARCHAR NOT NULL" in ddl and "k VARCHAR" in ddl
+
+
+def test_every_table_has_its_key_known() -> None:
+    keys = table_keys()
+    assert keys["entries"] == ("source_id", "guid")
+    assert keys["passage_scores"] == ("article_id", "ordinal", "model_version")
+    assert all(keys.values()), [t for t, k in keys.items() if not k]
+
+
+def test_migrations_apply_on_a_lake_and_are_recorded_once(new_warehouse: NewWarehouse) -> None:
+    lake = new_warehouse("ducklake")
+    with db.writer(lake) as con:
+        applied = [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()]
+        assert applied == [v for v, _, _ in db.migration_files()]
+        assert db.migrate(con) == []  # nothing twice
+
+
+CONCURRENT_WRITER = textwrap.dedent(
+    """
+    import sys
+    from datetime import UTC, datetime
+    from warehouse.lake import Lake
+    from warehouse.sink import Sink
+    from pathlib import Path
+
+    lake = Lake(sys.argv[1], sys.argv[2])
+    sink = Sink(lake, Path(sys.argv[3]), 30.0)
+    order = range(40) if sys.argv[4] == "up" else reversed(range(40))
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    for i in order:
+        row = {"article_id": f"a{i:03d}", "ordinal": 0, "start_char": 0, "end_char": 5,
+               "language": "en", "text": "hello"}
+        score = {"article_id": f"a{i:03d}", "model_version": "m", "score": 0.1, "label": "hedge",
+                 "confidence": 0.5, "relevant_share": 1.0, "spread": 0.0, "n_passages": 1,
+                 "evidence_json": "[]", "scored_at": now, "n_ignored": 0}
+        result = sink.apply([("store_scores", ([row], [], [score]))])
+        assert result is not None and not isinstance(result[0], Exception), result
+    """
+)
+
+
+def test_two_processes_writing_the_same_keys_store_each_once(
+    new_warehouse: NewWarehouse, tmp_path: Path
+) -> None:
+    lake = new_warehouse("ducklake")
+    assert isinstance(lake, Lake)
+    with db.writer(lake):
+        pass  # migrated once, as a deployment does before workers start
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT_WRITER, lake.catalog, lake.data_path, str(tmp_path / d), d],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for d in ("up", "down")
+    ]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    with db.reader(lake) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT article_id) FROM passages").fetchone() == (40, 40)
+        assert con.execute("SELECT count(*), count(DISTINCT article_id) FROM article_scores").fetchone() == (
+            40,
+            40,
+        )
+
+
+def test_a_commit_that_loses_to_a_concurrent_writer_raises_write_conflict(
+    new_warehouse: NewWarehouse,
+) -> None:
+    lake = new_warehouse("ducklake")
+    assert isinstance(lake, Lake)
+    with db.writer(lake):
+        pass
+    first, second = db.connect(lake, fresh=True), db.connect(lake, fresh=True)
+    with pytest.raises(db.WriteConflict), db.transaction(first):
+        first.execute("INSERT INTO spool_ledger VALUES ('one', 1, now())")
+        with db.transaction(second):
+            second.execute("INSERT INTO spool_ledger VALUES ('two', 1, now())")
+    with db.reader(lake) as con:
+        assert con.execute("SELECT spool_file FROM spool_ledger").fetchall() == [("two",)]
+
+
+def test_copy_from_a_file_to_a_lake_is_verified_and_a_rerun_adds_nothing(new_warehouse: NewWarehouse) -> None:
+    source, target = new_warehouse("duckdb"), new_warehouse("ducklake")
+    with db.writer(source) as con:
+        seed(con)
+    first = copy_warehouse(source, target)
+    assert verified(first)
+    assert sum(r.copied for r in first) == sum(r.source_rows for r in first) > 20
+    again = copy_warehouse(source, target)
+    assert verified(again) and sum(r.copied for r in again) == 0
+    with db.reader(source) as a, db.reader(target) as b:
+        sql = "SELECT * FROM mart_weekly_stance_source ORDER BY ALL"
+        assert a.execute(sql).fetchall() == b.execute(sql).fetchall()
+
+
+def test_search_finds_the_article_on_a_lake(new_warehouse: NewWarehouse) -> None:
+    lake = new_warehouse("ducklake")
+    with db.writer(lake) as con:
+        seed(con)
+        title = con.execute(
+            "SELECT title, article_id FROM stg_articles ORDER BY article_id LIMIT 1"
+        ).fetchone()
+        assert title is not None
+        refresh_fts(con)
+        hits = search_rows(con, str(title[0]))
+    assert hits[0][0] == 1 and hits[0][5] == title[0]  # rank 1 is the article of that title
+
+
+def test_sql_reads_a_lake_and_refuses_writes(new_warehouse: NewWarehouse) -> None:
+    lake = new_warehouse("ducklake")
+    with db.writer(lake) as con:
+        seed(con)
+    columns, rows = run_query(lake, "SELECT count(*) AS n FROM stg_articles")
+    assert columns == ["n"] and rows[0][0] > 0
+    with pytest.raises(SqlError):
+        run_query(lake, "DELETE FROM articles")
+
+
+def test_bad_warehouse_settings_are_one_line() -> None:
+    with pytest.raises(SettingsError, match="AXISWATCH_WAREHOUSE_DATA_PATH"):
+        Settings.load({"AXISWATCH_WAREHOUSE": "ducklake:postgres:host=127.0.0.1 dbname=x"})
+    with pytest.raises(SettingsError, match="duckdb:PATH or ducklake:postgres"):
+        Settings.load({"AXISWATCH_WAREHOUSE": "sqlite:x.db"})
+
+
+def test_an_unreachable_catalog_is_one_line(tmp_path: Path) -> None:
+    closed = Lake("host=127.0.0.1 port=1 user=axiswatch dbname=none connect_timeout=2", str(tmp_path))
+    with pytest.raises(db.WarehouseError, match="cannot open the DuckLake warehouse") as caught:
+        db.connect(closed)
+    assert "\n" not in str(caught.value)
