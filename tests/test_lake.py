@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,13 @@ import pytest
 from flows.search import search_rows
 from flows.settings import Settings, SettingsError
 from flows.sqlcli import SqlError, run_query
+from flows.tools.pgserver import PostgresServer
 from tests.test_views import seed
 from warehouse import db
 from warehouse.copy import copy_warehouse, table_keys, verified
 from warehouse.lake import Lake, lake_ddl
 from warehouse.search_index import refresh_fts
+from warehouse.sink import Op, Sink
 
 NewWarehouse = Callable[[str], db.Location]
 
@@ -162,3 +165,29 @@ def test_an_unreachable_catalog_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(db.WarehouseError, match="cannot open the DuckLake warehouse") as caught:
         db.connect(closed)
     assert "\n" not in str(caught.value)
+
+
+def test_writes_while_the_catalog_is_down_are_spooled_and_replayed_once(tmp_path: Path) -> None:
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+
+    def write(i: int) -> list[Op]:
+        row = {"article_id": f"a{i}", "ordinal": 0, "start_char": 0, "end_char": 5, "text": "hello"}
+        return [("store_scores", ([row], [], [])), ("start_run", (i, "ingest", now))]
+
+    with PostgresServer() as pg:
+        lake = Lake(pg.createdb("lake"), str(tmp_path / "data"))
+        sink = Sink(lake, tmp_path / "spool", 5.0)
+        assert sink.apply(write(1)) is not None
+        pg.restart()  # a restart between writes costs nothing: the catalog connection comes back
+        assert sink.apply(write(2)) is not None
+        pg.stop()
+        assert sink.apply(write(3)) is None  # kept aside, not lost
+        assert len(sink.pending_spool()) == 1
+        pg.start()
+        assert sink.replay() == 2
+        assert sink.replay() == 0
+        with db.reader(lake) as con:
+            assert con.execute("SELECT list(article_id ORDER BY 1) FROM passages").fetchone() == (
+                ["a1", "a2", "a3"],
+            )
+            assert con.execute("SELECT count(*) FROM runs").fetchone() == (3,)

@@ -162,6 +162,26 @@ def is_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.Error) and "conflict" in text
 
 
+_UNREACHABLE = (
+    "unable to connect to postgres",
+    "connection refused",
+    "server closed the connection",
+    "terminating connection",
+    "could not connect",
+    "connection to server",
+)
+
+
+def is_unreachable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) says the PostgreSQL catalog cannot be reached now."""
+    while exc is not None:
+        text = str(exc).lower()
+        if any(marker in text for marker in _UNREACHABLE):
+            return True
+        exc = exc.__cause__
+    return False
+
+
 _STATEMENTS = re.compile(r"(?:^|\n)\s*CREATE\s+(?:UNIQUE\s+)?(?:INDEX|SEQUENCE)\b[^;]*;", re.IGNORECASE)
 _NEXTVAL = re.compile(r"\s+DEFAULT\s+nextval\('[^']*'\)", re.IGNORECASE)
 _INLINE_KEY = re.compile(r"\s+(?:PRIMARY\s+KEY|UNIQUE)\b(?!\s*\()", re.IGNORECASE)

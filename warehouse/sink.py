@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from warehouse import health, ingest_ops, labels_ops, poll_ops, score_ops, spool
+from warehouse import health, ingest_ops, labels_ops, lake, poll_ops, score_ops, spool
 from warehouse.db import (
     Location,
     StorageFault,
@@ -67,18 +67,28 @@ class Sink:
         """Apply ops in one short write window, each in its own transaction.
 
         Returns one result per op (an exception object for an op that failed and was rolled
-        back alone), or None when the warehouse stayed locked and the ops were spooled.
+        back alone), or None when the warehouse stayed locked (a file) or its catalog could not
+        be reached (a lake) and the ops not yet applied were spooled.
         """
         if not ops:
             return []
         patience = 0.0 if self.locked_by else self.patience
+        results: list[Any] = []
         try:
             with writer(self.path, patience=patience) as con:
                 self.locked_by = None
-                return [self._one(con, name, args) for name, args in ops]
+                for name, args in ops:
+                    results.append(self._one(con, name, args))
+                return results
         except WarehouseLocked as exc:
             self.locked_by = exc.holder
             self._spool(ops)
+            return None
+        except (WarehouseError, duckdb.Error) as exc:
+            if not lake.is_unreachable(exc):
+                raise
+            self.locked_by = "an unreachable DuckLake catalog"
+            self._spool(ops[len(results) :])
             return None
 
     def _one(self, con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...]) -> Any:
