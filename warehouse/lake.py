@@ -28,6 +28,7 @@ from warehouse.base import MissingWarehouse, WarehouseError
 PREFIX = "ducklake:postgres:"
 ALIAS = "lake"
 GATE_TABLE = "lake_write_gate"
+INLINE_ROWS = 1000  # a write of up to this many rows goes into the catalog, not a new Parquet file
 _EXTENSIONS = {
     "ducklake": "duckdb_extension_ducklake",
     "postgres_scanner": "duckdb_extension_postgres_scanner",
@@ -131,7 +132,9 @@ def connect(lake: Lake, ext_dir: Path, *, read_only: bool = False) -> duckdb.Duc
             con.execute(f"LOAD {name}")
         if not lake.is_remote:
             Path(lake.data_path).mkdir(parents=True, exist_ok=True)
-        options = f"DATA_PATH {_quote(lake.data_path)}" + (", READ_ONLY" if read_only else "")
+        options = f"DATA_PATH {_quote(lake.data_path)}, DATA_INLINING_ROW_LIMIT {INLINE_ROWS}" + (
+            ", READ_ONLY" if read_only else ""
+        )
         con.execute(f"ATTACH {_quote(PREFIX + lake.catalog)} AS {ALIAS} ({options})")
         con.execute(f"USE {ALIAS}")
         con.execute("SET ducklake_max_retry_count = 100")
