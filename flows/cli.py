@@ -339,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _register_model_commands(sub, common)
     _register_web_commands(sub, common)
+    from flows import deploy
+
+    deploy.register(sub, common)
     return parser
 
 
