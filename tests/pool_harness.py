@@ -202,8 +202,10 @@ def shard_runs(api: str) -> list[dict[str, Any]]:
 
 
 def ran_on(workers: list[Proc], run_id: str) -> list[int]:
-    """The indexes of the workers whose output names the flow run (it submitted the run)."""
-    return [n for n, w in enumerate(workers) if f"submitting flow run '{run_id}'" in w.output]
+    """The indexes of the workers that ran the flow run (tried to submit it and were not told
+    that another worker had it already)."""
+    tried, lost = f"submitting flow run '{run_id}'", f"Aborted submission of flow run '{run_id}'"
+    return [n for n, w in enumerate(workers) if tried in w.output and lost not in w.output]
 
 
 def wait_running_shard(api: str, prefix: str, timeout: float) -> dict[str, Any]:
