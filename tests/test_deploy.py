@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.pool_harness import (
@@ -71,6 +72,18 @@ def stored_once(path: Path, expected: int) -> None:
     assert scores == originals == expected
 
 
+def prefect_flow_runs_in_postgres(pool: Cluster) -> int:
+    """How many flow runs the Prefect server keeps in its PostgreSQL database."""
+    psql = [str(pool.pg.bin / "psql"), "-h", "127.0.0.1", "-p", str(pool.pg.port), "-U", "axiswatch"]
+    out = subprocess.run(
+        [*psql, "-d", "prefect", "-tAc", "SELECT count(*) FROM flow_run"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout)
+
+
 def test_deploy_needs_a_prefect_server(tmp_path: Path) -> None:
     env = clean_env(tmp_path)
     done = subprocess.run(
@@ -109,6 +122,7 @@ def test_a_pipeline_run_fans_out_to_shards_on_two_workers(pool: Cluster) -> None
     assert (row["discovered"], row["extracted"], row["scored"]) == (added, added, added)
     assert shard_sums(pool.warehouse, row["run_id"]) == (FEEDS, added, added, added)
     stored_once(pool.warehouse, added)
+    assert prefect_flow_runs_in_postgres(pool) >= 5  # the server keeps its state in PostgreSQL
 
 
 @pytest.mark.slow
@@ -148,3 +162,29 @@ def test_a_shard_killed_with_kill_9_is_run_again_and_nothing_is_stored_twice(poo
     assert killed == [("interrupted",)]  # closed by the shard's next attempt
     stored_once(pool.warehouse, before + added)
     assert time.monotonic() - started < 300
+
+
+@pytest.mark.slow
+def test_a_postgres_restart_mid_run_costs_at_most_that_run(pool: Cluster) -> None:
+    before = rows(pool.warehouse, "SELECT count(*) FROM articles")[0][0]
+    assert isinstance(before, int)
+    added = pool.site.add(per_feed=1, tag="r3")
+    pool.site.page_delay = 10.0
+    first = run_pipeline(pool.api)
+    wait_running_shard(pool.api, "ingest shard", 180)
+    pool.pg.restart()  # immediate stop: every open session is cut
+    pool.site.page_delay = 0.0
+    wait_until(lambda: _healthy(pool.api), 60, "the Prefect server answering again")
+    first_state = finished(pool.api, first, 300)["state_type"]  # completed, or lost: either is fine
+    second = run_pipeline(pool.api)
+    assert finished(pool.api, second, 300)["state_type"] == "COMPLETED", first_state
+    assert parent_row(pool.warehouse, second)["outcome"] == "ok"
+    stored_once(pool.warehouse, before + added)
+
+
+def _healthy(api: str) -> bool:
+    """True when the server answers a query that needs its database."""
+    try:
+        return httpx.post(f"{api}/flow_runs/count", json={}, timeout=10).status_code == 200
+    except httpx.HTTPError:
+        return False
