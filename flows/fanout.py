@@ -39,6 +39,10 @@ POLL_SECONDS = 2.0
 Say = Callable[[str], None]
 
 
+class FanoutError(RuntimeError):
+    """A fanned-out run cannot start its shards (no ``pipeline-shard`` deployment on the API)."""
+
+
 def shard_of(key: str, shards: int) -> int:
     """The shard of a source id or article id: sha256 of the key mod ``shards`` (stable everywhere)."""
     return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % shards
@@ -83,16 +87,23 @@ def shard_due(sink: Sink, shard: Shard, interval_minutes: float) -> list[store.D
 def _launch(params: dict[str, Any], name: str, key: str) -> str:
     """Create one shard flow run on the pool (a subflow run of the caller); return its id."""
     from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
 
-    run: Any = run_deployment(
-        SHARD_DEPLOYMENT,
-        parameters=params,
-        timeout=0,
-        as_subflow=True,
-        flow_run_name=name,
-        idempotency_key=key,
-        tags=["axiswatch", "shard"],
-    )
+    try:
+        run: Any = run_deployment(
+            SHARD_DEPLOYMENT,
+            parameters=params,
+            timeout=0,
+            as_subflow=True,
+            flow_run_name=name,
+            idempotency_key=key,
+            tags=["axiswatch", "shard"],
+        )
+    except ObjectNotFound:
+        raise FanoutError(
+            f"shards > 1 needs the {SHARD_DEPLOYMENT} deployment on the Prefect server: run "
+            "`axiswatch deploy --work-pool NAME` with PREFECT_API_URL set, and start workers"
+        ) from None
     return str(run.id)
 
 

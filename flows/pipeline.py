@@ -181,7 +181,8 @@ def _known_failure(settings: Settings, exc: Exception) -> State:
     """A Failed state with one line for a storage fault, a held run lock or a warehouse error
     (the CLI prints that line; no traceback); anything else is re-raised as a bug."""
     message = health.describe(exc, settings.warehouse_path)
-    if message is None and isinstance(exc, runlock.RunActive | runlock.RunLockError | WarehouseError):
+    known = runlock.RunActive | runlock.RunLockError | WarehouseError | fanout.FanoutError
+    if message is None and isinstance(exc, known):
         message = str(exc)
     if message is None:
         raise exc
