@@ -157,7 +157,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"axiswatch serve: using the Prefect server at {os.environ['PREFECT_API_URL']}", flush=True)
         return _serve(settings)
     try:
-        with prefect_server.local_server(home, settings.prefect_port) as api_url:
+        with prefect_server.local_server(
+            home, settings.prefect_port, database_url=settings.prefect_database_url
+        ) as api_url:
             os.environ["PREFECT_API_URL"] = api_url
             return _serve(settings)
     except prefect_server.ServerError as exc:
@@ -337,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _register_model_commands(sub, common)
     _register_web_commands(sub, common)
+    from flows import deploy
+
+    deploy.register(sub, common)
     return parser
 
 

@@ -3,6 +3,8 @@
     ingest:        apply spool → sync sources → poll feeds (batches of 100) → pages (batches)
     score:         unscored originals → passages → stance model → scores (batches)
     pipeline:      ingest → score → search index; one runs row with the whole funnel
+                   (``shards`` > 1: ingest and score fan out to pipeline-shard runs, flows/fanout.py)
+    pipeline-shard: one shard of a fanned-out run: ingest its sources, or score its article ids
     weekly-report: the weekly trend report (markdown, html, charts) + a Prefect artifact
 
 Each task wraps a plain, separately tested function of ``flows.ingest``, ``flows.score`` or
@@ -23,7 +25,7 @@ from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Failed
 
-from flows import runlock, score
+from flows import fanout, runlock, score
 from flows.ingest import pages, polling
 from flows.ingest.counts import IngestCounts
 from flows.ingest.extract_pool import Extractor
@@ -81,15 +83,25 @@ def search_index_task(settings: Settings) -> None:
 
 
 def ingest_stage(
-    settings: Settings, run_id: int | None = None, say: Say | None = None, *, plain: bool = False
+    settings: Settings,
+    run_id: int | None = None,
+    say: Say | None = None,
+    *,
+    plain: bool = False,
+    shard: fanout.Shard | None = None,
 ) -> IngestCounts:
-    """Sync sources, poll every due feed in batches, then fetch every pending page in batches."""
+    """Sync sources, poll every due feed in batches, then fetch every pending page in batches
+    (a shard: poll its own due sources, fetch the pending pages of its sources)."""
     say = say or (lambda _msg: None)
     prepare, poll, fetch = (
         (prepare_task.fn, poll_task.fn, fetch_task.fn) if plain else (prepare_task, poll_task, fetch_task)
     )
     sink = settings.sink()
-    due = prepare(settings, sink)
+    if shard is None:
+        due, keep = prepare(settings, sink), None
+    else:
+        due = fanout.shard_due(sink, shard, settings.poll_interval_minutes)
+        keep = lambda entry: shard.owns(entry.source_id)  # noqa: E731
     total = IngestCounts()
     with Fetcher(settings) as fetcher, Extractor(settings) as extractor:
         for start in range(0, len(due), polling.FEED_BATCH):
@@ -98,7 +110,7 @@ def ingest_stage(
             f"polled {total.feeds_polled} feeds ({total.not_modified} unchanged, "
             f"{total.feeds_failed} failed): {total.discovered} new entries"
         )
-        for batch in pages.iter_pending(settings, sink):
+        for batch in pages.iter_pending(settings, sink, keep):
             total.add(fetch(settings, batch, fetcher, extractor, sink, run_id))
             if sink.locked_by:
                 say(f"warehouse locked by {sink.locked_by}: the rest waits for the next run")
@@ -108,23 +120,35 @@ def ingest_stage(
 
 
 def score_stage(
-    settings: Settings, *, rescore: bool = False, say: Say | None = None, plain: bool = False
+    settings: Settings,
+    *,
+    rescore: bool = False,
+    say: Say | None = None,
+    plain: bool = False,
+    shard: fanout.Shard | None = None,
 ) -> tuple[str, int]:
-    """Score every unscored original with the configured model in batches; (version, scored)."""
+    """Score every unscored original with the configured model in batches; (version, scored).
+    A shard scores only its article ids and leaves registering the version to its parent."""
     say = say or (lambda _msg: None)
     score_one = score_task.fn if plain else score_task
     sink = settings.sink()
+    keep = None if shard is None else shard.owns
+    if shard is not None:
+        version = score.resolve_version(settings.model_version)
+        if next(score.iter_batches(settings, sink, version, keep), None) is None:
+            return version, 0  # nothing of this shard's: the encoders are not loaded
     classifier = score.prepare(settings, sink, rescore=rescore)
     if isinstance(classifier, str):  # nothing to score: the version, already registered
         return classifier, 0
     version, total = score.model_version(classifier), 0
-    for batch in score.iter_batches(settings, sink, classifier.version):  # a re-score: staging key
+    for batch in score.iter_batches(settings, sink, classifier.version, keep):  # a re-score: staging key
         total += score_one(settings, classifier, batch, sink)
         say(f"scored {total} articles with model {version}")
         if sink.locked_by:
             say(f"warehouse locked by {sink.locked_by}: scoring resumes on the next run")
             return version, total
-    score.finish(sink, classifier)
+    if shard is None:
+        score.finish(sink, classifier)
     return version, total
 
 
@@ -148,7 +172,7 @@ def _ledgered(
     settings = Settings.load(**(overrides or {}))
     try:
         with runlock.exclusive_run(settings.data_dir, f"axiswatch {name}"):
-            return _ledgered_locked(settings, name, trigger, with_score=with_score)
+            return _ledgered_locked(settings, name, trigger, with_score=with_score, overrides=overrides or {})
     except Exception as exc:
         return _known_failure(settings, exc)
 
@@ -157,24 +181,31 @@ def _known_failure(settings: Settings, exc: Exception) -> State:
     """A Failed state with one line for a storage fault, a held run lock or a warehouse error
     (the CLI prints that line; no traceback); anything else is re-raised as a bug."""
     message = health.describe(exc, settings.location)
-    if message is None and isinstance(exc, runlock.RunActive | runlock.RunLockError | WarehouseError):
+    known = runlock.RunActive | runlock.RunLockError | WarehouseError | fanout.FanoutError
+    if message is None and isinstance(exc, known):
         message = str(exc)
     if message is None:
         raise exc
     return Failed(message=message)  # the state carries the line (UI, CLI); no traceback is logged
 
 
-def _ledgered_locked(settings: Settings, name: str, trigger: str, *, with_score: bool) -> dict[str, Any]:
+def _ledgered_locked(
+    settings: Settings, name: str, trigger: str, *, with_score: bool, overrides: dict[str, Any]
+) -> dict[str, Any]:
     """The body of ``_ledgered`` once this process holds the data directory's run lock."""
     say = progress(get_run_logger())
     sink = settings.sink()
     run_id = store.new_run_id()
     sink.apply([("start_run", (run_id, name, now_utc(), trigger, flow_run.get_id()))])
     runlock.note(settings.data_dir, f"{name} run {run_id} ({trigger})")
+    lost: list[str] = []
     try:
-        counts = ingest_stage(settings, run_id, say)
         extra: dict[str, Any] = {}
-        if with_score:
+        if with_score and settings.shards > 1:
+            counts, extra, lost = sharded_stages(settings, overrides, run_id, say)
+        else:
+            counts = ingest_stage(settings, run_id, say)
+        if with_score and settings.shards == 1:
             version, scored = score_stage(settings, say=say)
             extra = {"scored": scored, "model_version": version}
         search_index_task(settings)
@@ -186,11 +217,78 @@ def _ledgered_locked(settings: Settings, name: str, trigger: str, *, with_score:
             get_run_logger().warning("could not mark run %s failed: %s", run_id, also)
         raise
     fields = {**counts.as_run_fields(), **{k: v for k, v in extra.items() if k == "scored"}}
+    if lost:  # shards that never completed: their sources and articles wait for the next run
+        fields["outcome"] = "partial" if fields["outcome"] == "ok" else fields["outcome"]
+        fields["message"] = "; ".join(m for m in (fields["message"], *lost) if m)
     sink.apply([("finish_run", (run_id, now_utc(), fields))])
     result = {"run_id": run_id, **fields, **extra, "not_modified": counts.not_modified}
     if trigger == "schedule":
         announce(name, result)
     return result
+
+
+def sharded_stages(
+    settings: Settings, overrides: dict[str, Any], run_id: int, say: Say
+) -> tuple[IngestCounts, dict[str, Any], list[str]]:
+    """Ingest, then score, as waves of shard runs on the work pool; (summed counts, scored and
+    model version, lines for shards that never completed)."""
+    sink = settings.sink()
+    due = prepare_task(settings, sink)
+    n = settings.shards
+    groups = fanout.split([d.source_id for d in due], n)
+    say(f"{len(due)} due feeds in {n} shards ({', '.join(str(len(g)) for g in groups)})")
+    params = fanout.shard_params(overrides, "ingest", run_id, groups, n)
+    ingested, lost = fanout.run_shards(settings, "ingest", params, run_id, say)
+    counts, _ = fanout.totals(sink, ingested)
+    say(f"shards stored {counts.extracted} articles, {counts.duplicates} duplicates, {counts.failed} failed")
+    params = fanout.shard_params(overrides, "score", run_id, None, n)
+    scoring, lost_scoring = fanout.run_shards(settings, "score", params, run_id, say)
+    _, scored = fanout.totals(sink, scoring)
+    version = fanout.complete_version(settings, sink)
+    say(f"shards scored {scored} articles with model {version}")
+    return counts, {"scored": scored, "model_version": version}, lost + lost_scoring
+
+
+def _shard_locked(settings: Settings, stage: str, shard: fanout.Shard, parent_run_id: int) -> dict[str, Any]:
+    """One shard's stage inside its own runs row (trigger ``shard:<parent run id>``)."""
+    say = progress(get_run_logger())
+    sink = settings.sink()
+    run_id, label = store.new_run_id(), shard.label(stage)
+    flow_name = f"{stage}-shard-{shard.index + 1}/{shard.count}"  # sibling shards never close each other
+    sink.apply([("start_run", (run_id, flow_name, now_utc(), f"shard:{parent_run_id}", flow_run.get_id()))])
+    try:
+        if stage == "ingest":
+            fields = ingest_stage(settings, run_id, say, shard=shard).as_run_fields()
+        else:
+            _version, scored = score_stage(settings, say=say, shard=shard)
+            fields = {"outcome": "ok", "scored": scored}
+    except Exception as exc:
+        sink.apply([("finish_run", (run_id, now_utc(), {"outcome": "failed", "message": f"{label}: {exc}"}))])
+        raise
+    sink.apply([("finish_run", (run_id, now_utc(), fields))])
+    return {"run_id": run_id, "shard": label, **fields}
+
+
+@flow(name=fanout.SHARD_FLOW, log_prints=False, retries=1, retry_delay_seconds=10)
+def pipeline_shard_flow(
+    overrides: dict[str, Any] | None = None,
+    stage: str = "ingest",
+    shard: int = 0,
+    shards: int = 1,
+    source_ids: list[str] | None = None,
+    parent_run_id: int = 0,
+) -> dict[str, Any] | State:
+    """One shard of a fanned-out pipeline run: ingest its sources, or score its article ids."""
+    settings = Settings.load(**(overrides or {}))
+    if stage not in ("ingest", "score") or not 0 <= shard < shards:
+        return Failed(message=f"bad shard parameters: stage {stage!r}, shard {shard} of {shards}")
+    part = fanout.Shard(shard, shards, frozenset(source_ids) if source_ids is not None else None)
+    try:
+        lock = runlock.shard_lock_name(shard)
+        with runlock.exclusive_run(settings.data_dir, f"axiswatch {part.label(stage)}", lock):
+            return _shard_locked(settings, stage, part, parent_run_id)
+    except Exception as exc:
+        return _known_failure(settings, exc)
 
 
 def announce(name: str, result: dict[str, Any]) -> None:

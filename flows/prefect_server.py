@@ -3,7 +3,9 @@
 Prefect's ephemeral API runs no scheduler, so scheduled runs never fire on it. With no
 PREFECT_API_URL, ``serve`` starts ``prefect server start`` as a child process:
 
-- on a free loopback port (or ``server_port``), its SQLite database under ``DATA_DIR/prefect``,
+- on a free loopback port (or ``server_port``), its SQLite database under ``DATA_DIR/prefect``
+  or the PostgreSQL database ``prefect_database_url`` names (``postgresql+asyncpg://…``; a
+  PREFECT_API_DATABASE_CONNECTION_URL already in the environment is honoured the same way),
   scheduler and the other services on, analytics off, ``DO_NOT_TRACK=1``;
 - in its own process group, so stopping it (SIGTERM, then SIGKILL after a grace period) ends
   every process it started;
@@ -62,6 +64,7 @@ class LocalServer:
     port: int
     home: Path
     log_path: Path
+    database: str = "SQLite"
 
     @property
     def api_url(self) -> str:
@@ -168,13 +171,31 @@ def serve_lock(home: Path) -> Iterator[None]:
         yield
 
 
-def start_server(home: Path, port: int = 0) -> LocalServer:
-    """Start ``prefect server start`` on 127.0.0.1 with its database under ``home``."""
+def server_env(home: Path, database_url: str | None = None) -> dict[str, str]:
+    """The server child's environment: ours, SERVER_ENV, its home and its database (if given)."""
+    env = {**os.environ, **SERVER_ENV, "PREFECT_HOME": str(home)}
+    env.pop("PREFECT_API_URL", None)
+    if database_url:
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
+    if env.get("PREFECT_API_DATABASE_CONNECTION_URL", "").startswith("postgresql"):
+        # a PostgreSQL restart must cost a request, not the server: reconnect, wait for it
+        env.setdefault("PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT", "30")
+        env.setdefault("PREFECT_SERVER_DATABASE_TIMEOUT", "30")
+    return env
+
+
+def database_kind(env: dict[str, str]) -> str:
+    """'PostgreSQL' or 'SQLite': what the server child's environment points it at."""
+    url = env.get("PREFECT_API_DATABASE_CONNECTION_URL", "")
+    return "PostgreSQL" if url.startswith("postgres") else "SQLite"
+
+
+def start_server(home: Path, port: int = 0, database_url: str | None = None) -> LocalServer:
+    """Start ``prefect server start`` on 127.0.0.1, its database under ``home`` or at ``database_url``."""
     reap_stale_server(home)
     port = port or free_port()
     log_path = home / "server.log"
-    env = {**os.environ, **SERVER_ENV, "PREFECT_HOME": str(home)}
-    env.pop("PREFECT_API_URL", None)
+    env = server_env(home, database_url)
     args = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
@@ -187,7 +208,7 @@ def start_server(home: Path, port: int = 0) -> LocalServer:
             preexec_fn=_die_with_parent,  # runs before exec: only a prctl call
         )
     (home / "server.pid").write_text(f"{process.pid} {port}\n")
-    return LocalServer(process, port, home, log_path)
+    return LocalServer(process, port, home, log_path, database_kind(env))
 
 
 def wait_healthy(server: LocalServer, timeout: float) -> float:
@@ -235,14 +256,18 @@ def _terminate(signum: int, frame: object) -> None:
 
 @contextlib.contextmanager
 def local_server(
-    home: Path, port: int = 0, timeout: float = 180.0, out: IO[str] = sys.stdout
+    home: Path,
+    port: int = 0,
+    timeout: float = 180.0,
+    out: IO[str] = sys.stdout,
+    database_url: str | None = None,
 ) -> Iterator[str]:
     """Run a supervised local Prefect server for the block (one per data directory, stopped
     on the way out, also on SIGTERM); yield its API URL."""
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         with serve_lock(home):
-            server = start_server(home, port)
+            server = start_server(home, port, database_url)
             try:
                 yield _announce(server, timeout, out)
             finally:
@@ -257,7 +282,9 @@ def _announce(server: LocalServer, timeout: float, out: IO[str]) -> str:
     """Wait for the server, print where it is; return its API URL."""
     took = wait_healthy(server, timeout)
     print(
-        f"Prefect server started in {took:.1f} s (pid {server.process.pid}, log {server.log_path})", file=out
+        f"Prefect server started in {took:.1f} s (pid {server.process.pid}, {server.database}, "
+        f"log {server.log_path})",
+        file=out,
     )
     print(f"Prefect UI: {server.ui_url}", file=out, flush=True)
     return server.api_url

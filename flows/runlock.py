@@ -3,6 +3,8 @@
 A second `run` or `ingest` on the same data directory exits at once with one line naming the
 active run (its PID, what it is and since when). The lock is ``fcntl.flock`` on an open file,
 so the kernel releases it when the holder exits, even on ``kill -9``; a stale file is harmless.
+A shard of a fanned-out pipeline run takes its own lock (``shard_lock_name``), so sibling shards
+on the same data directory never block each other while a second run of one shard is refused.
 Re-entrant within one process: the CLI takes it before Prefect starts, the flow again inside.
 """
 
@@ -43,9 +45,14 @@ def _describe(fd: int) -> str:
     return text or "a process that has not described itself yet"
 
 
-def note(data_dir: Path, what: str) -> None:
+def shard_lock_name(shard: int) -> str:
+    """The lock file of shard ``shard`` of a fanned-out pipeline run (``run-shard-N.lock``)."""
+    return f"run-shard-{shard}.lock"
+
+
+def note(data_dir: Path, what: str, name: str = LOCK_NAME) -> None:
     """Replace the holder's description (e.g. once the run id is known); no-op if not held."""
-    entry = _held.get(str((data_dir / LOCK_NAME).resolve()))
+    entry = _held.get(str((data_dir / name).resolve()))
     if entry is None:
         return
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -55,9 +62,10 @@ def note(data_dir: Path, what: str) -> None:
 
 
 @contextmanager
-def exclusive_run(data_dir: Path, what: str) -> Iterator[None]:
-    """Hold data_dir's run lock for the block, or raise RunActive naming the active run at once."""
-    path = data_dir / LOCK_NAME
+def exclusive_run(data_dir: Path, what: str, name: str = LOCK_NAME) -> Iterator[None]:
+    """Hold data_dir's run lock (or the lock ``name``) for the block, or raise RunActive naming
+    the active run at once."""
+    path = data_dir / name
     key = str(path.resolve())
     if key in _held:
         _held[key][1] += 1
@@ -75,7 +83,7 @@ def exclusive_run(data_dir: Path, what: str) -> Iterator[None]:
         raise RunActive(f"another run is active on {data_dir}: {holder} (lock {path})") from None
     _held[key] = [fd, 1]
     try:
-        note(data_dir, what)
+        note(data_dir, what, name)
         yield
     finally:
         del _held[key]

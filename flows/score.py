@@ -90,8 +90,11 @@ def _article_row(
     }
 
 
-def iter_batches(settings: Settings, sink: Sink, version: str) -> Iterator[list[ArticleToScore]]:
-    """Batches of unscored originals, read afresh each time, walking forward by article_id."""
+def iter_batches(
+    settings: Settings, sink: Sink, version: str, keep: Callable[[str], bool] | None = None
+) -> Iterator[list[ArticleToScore]]:
+    """Batches of unscored originals, read afresh each time, walking forward by article_id; with
+    ``keep`` (a shard), only the article ids it keeps."""
     after = ""
     while True:
         with sink.read() as con:
@@ -99,7 +102,9 @@ def iter_batches(settings: Settings, sink: Sink, version: str) -> Iterator[list[
         if not batch:
             return
         after = batch[-1].article_id
-        yield batch
+        mine = batch if keep is None else [a for a in batch if keep(a.article_id)]
+        if mine:
+            yield mine
 
 
 def resolve_version(version: str | None) -> str:

@@ -222,6 +222,22 @@ class Settings(BaseSettings):
     prefect_port: int = setting(
         0, "port of the local Prefect server `serve` starts (0: any free port)", ge=0, le=65535
     )
+    prefect_database_url: str | None = setting(
+        None,
+        "database of the Prefect server `serve` starts: postgresql+asyncpg://… (or sqlite+aiosqlite://…)",
+        shown="SQLite under DATA_DIR/prefect",
+        pattern=r"^(postgresql\+asyncpg|sqlite\+aiosqlite)://",
+    )
+    # scale-out (work pool)
+    shards: int = setting(
+        1, "> 1: a pipeline run fans out to this many `pipeline-shard` runs on the work pool", ge=1, le=64
+    )
+    shard_attempts: int = setting(
+        2, "times a pipeline run starts a shard that crashed or failed before giving up on it", ge=1, le=5
+    )
+    shard_timeout_seconds: float = setting(
+        3600.0, "seconds a pipeline run waits for its shard runs before giving up on them", gt=0
+    )
 
     @field_validator("warehouse")
     @classmethod

@@ -10,7 +10,8 @@ entry keeps the feed's own link.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -191,13 +192,24 @@ def _count(counts: IngestCounts, name: str, args: tuple[Any, ...], outcome: Any)
         counts.extracted += 1
 
 
-def iter_pending(settings: Settings, sink: Sink) -> Iterator[list[store.PendingEntry]]:
-    """Yield batches of pending entries until none is left untried in this run."""
+PENDING_SCAN = 100_000  # pending entries a shard reads at once to pick its own
+
+
+def iter_pending(
+    settings: Settings, sink: Sink, keep: Callable[[store.PendingEntry], bool] | None = None
+) -> Iterator[list[store.PendingEntry]]:
+    """Yield batches of pending entries until none is left untried in this run; with ``keep``
+    (a shard), only the entries it keeps (read in one wide scan, since the others stay pending)."""
     started = now_utc()
     seen: set[tuple[str, str]] = set()
     while True:
         with sink.read() as con:
-            batch = store.pending_entries(con, settings.page_attempts, started, settings.batch_size)
+            if keep is None:
+                batch = store.pending_entries(con, settings.page_attempts, started, settings.batch_size)
+            else:
+                scan = store.pending_entries(con, settings.page_attempts, started, PENDING_SCAN)
+                mine = (e for e in scan if keep(e) and (e.source_id, e.guid) not in seen)
+                batch = list(itertools.islice(mine, settings.batch_size))
         fresh = [e for e in batch if (e.source_id, e.guid) not in seen]
         if not fresh:  # nothing left, or only entries whose writes could not be recorded
             return
