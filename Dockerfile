@@ -1,4 +1,5 @@
-# axiswatch worker image: CPU-only torch, the packaged encoders, the project; runs `axiswatch serve`.
+# axiswatch image: CPU-only torch, the packaged encoders, the project; runs `axiswatch serve`, or
+# (docker-compose.yml) `axiswatch deploy` and `prefect worker start` for the work pool.
 # Pins must match pyproject.toml (checked by tests/test_compose.py).
 FROM python:3.11-slim
 

@@ -24,8 +24,13 @@ from flows.tools.loopback import LoopbackServer, respond
 from flows.tools.pgserver import PostgresServer
 from tests.ingest_site import NOW, STORIES, feed_bytes, item, sources_toml
 from tests.serve_harness import BIN, Proc, serve_env, wait_until
+from warehouse.lake import Lake
 
 POOL = "axiswatch-test"
+WORKER_ARGS = ("worker", "start", "--pool", POOL, "--type", "process")
+"""`prefect …` of every worker (plus --limit and --name); docker-compose.yml's worker runs the same."""
+DEPLOY_ARGS = ("deploy", "--work-pool", POOL, "--shards", "2")
+"""`axiswatch …` that registers the deployments; docker-compose.yml's deploy service runs the same."""
 WORDS = sorted({w.strip(".,").lower() for story in STORIES.values() for p in story for w in p.split()})
 
 
@@ -66,8 +71,16 @@ class NewsSite:
 
         return answer
 
-    def add(self, per_feed: int, tag: str) -> int:
-        """Add ``per_feed`` new articles to every feed; return how many were added."""
+    def add(self, per_feed: int, tag: str, *, shared: bool = False) -> int:
+        """Add ``per_feed`` new articles to every feed; return how many articles were added. With
+        ``shared``, one more article is linked from every feed (sources of different shards store
+        it at the same time: it must be stored once)."""
+        if shared:
+            path = f"/{tag}/shared.html"
+            page = article_page(f"shared {tag}", article_text(path), "Test Daily", NOW)
+            self.server.handler(path, self._page(page))
+            for name in self.items:
+                self.items[name].append(item(f"{tag}-{name}-shared", self.server.url(path), f"shared {tag}"))
         for name in self.items:
             for j in range(per_feed):
                 path = f"/{tag}/{name}/{j}.html"
@@ -76,7 +89,7 @@ class NewsSite:
                 url = self.server.url(path)
                 self.urls.append(url)
                 self.items[name].append(item(f"{tag}-{name}-{j}", url, f"{name} {tag} {j}"))
-        return per_feed * len(self.items)
+        return per_feed * len(self.items) + int(shared)
 
     def _page(self, body: bytes) -> Any:
         """The handler of one page, answered after the current delay."""
@@ -98,15 +111,18 @@ class Cluster:
     site: NewsSite
     workers: list[Proc]
     pg: PostgresServer
-    warehouse: Path
+    warehouse: Lake
 
 
-def worker_env(tmp_path: Path, sources: Path, api: str) -> dict[str, str]:
-    """The environment of `axiswatch deploy` and of every worker: one data dir (one warehouse)."""
+def worker_env(tmp_path: Path, sources: Path, api: str, lake: Lake) -> dict[str, str]:
+    """The environment of `axiswatch deploy` and of every worker: one DuckLake warehouse (catalog
+    on the cluster's PostgreSQL) and one data dir (spool, run locks), as docker-compose.yml has."""
     return serve_env(
         tmp_path,
         sources,
         interval=None,
+        AXISWATCH_WAREHOUSE=f"ducklake:postgres:{lake.catalog}",
+        AXISWATCH_WAREHOUSE_DATA_PATH=lake.data_path,
         PREFECT_API_URL=api,
         PREFECT_HOME=str(tmp_path / "prefect-client"),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
@@ -124,8 +140,7 @@ def worker_env(tmp_path: Path, sources: Path, api: str) -> dict[str, str]:
 
 def start_worker(env: dict[str, str], name: str) -> Proc:
     """`prefect worker start` on the test pool, one flow run at a time."""
-    args = [str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--type", "process"]
-    proc = Proc([*args, "--limit", "1", "--name", name], env)
+    proc = Proc([str(BIN / "prefect"), *WORKER_ARGS, "--limit", "1", "--name", name], env)
     proc.wait_for("started", 120)
     return proc
 
@@ -136,6 +151,7 @@ def cluster(tmp_path: Path, feeds: int, workers: int) -> Iterator[Cluster]:
     with contextlib.ExitStack() as stack:
         pg = stack.enter_context(PostgresServer())
         pg.createdb("prefect")
+        lake = Lake(pg.createdb("lake"), str(tmp_path / "lake-data"))
         out = io.StringIO()
         api = stack.enter_context(
             prefect_server.local_server(
@@ -143,9 +159,9 @@ def cluster(tmp_path: Path, feeds: int, workers: int) -> Iterator[Cluster]:
             )
         )
         site = NewsSite(stack.enter_context(LoopbackServer()), tmp_path, feeds)
-        env = worker_env(tmp_path, site.start(), api)
+        env = worker_env(tmp_path, site.start(), api, lake)
         deployed = subprocess.run(
-            [str(BIN / "axiswatch"), "deploy", "--work-pool", POOL, "--shards", "2"],
+            [str(BIN / "axiswatch"), *DEPLOY_ARGS],
             env=env,
             capture_output=True,
             text=True,
@@ -164,7 +180,7 @@ def cluster(tmp_path: Path, feeds: int, workers: int) -> Iterator[Cluster]:
         for t in starters:
             t.join()
         assert len(procs) == workers, "a worker did not start"
-        yield Cluster(api, env, site, procs, pg, tmp_path / "var" / "axiswatch.duckdb")
+        yield Cluster(api, env, site, procs, pg, lake)
 
 
 def run_pipeline(api: str) -> str:

@@ -27,6 +27,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from tests.pool_harness import DEPLOY_ARGS, POOL, WORKER_ARGS
+
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = REPO.parent / "shared" / "compose-spec" / "compose-spec.json"
 PREFECT_IMAGE = re.compile(r"^prefecthq/prefect:(?P<version>[^-]+)-python(?P<python>\d+\.\d+)$")
@@ -173,7 +175,9 @@ def axiswatch_invocations(argv: list[str]) -> list[list[str]]:
     for i, token in enumerate(argv):
         if any(char.isspace() for char in token):  # a script, e.g. of `sh -c "..."`
             found += axiswatch_invocations(as_argv(token))
-        elif Path(token).name == "axiswatch" or (token == "flows.cli" and argv[i - 1 : i] == ["-m"]):
+        elif (Path(token).name == "axiswatch" and (i == 0 or argv[i - 1] in SHELL_SEPARATORS)) or (
+            token == "flows.cli" and argv[i - 1 : i] == ["-m"]
+        ):
             rest = argv[i + 1 :]
             ends = [j for j, arg in enumerate(rest) if arg in SHELL_SEPARATORS]
             found.append(rest[: ends[0]] if ends else rest)
@@ -369,6 +373,72 @@ def check_services(stack: Stack) -> list[str]:
     return errors
 
 
+def _created_databases(stack: Stack, postgres: dict[str, Any]) -> set[str]:
+    """Databases the postgres service creates on first start: POSTGRES_DB and the init scripts."""
+    names = {environment(postgres).get("POSTGRES_DB", "")}
+    for kind, source, target in mounts(postgres):
+        if kind == "bind" and target.startswith("/docker-entrypoint-initdb.d/"):
+            script = stack.repo / source
+            text = script.read_text(encoding="utf-8") if script.is_file() else ""
+            names |= set(re.findall(r"CREATE DATABASE (\w+)", text, re.IGNORECASE))
+    return names
+
+
+def check_pool(stack: Stack) -> list[str]:
+    """deploy and worker run what tests/test_deploy.py runs (pool_harness.DEPLOY_ARGS and
+    WORKER_ARGS), the worker on a DuckLake whose catalog database the postgres service creates."""
+    all_services = services(stack)
+    missing = {"deploy", "worker"} - set(all_services)
+    if missing:
+        return [f"missing service(s): {sorted(missing)}"]
+    deploy, worker, pg = all_services["deploy"], all_services["worker"], all_services.get("postgres", {})
+    errors = []
+    worker_cmd, deploy_cmd = as_argv(worker.get("command")), as_argv(deploy.get("command"))
+    pool = worker_cmd[4] if len(worker_cmd) > 4 else ""
+    ran = ["prefect", *(pool if a == POOL else a for a in WORKER_ARGS)]
+    if worker_cmd[: len(ran)] != ran or not pool:
+        errors.append(
+            f"services.worker.command {worker_cmd} does not start with {ran} (as the test's workers)"
+        )
+    ran = ["axiswatch", *(pool if a == POOL else a for a in DEPLOY_ARGS)]
+    if deploy_cmd != ran:
+        errors.append(f"services.deploy.command {deploy_cmd} is not {ran} (as the test's deploy)")
+    env = environment(worker)
+    for key in (
+        "PREFECT_API_URL",
+        "AXISWATCH_WAREHOUSE",
+        "AXISWATCH_WAREHOUSE_DATA_PATH",
+        "AXISWATCH_DATA_DIR",
+    ):
+        if not env.get(key):
+            errors.append(f"services.worker sets no {key} (the test's workers do)")
+    spec = env.get("AXISWATCH_WAREHOUSE", "")
+    conninfo = dict(
+        part.split("=", 1) for part in spec.removeprefix("ducklake:postgres:").split() if "=" in part
+    )
+    pg_env = environment(pg)
+    if not spec.startswith("ducklake:postgres:") or conninfo.get("host") != "postgres":
+        errors.append(
+            f"services.worker AXISWATCH_WAREHOUSE {spec!r} is not ducklake:postgres:host=postgres …"
+        )
+    elif (conninfo.get("user"), conninfo.get("password")) != (
+        pg_env.get("POSTGRES_USER"),
+        pg_env.get("POSTGRES_PASSWORD"),
+    ):
+        errors.append("services.worker AXISWATCH_WAREHOUSE does not use the postgres service's credentials")
+    if conninfo.get("dbname") not in _created_databases(stack, pg):
+        errors.append(
+            f"the catalog database {conninfo.get('dbname')!r} is not created by the postgres service"
+        )
+    named = {target for kind, _, target in mounts(worker) if kind == "volume"}
+    for key in ("AXISWATCH_WAREHOUSE_DATA_PATH", "AXISWATCH_DATA_DIR", "AXISWATCH_REPORTS_DIR"):
+        if env.get(key) not in named:
+            errors.append(f"services.worker {key}={env.get(key)!r} is not on a named volume")
+    if "container_name" in worker or worker.get("ports"):
+        errors.append("services.worker cannot be scaled with a container_name or published ports")
+    return errors
+
+
 def check_secrets(stack: Stack) -> list[str]:
     """No literal secrets; Postgres credentials and Prefect's database URL agree whatever the env says."""
     errors = []
@@ -446,12 +516,20 @@ def test_interpolation_follows_compose_rules() -> None:
         interpolate({"k": ["${REQUIRED:?set it}"]}, {})
 
 
+def test_only_a_program_named_axiswatch_is_an_invocation() -> None:
+    assert axiswatch_invocations(["prefect", "worker", "start", "--pool", "axiswatch"]) == []
+    assert axiswatch_invocations(["sh", "-c", "echo axiswatch && axiswatch run"]) == [["run"]]
+
+
 def fake_parser() -> argparse.ArgumentParser:
     """A stand-in CLI (serve, run, model build), so negative tests do not depend on flows.cli."""
     parser = argparse.ArgumentParser(prog="axiswatch")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve").add_argument("--quiet", action="store_true")
     sub.add_parser("run")
+    deploy = sub.add_parser("deploy")
+    deploy.add_argument("--work-pool", required=True)
+    deploy.add_argument("--shards", type=int)
     sub.add_parser("model").add_subparsers(dest="action", required=True).add_parser("build")
     return parser
 
@@ -493,16 +571,42 @@ CHECKS: dict[str, Callable[[Stack], list[str]]] = {
     "docker": check_dockerfile,
     "volumes": check_volumes,
     "services": check_services,
+    "pool": check_pool,
     "secrets": check_secrets,
 }
 AX, PS, PG = "services.axiswatch.", "services.prefect-server.", "services.postgres."
+WK = "services.worker."
 NEGATIVE = {  # id: (mutation, checker, text expected in one reported problem)
     "typo": (C(AX + "command", ["axiswatch", "serv"]), "cli", "'serv'"),
     "bad-flag": (C(AX + "command", "axiswatch serve --bogus"), "cli", "--bogus"),
     "typo-in-sh-c": (C(AX + "command", ["sh", "-c", "axiswatch srve && true"]), "cli", "srve"),
     "typo-nested": (C(AX + "entrypoint", ["python", "-m", "flows.cli", "model", "bild"]), "cli", "bild"),
     "typo-dockerfile": (D('CMD ["axiswatch", "serve"]', "CMD axiswatch sevre"), "cli", "sevre"),
-    "no-axiswatch": (lambda s: C(AX + "command", "true")(D("CMD [", "CMD true #")(s)), "cli", "no command"),
+    "no-axiswatch": (
+        lambda s: C("services.deploy.command", "true")(
+            C(AX + "command", "true")(D("CMD [", "CMD true #")(s))
+        ),
+        "cli",
+        "no command",
+    ),
+    "worker-pool": (
+        C(WK + "command", ["prefect", "worker", "start", "--pool", "x"]),
+        "pool",
+        "does not start",
+    ),
+    "deploy-shards": (
+        C("services.deploy.command", ["axiswatch", "deploy", "--work-pool", "axiswatch"]),
+        "pool",
+        "deploy.command",
+    ),
+    "embedded": (C(WK + "environment.AXISWATCH_WAREHOUSE", "duckdb:/data/w.duckdb"), "pool", "host=postgres"),
+    "no-catalog-db": (C(PG + "volumes", ["postgres-data:/var/lib/postgresql/data"]), "pool", "not created"),
+    "lake-on-disk": (
+        C(WK + "environment.AXISWATCH_WAREHOUSE_DATA_PATH", "/tmp/lake"),
+        "pool",
+        "named volume",
+    ),
+    "unscalable": (C(WK + "container_name", "worker"), "pool", "scaled"),
     "prefect-pin": (C(PS + "image", "prefecthq/prefect:3.9.0-python3.11"), "pins", "3.9.0"),
     "floating-tag": (C(PS + "image", "prefecthq/prefect:3-latest"), "pins", "X.Y.Z"),
     "old-python": (C(PS + "image", "prefecthq/prefect:3.9.1-python3.10"), "pins", "Python 3.10"),

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flows.settings import Settings
 from tests.pool_harness import (
     Cluster,
     cluster,
@@ -25,7 +26,8 @@ from tests.pool_harness import (
     wait_running_shard,
 )
 from tests.serve_harness import BIN, clean_env, wait_until
-from warehouse.db import reader
+from tests.stages import run_ingest, run_score
+from warehouse.db import Location, reader
 
 FEEDS = 6
 
@@ -37,13 +39,13 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield made
 
 
-def rows(path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+def rows(path: Location, sql: str, *params: object) -> list[tuple[object, ...]]:
     """Rows of a query on the warehouse (read-only)."""
     with reader(path) as con:
         return con.execute(sql, list(params)).fetchall()
 
 
-def parent_row(path: Path, prefect_id: str) -> dict[str, object]:
+def parent_row(path: Location, prefect_id: str) -> dict[str, object]:
     """The runs row of the pipeline run with this Prefect flow run id."""
     cols = ["run_id", "outcome", "feeds_polled", "discovered", "extracted", "duplicates", "failed", "scored"]
     found = rows(path, f"SELECT {', '.join(cols)} FROM runs WHERE prefect_run_id = ?", prefect_id)
@@ -51,7 +53,7 @@ def parent_row(path: Path, prefect_id: str) -> dict[str, object]:
     return dict(zip(cols, found[0], strict=True))
 
 
-def shard_sums(path: Path, parent: object) -> tuple[int, ...]:
+def shard_sums(path: Location, parent: object) -> tuple[int, ...]:
     """feeds_polled, discovered, extracted, scored summed over the parent's finished shard rows."""
     sql = (
         "SELECT sum(feeds_polled), sum(discovered), sum(extracted), sum(scored) FROM runs "
@@ -60,16 +62,48 @@ def shard_sums(path: Path, parent: object) -> tuple[int, ...]:
     return tuple(int(v or 0) for v in rows(path, sql, f"shard:{parent}")[0])
 
 
-def stored_once(path: Path, expected: int) -> None:
-    """Every article of the site stored once, every entry stored, every original scored once."""
-    (articles, urls, entries, stored, scores, originals) = rows(
+def stored_once(path: Location, expected: int) -> None:
+    """Every article of the site stored once (a shared page once, its other entries linked to it as
+    duplicates), every entry done, every original scored once."""
+    (articles, urls, entries, done, stored, scores, originals) = rows(
         path,
         "SELECT (SELECT count(*) FROM articles), (SELECT count(DISTINCT canonical_url) FROM articles),"
-        " (SELECT count(*) FROM entries), (SELECT count(*) FROM entries WHERE state = 'stored'),"
+        " (SELECT count(*) FROM entries),"
+        " (SELECT count(*) FROM entries WHERE state IN ('stored', 'duplicate')),"
+        " (SELECT count(*) FROM entries WHERE state = 'stored'),"
         " (SELECT count(*) FROM article_scores), (SELECT count(*) FROM articles WHERE duplicate_of IS NULL)",
     )[0]
-    assert (articles, urls, entries, stored) == (expected,) * 4
+    assert (articles, urls) == (expected,) * 2
+    assert entries == done and stored >= expected  # a shared page's entries: stored or duplicate
     assert scores == originals == expected
+
+
+COMPARED = {
+    "article keys": "SELECT article_id, canonical_url FROM articles",
+    "duplicates": "SELECT article_id, duplicate_of, duplicate_kind FROM articles",
+    "entries": "SELECT source_id, guid, article_id FROM entries",
+    "scores": "SELECT article_id, model_version, label, round(score, 6), n_passages FROM article_scores",
+    "passage scores": "SELECT article_id, ordinal, label, round(p_washington, 6) FROM passage_scores",
+    "group mart": "SELECT group_kind, group_value, week, n_sources, n_articles, n_scored,"
+    " round(mean_score, 6), round(share_washington, 6), round(share_beijing, 6)"
+    " FROM mart_weekly_stance_group",
+}
+SOURCE_MART = (
+    "SELECT source_id, week, n_articles, n_scored, round(mean_score, 6) FROM mart_weekly_stance_source"
+)
+SHARED_BY = (  # sources an article linked from several feeds was credited to (whichever stored it first)
+    "SELECT DISTINCT a.source_id FROM articles AS a JOIN entries AS e USING (article_id)"
+    " GROUP BY a.article_id, a.source_id HAVING count(DISTINCT e.source_id) > 1"
+)
+
+
+def embedded_run(pool: Cluster, data_dir: Path) -> Location:
+    """The same corpus in one process on a DuckDB file (no Prefect, no shards); its warehouse."""
+    env = {k: v for k, v in pool.env.items() if k.startswith("AXISWATCH_") and "WAREHOUSE" not in k}
+    settings = Settings.load(env={**env, "AXISWATCH_DATA_DIR": str(data_dir), "AXISWATCH_SHARDS": "1"})
+    run_ingest(settings)
+    run_score(settings)
+    return settings.location
 
 
 def prefect_flow_runs_in_postgres(pool: Cluster) -> int:
@@ -84,7 +118,7 @@ def prefect_flow_runs_in_postgres(pool: Cluster) -> int:
     return int(out.stdout)
 
 
-def test_deploy_needs_a_prefect_server(tmp_path: Path) -> None:
+def test_deploy_needs_a_prefect_server(tmp_path: Location) -> None:
     env = clean_env(tmp_path)
     done = subprocess.run(
         [str(BIN / "axiswatch"), "deploy", "--work-pool", "p"], env=env, capture_output=True, text=True
@@ -99,7 +133,8 @@ def test_deploy_needs_a_prefect_server(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_pipeline_run_fans_out_to_shards_on_two_workers(pool: Cluster) -> None:
-    added = pool.site.add(per_feed=2, tag="r1")
+    added = pool.site.add(per_feed=2, tag="r1", shared=True)  # 12 articles + 1 linked from every feed
+    entries = 2 * FEEDS + FEEDS
     parent_id = run_pipeline(pool.api)
     parent = finished(pool.api, parent_id, 240)
     assert parent["state_type"] == "COMPLETED", parent["state"]
@@ -119,10 +154,25 @@ def test_a_pipeline_run_fans_out_to_shards_on_two_workers(pool: Cluster) -> None
         assert len({w[0] for w in workers}) == 2 and parent_worker[0] not in {w[0] for w in workers}
     row = parent_row(pool.warehouse, parent_id)
     assert row["outcome"] == "ok" and row["feeds_polled"] == FEEDS
-    assert (row["discovered"], row["extracted"], row["scored"]) == (added, added, added)
-    assert shard_sums(pool.warehouse, row["run_id"]) == (FEEDS, added, added, added)
+    assert (row["discovered"], row["extracted"], row["scored"]) == (entries, added, added)
+    assert shard_sums(pool.warehouse, row["run_id"]) == (FEEDS, entries, added, added)
     stored_once(pool.warehouse, added)
     assert prefect_flow_runs_in_postgres(pool) >= 5  # the server keeps its state in PostgreSQL
+
+
+@pytest.mark.slow
+def test_the_lake_holds_what_one_embedded_process_stores(pool: Cluster, tmp_path: Path) -> None:
+    if not rows(pool.warehouse, "SELECT count(*) FROM articles")[0][0]:
+        test_a_pipeline_run_fans_out_to_shards_on_two_workers(pool)
+    embedded = embedded_run(pool, tmp_path / "embedded")
+    for what, sql in COMPARED.items():
+        lake, alone = set(rows(pool.warehouse, sql)), set(rows(embedded, sql))
+        assert lake == alone, f"{what}: only in the lake {lake - alone}, only embedded {alone - lake}"
+    credited = {r[0] for r in rows(pool.warehouse, SHARED_BY)} | {r[0] for r in rows(embedded, SHARED_BY)}
+    lake, alone = (
+        {r for r in rows(w, SOURCE_MART) if r[0] not in credited} for w in (pool.warehouse, embedded)
+    )
+    assert lake == alone and len(lake) >= FEEDS - 2, (lake, alone)
 
 
 @pytest.mark.slow

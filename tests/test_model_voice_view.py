@@ -20,8 +20,14 @@ def test_voice_mart_counts_voices_by_outlet_country_and_ignores_unsure_passages(
     insert(
         con,
         "model_versions",
-        [{"model_version": "m3", "created_at": ts("2026-11-28 00:00"), "card_json": card,
-          "completed_at": ts("2026-11-28 00:00")}],
+        [
+            {
+                "model_version": "m3",
+                "created_at": ts("2026-11-28 00:00"),
+                "card_json": card,
+                "completed_at": ts("2026-11-28 00:00"),
+            }
+        ],
     )
     unsure = passage_score("a6", 1, "m3", "washington") | {
         "p_washington": 0.4,

@@ -153,7 +153,7 @@ class Sink:
         ops = spool.read(file, OPS)
         with writer(self.path, patience=self.patience) as con:
             done = retry_conflicts(lambda: _replay_in_transaction(con, file.name, ops), file.name)
-        file.unlink()
+        file.unlink(missing_ok=True)  # workers sharing a spool: another one may have removed it
         if done:
             log.info("spool file %s was already applied; removed", file.name)
             return 0

@@ -44,6 +44,7 @@ from flows.tools import bench_runs as runs
 from flows.tools import bench_stages as stages
 from flows.tools.bench_feeds import measure_many_feeds
 from flows.tools.bench_report import MIB, render, summarise
+from flows.tools.bench_scale import measure_scale
 
 VERSIONED = ("torch", "transformers", "duckdb", "trafilatura", "prefect", "numpy")
 
@@ -196,6 +197,8 @@ def run_bench(settings: Settings, config: BenchConfig, say: Say = lambda _m: Non
                 )
             with _stage("end_to_end", sampler, report, say) as out:
                 out.update(runs.measure_end_to_end(settings, site, workdir, n))
+            with _stage("scale", sampler, report, say) as out:
+                out.update(measure_scale(settings, site, workdir, n))
     finally:
         site.server.stop()
         stages.clean_workdir(workdir)

@@ -164,6 +164,18 @@ def _many_feeds(s: dict[str, Any]) -> dict[str, float]:
     return {"many_feeds_no_change_s": run}
 
 
+def _scale(s: dict[str, Any]) -> dict[str, float]:
+    c, w = s["commit"], s["workers"]
+    s["row"] = [
+        f"lake: 1 process {w['lake_1']['articles_per_s']:.2f}, 2 processes"
+        f" {w['lake_2']['articles_per_s']:.2f} articles/s ({w['lake_2']['articles']} articles)",
+        f"file, 1 process {w['file_1']['articles_per_s']:.2f} articles/s; store_article "
+        f"{c['lake_ms_per_article']:.0f} ms lake, {c['file_ms_per_article']:.0f} ms file",
+        f"{w['lake_2_over_lake_1']:.2f} (2 vs 1)",
+    ]
+    return {}
+
+
 _SUMMARIES: dict[str, Callable[[dict[str, Any]], dict[str, float]]] = {
     "feed_parse": _feed_parse,
     "fetch": _fetch,
@@ -173,6 +185,7 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], dict[str, float]]] = {
     "end_to_end": _end_to_end,
     "no_change": _no_change,
     "many_feeds": _many_feeds,
+    "scale": _scale,
 }
 
 

@@ -12,13 +12,24 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from flows.tools.bench_stages import article_like_rows, fresh_dir
+from flows.settings import Settings
+from flows.tools import demo_site as demo
+from flows.tools.bench_stages import (
+    SUBPROCESS_TIMEOUT_S,
+    BenchSite,
+    article_like_rows,
+    fresh_dir,
+    stage_settings,
+)
 from flows.tools.pgserver import PostgresServer
 from warehouse.db import Location, now_utc, reader
 from warehouse.lake import Lake
@@ -66,6 +77,95 @@ def measure_commit_cost(
         out[f"{kind}_ms_per_article"] = statistics.median(runs) * 1000 / len(rows)
     out["lake_over_file"] = out["lake_ms_per_article"] / out["file_ms_per_article"]
     return out
+
+
+def _shard_child(run: Settings, stage: str, index: int, count: int) -> subprocess.Popen[str]:
+    """One process doing one shard of a stage (what a pool worker's shard run does, minus Prefect)."""
+    code = (
+        "import json, sys\n"
+        "from flows.fanout import Shard\n"
+        "from flows.pipeline import ingest_stage, score_stage\n"
+        "from flows.settings import Settings\n"
+        "run = Settings.load(env={}, **json.loads(sys.argv[1]))\n"
+        "shard = Shard(int(sys.argv[3]), int(sys.argv[4]))\n"
+        "if sys.argv[2] == 'ingest':\n"
+        "    ingest_stage(run, plain=True, shard=shard)\n"
+        "else:\n"
+        "    score_stage(run, plain=True, shard=shard)\n"
+    )
+    given = {k: v for k, v in run.model_dump(mode="json").items() if v is not None}
+    args = [sys.executable, "-c", code, json.dumps(given), stage, str(index), str(count)]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wave(run: Settings, stage: str, count: int) -> float:
+    """Seconds for ``count`` shard processes of one stage, all started at once, to finish."""
+    started = time.perf_counter()
+    children = [_shard_child(run, stage, i, count) for i in range(count)]
+    errors = [c.communicate(timeout=SUBPROCESS_TIMEOUT_S)[1] for c in children]
+    failed = [e.strip().splitlines()[-1] for c, e in zip(children, errors, strict=True) if c.returncode and e]
+    if any(c.returncode for c in children):
+        raise RuntimeError(f"a {stage} shard failed: {failed}")
+    return time.perf_counter() - started
+
+
+def workers_once(
+    settings: Settings, site: BenchSite, run_dir: Path, location: Location, count: int
+) -> dict[str, Any]:
+    """Ingest then score the bench corpus in ``count`` shard processes per wave; rates."""
+    from flows.pipeline import prepare_task
+
+    run = stage_settings(settings, fresh_dir(run_dir))
+    threads = max(1, settings.torch_threads // count)  # the processes share the machine's cores
+    run = run.replace(torch_threads=threads, extract_workers=max(1, run.extract_workers // count))
+    if isinstance(location, Lake):
+        run = run.replace(
+            warehouse=f"ducklake:postgres:{location.catalog}", warehouse_data_path=location.data_path
+        )
+    else:
+        run = run.replace(db_path=location)
+    demo.write_sources(site.feeds, site.server.base_url, run.sources_file)
+    prepare_task.fn(run, run.sink())  # the parent's part: spool, sources
+    ingest_s = _wave(run, "ingest", count)
+    score_s = _wave(run, "score", count)
+    stored = count_articles(location)
+    return {
+        "articles": stored,
+        "ingest_s": ingest_s,
+        "score_s": score_s,
+        "articles_per_s": stored / (ingest_s + score_s),
+    }
+
+
+def measure_workers(
+    settings: Settings, site: BenchSite, pg: PostgresServer, workdir: Path, repeats: int
+) -> dict[str, Any]:
+    """Embedded file with one process; lake with one and with two processes (median of repeats)."""
+    out: dict[str, Any] = {}
+    for label, kind, count in (("file_1", "file", 1), ("lake_1", "lake", 1), ("lake_2", "lake", 2)):
+        runs = []
+        for rep in range(repeats):
+            name = f"workers-{label}-{rep}"
+            location: Location = (
+                fresh_dir(workdir / f"{name}-db") / "w.duckdb"
+                if kind == "file"
+                else new_lake(pg, workdir, name)
+            )
+            runs.append(workers_once(settings, site, workdir / name, location, count))
+        best = sorted(runs, key=lambda r: r["articles_per_s"])[len(runs) // 2]
+        out[label] = best
+    out["lake_2_over_lake_1"] = out["lake_2"]["articles_per_s"] / out["lake_1"]["articles_per_s"]
+    out["lake_1_over_file_1"] = out["lake_1"]["articles_per_s"] / out["file_1"]["articles_per_s"]
+    return out
+
+
+def measure_scale(settings: Settings, site: BenchSite, workdir: Path, repeats: int) -> dict[str, Any]:
+    """The scale section: a throwaway PostgreSQL, then commit cost and worker throughput."""
+    with PostgresServer() as pg:
+        return {
+            "commit": measure_commit_cost(pg, workdir, site.articles, settings.batch_size, repeats),
+            "workers": measure_workers(settings, site, pg, workdir, repeats),
+        }
 
 
 def count_articles(location: Location) -> int:
