@@ -53,6 +53,7 @@ class BuildConfig:
     inner_folds: int = 5
     c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
     seed_weights: tuple[float, ...] = (1.0,)
+    foreign_weights: tuple[float, ...] = (1.0, 0.3)
     seed: int = 0
     threads: int = 2
     dev_limit: int | None = None
@@ -107,13 +108,16 @@ def fit_calibrated(
     mask = cv_mask(data, spec.name)[train]
     scored = mask & data.served(spec)[train]
     groups = [data.groups(spec.name)[i] for i in train]
-    grid = [(c, w) for c in config.c_grid for w in config.seed_weights]
+    foreign = ~data.served(spec)[train]
+    foreign_grid = config.foreign_weights if foreign.any() else (1.0,)
+    grid = [(c, w, f) for c in config.c_grid for w in config.seed_weights for f in foreign_grid]
     seed_rows = data.mask(spec.name, "seed")[train]
-    chosen = select_c(x, y, mask, scored, groups, grid, seed_rows, config.inner_folds, config.seed)
+    chosen = select_c(x, y, mask, scored, groups, grid, seed_rows, config.inner_folds, config.seed, foreign)
     temperature = fit_temperature(chosen.oof_logits, y[scored]) if scored.any() else 1.0
     langs = np.array([detect_language(t) for t in texts])[scored]
     temperatures = language_temperatures(chosen.oof_logits, y[scored], langs, config)
-    head = fit_head(x, y, chosen.c, np.where(seed_rows, chosen.seed_weight, 1.0))
+    weights = np.where(seed_rows, chosen.seed_weight, 1.0) * np.where(foreign, chosen.foreign_weight, 1.0)
+    head = fit_head(x, y, chosen.c, weights)
     head = LinearHead(head.coef, head.intercept, temperature, lexicon, extras, temperatures)
     info = {
         "C": chosen.c,
@@ -121,6 +125,7 @@ def fit_calibrated(
         "lexicon_terms": lexicon.dim if lexicon is not None else 0,
         "extras": list(extras),
         "seed_weight": chosen.seed_weight,
+        "foreign_weight": chosen.foreign_weight,
         "temperature": temperature,
         "temperatures": temperatures,
         "inner_macro_f1": chosen.scores,

@@ -214,12 +214,13 @@ def grouped_folds(
 
 @dataclass(frozen=True)
 class Selection:
-    """Outcome of choosing (C, seed weight) by CV: the choice, its OOF logits, every score."""
+    """Outcome of choosing (C, seed weight, foreign weight) by CV: the choice, its OOF logits, every score."""
 
     c: float
     seed_weight: float
     oof_logits: np.ndarray
     scores: dict[str, float]
+    foreign_weight: float = 1.0
 
 
 def select_c(
@@ -228,35 +229,40 @@ def select_c(
     cv_mask: np.ndarray,
     score_mask: np.ndarray,
     groups: Sequence[str],
-    grid: Sequence[tuple[float, float]],
+    grid: Sequence[tuple[float, float, float]],
     seed_rows: np.ndarray,
     n_folds: int,
     seed: int,
+    foreign_rows: np.ndarray | None = None,
 ) -> Selection:
-    """Pick (C, seed-paragraph weight) by grouped CV over ``cv_mask`` rows, scored on ``score_mask``.
+    """Pick (C, seed-row weight, foreign-row weight) by grouped CV over ``cv_mask``, scored on ``score_mask``.
 
-    Rows outside ``cv_mask`` (seed paragraphs, pole statements) are in every training fold.
+    Rows outside ``cv_mask`` (seed paragraphs, pole statements) are in every training fold;
+    ``foreign_rows`` are rows in a language the head learns from but does not serve.
     """
+    foreign = np.zeros(len(labels), dtype=bool) if foreign_rows is None else foreign_rows
     cv_rows = np.flatnonzero(cv_mask)
     fixed_rows = np.flatnonzero(~cv_mask)
     scored = score_mask[cv_rows]
     folds = grouped_folds(labels[cv_rows], [groups[int(i)] for i in cv_rows], n_folds, seed)
     best: Selection | None = None
     scores: dict[str, float] = {}
-    for c, seed_weight in grid:
-        weights = np.where(seed_rows, seed_weight, 1.0)
+    for c, seed_weight, foreign_weight in grid:
+        weights = np.where(seed_rows, seed_weight, 1.0) * np.where(foreign, foreign_weight, 1.0)
         oof = np.zeros((len(cv_rows), len(LABELS)))
         for tr, te in folds:
             train = np.concatenate([fixed_rows, cv_rows[tr]])
             head = fit_head(features[train], labels[train], c, weights[train])
             oof[te] = head.logits(features[cv_rows[te]])
-        key = f"C={c:g},seed_weight={seed_weight:g}"
+        key = f"C={c:g},seed_weight={seed_weight:g}" + (
+            f",foreign={foreign_weight:g}" if foreign_weight != 1 else ""
+        )
         scores[key] = _macro_f1(labels[cv_rows][scored], oof[scored]) if folds else 0.0
         if best is None or scores[key] > max(best.scores.values()) + 1e-9:
-            best = Selection(float(c), float(seed_weight), oof[scored], dict(scores))
+            best = Selection(float(c), float(seed_weight), oof[scored], dict(scores), float(foreign_weight))
     if best is None:
         raise ValueError("empty grid")
-    return Selection(best.c, best.seed_weight, best.oof_logits, scores)
+    return Selection(best.c, best.seed_weight, best.oof_logits, scores, best.foreign_weight)
 
 
 def _macro_f1(labels: np.ndarray, logits: np.ndarray) -> float:

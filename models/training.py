@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from models.duplicates import describe, near_duplicates
 from models.evaluate import load_labelled
 from models.labels import LABEL_INDEX, LABELS
 from models.language import detect_language
@@ -152,10 +153,14 @@ def _check_heads(row: dict[str, Any], where: str) -> tuple[str, ...]:
 
 
 def dev_examples(path: Path) -> list[Example]:
-    """Dev-set passages; their CV group is the URL (the README's grouping rule)."""
+    """Dev-set passages; their CV group is the URL. Near-duplicate passages are refused."""
+    passages = load_labelled(path)
+    pairs = near_duplicates([(p.id, p.group, p.text) for p in passages])
+    if pairs:
+        raise TrainingDataError(f"{path}: near-duplicate passages (drop one of each): {describe(pairs)}")
     return [
         Example(p.id, p.text, p.label, detect_language(p.text), "dev", p.group, p.lang or "")
-        for p in load_labelled(path)
+        for p in passages
     ]
 
 

@@ -128,6 +128,25 @@ def test_committed_card_carries_calibration_abstention_voice_and_probes() -> Non
     assert card["probes"]["n"] > 0 and card["outlet_prior"]["used_by_model"] is False
     for head in card["heads"].values():
         assert set(head["temperatures"]) >= ({"en"} if head["encoders"][0] == "minilm" else {"ko", "zh"})
+    # the weight of English rows in the multilingual head is chosen in the folds; the English head has none
+    assert card["heads"]["multilingual"]["foreign_weight"] in card["build"]["config"]["foreign_weights"]
+    assert card["heads"]["en"]["foreign_weight"] == 1.0
+    assert {c["foreign_weight"] for c in card["metrics"]["out_of_fold"]["fold_choices"]} <= {1.0, 0.3}
     targets = card["metrics"]["targets"]
     assert {"en_macro_f1", "ko_macro_f1", "zh_macro_f1", "all_macro_f1", "ece_15_bins"} <= set(targets)
     assert {"washington_beijing_share", "seed_score_held_out"} <= set(targets)
+
+
+def test_foreign_rows_weight_is_chosen_by_the_inner_cv() -> None:
+    """Rows in a language the head does not serve are down-weighted when that scores better."""
+    from models.heads import select_c
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2))
+    served = np.arange(120) < 60
+    y = np.where((x[:, 0] > 0) == served, 0, 2)  # the foreign rows teach the opposite direction
+    groups = [f"g{i}" for i in range(120)]
+    grid = [(1.0, 1.0, 1.0), (1.0, 1.0, 0.3)]
+    chosen = select_c(x, y, np.ones(120, bool), served, groups, grid, np.zeros(120, bool), 3, 0, ~served)
+    assert chosen.foreign_weight == 0.3
+    assert set(chosen.scores) == {"C=1,seed_weight=1", "C=1,seed_weight=1,foreign=0.3"}
