@@ -113,9 +113,14 @@ def test_quick_bench_writes_every_figure(
     assert stages["many_feeds"]["feeds"] == 100 and stages["many_feeds"]["result"]["not_modified"] == 100
     assert report["many_feeds_no_change_s"] > 0
     assert stages["end_to_end"]["articles_scored"] > 0 and stages["score"]["tokens_per_s"] > 0
+    scale = stages["scale"]  # a real PostgreSQL, a real lake: each store and each shard process measured
+    assert scale["commit"]["lake_ms_per_article"] > 0 and scale["commit"]["file_ms_per_article"] > 0
+    stored = {label: scale["workers"][label]["articles"] for label in ("file_1", "lake_1", "lake_2")}
+    assert len(set(stored.values())) == 1 and stored["lake_2"] > 0, stored  # same corpus, stored once
     machine = report["machine"]
     assert machine["cores_logical"] >= 1 and machine["ram_gib"] > 0 and machine["torch_threads"] >= 1
     assert {"torch", "transformers", "duckdb", "trafilatura", "prefect"} <= set(machine["versions"])
     rows = {line.split("  ")[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert rows["scale"].startswith("scale") and "articles/s" in rows["scale"]
     for stage in ("extract", "score", "end to end", "no change", "many feeds", "memory"):  # with a target
         assert rows[stage].endswith((" met", " missed")), rows[stage]

@@ -3,6 +3,7 @@ conflicts re-run, copy from a DuckDB file, search and read-only SQL, one-line er
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.cli import main
 from flows.search import search_rows
 from flows.settings import Settings, SettingsError
 from flows.sqlcli import SqlError, run_query
@@ -191,3 +193,22 @@ def test_writes_while_the_catalog_is_down_are_spooled_and_replayed_once(tmp_path
                 ["a1", "a2", "a3"],
             )
             assert con.execute("SELECT count(*) FROM runs").fetchone() == (3,)
+
+
+def test_status_reads_a_lake(
+    new_warehouse: NewWarehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake = new_warehouse("ducklake")
+    assert isinstance(lake, Lake)
+    with db.writer(lake) as con:
+        seed(con)
+    env = {
+        "AXISWATCH_WAREHOUSE": f"ducklake:postgres:{lake.catalog}",
+        "AXISWATCH_WAREHOUSE_DATA_PATH": lake.data_path,
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        code = main(["status", "--json", "--data-dir", str(tmp_path / "var")])
+    report = json.loads(capsys.readouterr().out)
+    assert code in (0, 1) and report["sources"], report
