@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from flows.ingest.sources import Source
 from flows.ingest.text import text_hash
 from flows.settings import PROJECT_ROOT
 from flows.tools.demo_site import BENCH_DIR
+from tests.conftest import BACKENDS
 from warehouse import db
 from warehouse import ingest_ops as store
 
@@ -68,9 +69,12 @@ def document(url: str) -> dict[str, Any]:
     return store.document_row(url, url, 200, {"content-type": "text/html"}, b"<html></html>", "utf-8", T0)
 
 
-@pytest.fixture
-def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    with db.writer(tmp_path / "w.duckdb") as connection:
+@pytest.fixture(params=BACKENDS)
+def con(
+    request: pytest.FixtureRequest, new_warehouse: Callable[[str], db.Location]
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A new migrated warehouse: a DuckDB file, then a DuckLake (the same write path on both)."""
+    with db.writer(new_warehouse(request.param)) as connection:
         yield connection
 
 

@@ -6,12 +6,16 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.conftest import BACKENDS
 from warehouse import db, migrate
+
+NewWarehouse = Callable[[str], db.Location]
 
 TABLES = {
     "sources",
@@ -32,8 +36,9 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
 
 
-def test_migrate_creates_contract_tables_once(tmp_path: Path) -> None:
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_migrate_creates_contract_tables_once(backend: str, new_warehouse: NewWarehouse) -> None:
+    con = db.connect(new_warehouse(backend), fresh=True)
     applied = db.migrate(con)
     assert applied == [v for v, _, _ in db.migration_files()]
     assert tables(con) >= TABLES
@@ -42,14 +47,15 @@ def test_migrate_creates_contract_tables_once(tmp_path: Path) -> None:
     assert ledger[0] == (1, "init")
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_failed_migration_rolls_back_and_is_not_recorded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: str, new_warehouse: NewWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mig = tmp_path / "migrations"
     shutil.copytree(db.MIGRATIONS_DIR, mig)
     (mig / "999_broken.sql").write_text("CREATE TABLE half_done (x INTEGER);\nSELECT * FROM no_such_table;\n")
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", mig)
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con = db.connect(new_warehouse(backend), fresh=True)
     with pytest.raises(duckdb.CatalogException):
         db.migrate(con)
     assert "half_done" not in tables(con)
@@ -106,16 +112,17 @@ def test_writer_waits_for_a_lock_and_names_the_holder(tmp_path: Path) -> None:
     db.connect(path, patience=5).close()  # free again once the holder is gone
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_old_warehouse_is_migrated_without_losing_rows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: str, new_warehouse: NewWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     only_first = tmp_path / "old-migrations"
     only_first.mkdir()
     shutil.copy(db.MIGRATIONS_DIR / "001_init.sql", only_first)
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", only_first)
     monkeypatch.setattr(migrate, "VIEWS_DIR", tmp_path / "old-views")  # yesterday's views are not today's
-    path = tmp_path / "w.duckdb"
-    con = duckdb.connect(str(path))
+    path = new_warehouse(backend)
+    con = db.connect(path, fresh=True)
     assert db.migrate(con) == [1]
     con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES (7, 'ingest', now())")
     con.close()
@@ -128,13 +135,14 @@ def test_old_warehouse_is_migrated_without_losing_rows(
         assert "spool_ledger" in tables(con)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_migration_changed_after_it_was_applied_is_a_one_line_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: str, new_warehouse: NewWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mig = tmp_path / "migrations"
     shutil.copytree(db.MIGRATIONS_DIR, mig)
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", mig)
-    path = tmp_path / "w.duckdb"
+    path = new_warehouse(backend)
     with db.writer(path):
         pass
     edited = mig / "002_spool_ledger.sql"
@@ -145,7 +153,7 @@ def test_migration_changed_after_it_was_applied_is_a_one_line_error(
     message = str(err.value)
     assert "\n" not in message and str(edited) in message
     assert "changed after it was applied" in message and "new numbered migration" in message
-    con = duckdb.connect(str(path), read_only=True)
+    con = db.connect(path, read_only=True, fresh=True)
     assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (len(db.migration_files()),)
     con.close()
 
