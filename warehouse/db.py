@@ -180,8 +180,7 @@ def writer(path: Location, *, patience: float = 60.0) -> Iterator[duckdb.DuckDBP
     try:
         key = str(path.resolve()) if isinstance(path, Path) else str(path)
         if key not in _migrated:
-            if not migrate(con):
-                refresh_views(con)  # the code's view definitions win over an older warehouse's
+            _migrate_on_open(con, is_lake(path))
             _migrated.add(key)
         yield con
     except duckdb.Error:
@@ -189,6 +188,23 @@ def writer(path: Location, *, patience: float = 60.0) -> Iterator[duckdb.DuckDBP
         raise
     finally:
         con.close()
+
+
+def _migrate_on_open(con: duckdb.DuckDBPyConnection, on_lake: bool) -> None:
+    """Apply pending migrations, else refresh the views (the code's definitions win over an older
+    warehouse's). On a lake several processes may start at once: a migration that loses to a
+    concurrent one is tried again, and then finds it applied."""
+    for attempt in range(1, 6):
+        try:
+            if not migrate(con):
+                refresh_views(con)
+            return
+        except duckdb.Error as exc:
+            racing = lake.is_conflict(exc) or "already exists" in str(exc).lower()
+            if not (on_lake and racing) or attempt == 5:
+                raise
+            log.info("migration lost to a concurrent process (attempt %d); trying again", attempt)
+            time.sleep(0.2 * attempt)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,7 +136,7 @@ def connect(lake: Lake, ext_dir: Path, *, read_only: bool = False) -> duckdb.Duc
         options = f"DATA_PATH {_quote(lake.data_path)}, DATA_INLINING_ROW_LIMIT {INLINE_ROWS}" + (
             ", READ_ONLY" if read_only else ""
         )
-        con.execute(f"ATTACH {_quote(PREFIX + lake.catalog)} AS {ALIAS} ({options})")
+        _attach(con, f"ATTACH {_quote(PREFIX + lake.catalog)} AS {ALIAS} ({options})")
         con.execute(f"USE {ALIAS}")
         con.execute("SET ducklake_max_retry_count = 100")
     except duckdb.Error as exc:
@@ -145,6 +146,20 @@ def connect(lake: Lake, ext_dir: Path, *, read_only: bool = False) -> duckdb.Duc
             raise MissingWarehouse(Path(lake.data_path)) from exc
         raise WarehouseError(f"cannot open the DuckLake warehouse {lake}: {first}") from exc
     return con
+
+
+def _attach(con: duckdb.DuckDBPyConnection, statement: str) -> None:
+    """ATTACH, again after a moment when a concurrent first attach was creating the catalog's
+    metadata tables (PostgreSQL then reports a duplicate key or an existing relation)."""
+    for attempt in range(1, 6):
+        try:
+            con.execute(statement)
+            return
+        except duckdb.Error as exc:
+            racing = any(m in str(exc).lower() for m in ("duplicate key", "already exists"))
+            if not racing or attempt == 5:
+                raise
+            time.sleep(0.3 * attempt)
 
 
 def ensure_gate(con: duckdb.DuckDBPyConnection) -> None:

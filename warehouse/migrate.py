@@ -6,6 +6,7 @@ indexes or sequences there); the ledger and checksums are those of the files as 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -68,6 +69,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         try:
             if on_lake:
                 lake.pass_gate(con)
+                if _recorded(con, version):  # another process applied it since we looked
+                    con.execute("ROLLBACK")
+                    continue
             con.execute(lake.lake_ddl(body) if on_lake else body)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
@@ -75,12 +79,19 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             )
             con.execute("COMMIT")
         except Exception:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already
+                con.execute("ROLLBACK")
             raise
         done.append(version)
     if done:
         refresh_views(con)
     return done
+
+
+def _recorded(con: duckdb.DuckDBPyConnection, version: int) -> bool:
+    """Whether the ledger holds ``version`` (as this transaction sees it)."""
+    row = con.execute("SELECT count(*) FROM schema_migrations WHERE version = ?", [version]).fetchone()
+    return row is not None and bool(row[0])
 
 
 def check_applied(con: duckdb.DuckDBPyConnection) -> set[int]:
@@ -102,3 +113,8 @@ def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(file.read_text(encoding="utf-8"))
         except duckdb.CatalogException as exc:
             log.warning("view %s not created: %s", file.name, str(exc).splitlines()[0])
+        except duckdb.TransactionException as exc:
+            if not lake.is_conflict(exc):
+                raise
+            # on a lake another process replaced the view at the same moment, with this same code
+            log.info("view %s was replaced by another process just now", file.name)
