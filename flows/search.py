@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from flows.report.evidence import split_title
-from warehouse.db import Location, WarehouseError, is_lake_connection, load_fts, reader, run_query
+from warehouse.db import Location, WarehouseError, is_lake_connection, load_fts, query_text, reader, run_query
 from warehouse.search_index import index_exists
 from warehouse.search_text import query_terms, tokens
 
@@ -104,12 +104,14 @@ def search_rows(
         raise SearchError(f"the query {query!r} has no searchable words")
     params = {"terms": terms, "lang": lang, "since": since, "limit": limit}
     if is_lake_connection(con):  # no fts index on a lake: BM25 in plain SQL (no stemming)
-        hits = run_query(con, "search_articles_lake", params)
+        ranked = "search_hits_lake"
     else:
         load_fts(con)
         if not index_exists(con):
             raise SearchError("no search index yet (`axiswatch run` builds it after scoring)")
-        hits = run_query(con, "search_articles", params)
+        ranked = "search_hits_fts"
+    sql = f"WITH {query_text(ranked)}\n{query_text('search_articles')}"
+    hits = con.execute(sql, params).fetchall()
     passages = _passages(con, [h[0] for h in hits])
     rows = []
     for rank, (aid, bm25, day, outlet, language, title, url, label, score) in enumerate(hits, 1):

@@ -50,7 +50,7 @@ def fill_search_texts(con: duckdb.DuckDBPyConnection) -> int:
 def refresh_fts(con: duckdb.DuckDBPyConnection) -> bool:
     """Bring article_search up to date; rebuild the BM25 index if it changed (return whether it was).
     A DuckLake cannot hold the index (its macros and tables): there only the search texts are kept
-    and search computes BM25 in SQL (warehouse/queries/search_articles_lake.sql)."""
+    and search computes BM25 in SQL (warehouse/queries/search_hits_lake.sql)."""
     if is_lake(con):
         fill_search_texts(con)
         return False
