@@ -1,7 +1,9 @@
 """Run one ingest in a subprocess and SIGKILL it mid-write (used by test_resume.py).
 
-argv: settings JSON, N. The process kills itself inside the transaction of its N-th article
-write (after the rows are inserted, before COMMIT), the worst moment for consistency.
+argv: settings JSON, N[, M]. The process kills itself inside the transaction of its N-th article
+write (after the rows are inserted, before COMMIT), the worst moment for consistency; with M it
+instead kills itself inside the M-th migration of a new warehouse (DDL run, ledger row not
+committed).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from flows.pipeline import ingest_stage
 from flows.settings import Settings
-from warehouse import sink
+from warehouse import migrate, sink
 
 
 def main() -> None:
@@ -33,7 +35,24 @@ def main() -> None:
         return result
 
     sink.OPS["store_article"] = killing
+    if len(sys.argv) > 3:
+        kill_in_migration(int(sys.argv[3]))
     ingest_stage(Settings.load(env={}, **values), plain=True)
+
+
+def kill_in_migration(nth: int) -> None:
+    """Kill the process when the nth migration stamps its ledger row (inside its transaction)."""
+    original = migrate.now_utc
+    stamps = 0
+
+    def killing_clock() -> Any:
+        nonlocal stamps
+        stamps += 1
+        if stamps == nth:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original()
+
+    migrate.now_utc = killing_clock  # type: ignore[assignment]
 
 
 if __name__ == "__main__":

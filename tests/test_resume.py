@@ -13,7 +13,7 @@ from flows.settings import PROJECT_ROOT, Settings
 from flows.tools.loopback import LoopbackServer
 from tests.ingest_site import build_site, feed_bytes, item, serve_story
 from tests.stages import run_ingest
-from warehouse.db import connect
+from warehouse.db import writer
 
 CLEAN_RUN_ARTICLES = 5  # what build_site yields in one uninterrupted run
 
@@ -24,9 +24,9 @@ def settings_json(settings: Settings) -> str:
 
 
 def check_consistent(path: Path) -> int:
-    """Open the warehouse and check no article, document or entry is half-written."""
-    con = connect(path, patience=5)
-    try:
+    """Open the warehouse as the next run would (applying any migration a kill cut short) and
+    check no article, document or entry is half-written."""
+    with writer(path, patience=5) as con:
         orphan_articles = con.execute(
             "SELECT count(*) FROM articles a WHERE NOT EXISTS "
             "(SELECT 1 FROM entries e WHERE e.article_id = a.article_id)"
@@ -47,8 +47,6 @@ def check_consistent(path: Path) -> int:
         row = con.execute("SELECT count(*), count(DISTINCT canonical_url) FROM articles").fetchone()
         assert row is not None and row[0] == row[1]
         return int(row[0])
-    finally:
-        con.close()
 
 
 def test_run_killed_inside_an_article_write_resumes_cleanly(loopback: LoopbackServer, tmp_path: Path) -> None:
@@ -82,6 +80,24 @@ def test_runs_killed_at_random_moments_never_corrupt(loopback: LoopbackServer, t
         proc.wait(timeout=30)
         if settings.warehouse_path.exists():
             check_consistent(settings.warehouse_path)
+    run_ingest(settings)
+    assert check_consistent(settings.warehouse_path) == CLEAN_RUN_ARTICLES
+
+
+def test_run_killed_inside_a_migration_leaves_a_warehouse_the_next_run_completes(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = build_site(loopback, tmp_path)
+    proc = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "tests" / "kill_runner.py"), settings_json(settings), "0", "3"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    assert con.execute("SELECT max(version), count(*) FROM schema_migrations").fetchone() == (2, 2)
+    con.close()
     run_ingest(settings)
     assert check_consistent(settings.warehouse_path) == CLEAN_RUN_ARTICLES
 
