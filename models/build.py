@@ -59,7 +59,7 @@ class BuildConfig:
     dev_limit: int | None = None
     use_dev: bool = True
     extras: tuple[tuple[str, tuple[str, ...]], ...] = (
-        ("en", ("cues", "voice")),
+        ("en", ("cues", "voice", "voice_direction")),
         ("multilingual", ("voice",)),
     )
     lexicons: tuple[tuple[str, str], ...] = (("en", "word"), ("multilingual", "char"))

@@ -4,7 +4,10 @@ Frozen sentence embeddings place a passage by topic, so "Seoul should join the U
 of China" and "Seoul should not join it" land close together. These binary features carry what
 the embeddings blur, in English, Korean and Chinese: a modal ("should", 应当, 해야), a negated
 modal ("should not", 不应/不要/不能, 않아야/안 된다/말아야), a negation inside the clause of a
-pro-US or pro-China move (its scope), conditionals, warnings of a price, and balance words.
+pro-US or pro-China move (its scope), conditionals, warnings of a price, balance words, and the
+rhetoric that blames one side ("pawn", "hegemony", 棋子, 패권 against Washington's camp;
+"coercion", "kowtow", 사대, 굴종 against Beijing's). An editorial in its own voice carries its
+direction in whom it blames, which topic-placing embeddings miss.
 """
 
 from __future__ import annotations
@@ -57,6 +60,17 @@ _PATTERNS: dict[str, str] = {
         r"|friendly neighbou?r|three nos)\b",
         r"中韩合作 中韓合作 亲中 親中 睦邻 睦鄰 三不 한중\s*협력 친중 3불 삼불 최대\s*교역",
     ),
+    "blame_us": _alt(
+        r"\b(?:hegemon\w*|pawns?|foot soldiers?|chess pieces?|cold war|bloc|mini-nato|vassal\w*|puppet\w*"
+        r"|lackeys?|outposts?|forward base|do(?:es|ing)? washington's bidding|tools? of washington)\b",
+        "霸权 霸權 棋子 马前卒 馬前卒 冷战 冷戰 阵营对抗 陣營對抗 小北约 小北約 附庸 走卒 前哨"
+        " 패권 장기말 하수인 앞잡이 꼭두각시 신냉전 진영\\s*대결 종속",
+    ),
+    "blame_cn": _alt(
+        r"\b(?:coerc\w*|bull(?:y|ies|ied|ying)|intimidat\w*|sovereign\w*|interfer\w*|meddl\w*|overstep\w*"
+        r"|arrogan\w*|kowtow\w*|subservien\w*|submissive\w*|tributary|high-handed)\b",
+        "胁迫 脅迫 사대 굴종 굴욕 저자세 주권 내정\\s*간섭 겁박 횡포 오만 무례",
+    ),
 }
 _COMPILED = {name: re.compile(p, re.I) for name, p in _PATTERNS.items()}
 _CLAUSE = re.compile(r"[.;:!?。；：！？,，]")
@@ -64,6 +78,21 @@ CUE_NAMES: tuple[str, ...] = (*_PATTERNS, "neg_scope_us", "neg_scope_cn")
 """Column names of ``cue_features``."""
 VOICE_NAMES: tuple[str, ...] = (*(f"voice_{v}" for v in VOICES), *(f"voice_{v}_warning" for v in VOICES[1:]))
 """Column names of ``voice_block``: the voice one-hot, and each quoted voice together with a warning."""
+DIRECTIONS: tuple[str, ...] = (
+    "toward_us",
+    "toward_cn",
+    "neg_scope_us",
+    "neg_scope_cn",
+    "blame_us",
+    "blame_cn",
+)
+"""The cues that carry a direction (a pro-US or pro-China move, either one negated, and the
+rhetoric that blames one side: "pawn", "hegemony" against Washington; "coercion", "kowtow" against
+Beijing)."""
+RHETORIC: tuple[str, ...] = ("blame_us", "blame_cn")
+"""The blame-rhetoric cues, a block of their own for heads that do not read every cue."""
+VOICE_DIRECTION_NAMES: tuple[str, ...] = tuple(f"voice_{v}_{d}" for v in VOICES for d in DIRECTIONS)
+"""Column names of ``voice_direction_block``: each direction cue crossed with each voice."""
 
 
 def _clause_flags(clause: str) -> dict[str, bool]:
@@ -98,4 +127,19 @@ def voice_block(texts: Sequence[str], voices: Sequence[str]) -> np.ndarray:
             out[row, VOICES.index(voice)] = 1.0
             if voice != "author" and warned:
                 out[row, len(VOICES) + VOICES.index(voice) - 1] = 1.0
+    return out
+
+
+def voice_direction_block(cues: np.ndarray, voices: Sequence[str]) -> np.ndarray:
+    """(n, len(VOICE_DIRECTION_NAMES)): the direction cues of ``cue_features`` rows, per voice.
+
+    A move toward the alliance means one thing from an editorial board and the opposite when a
+    Beijing-side voice names it; a linear head needs the product to tell them apart.
+    """
+    columns = [CUE_NAMES.index(d) for d in DIRECTIONS]
+    out = np.zeros((len(voices), len(VOICE_DIRECTION_NAMES)))
+    for row, voice in enumerate(voices):
+        if voice in VOICES:
+            start = VOICES.index(voice) * len(DIRECTIONS)
+            out[row, start : start + len(DIRECTIONS)] = cues[row, columns]
     return out

@@ -4,8 +4,9 @@ Two heads: ``en`` reads MiniLM and USE vectors side by side and serves English p
 ``multilingual`` reads USE vectors and serves every other language (Korean, Chinese, ...).
 Beside the embeddings a head may read a TF-IDF lexicon (words for English, character
 1–3-grams for Korean/Chinese) and extra blocks named in ``extras``: ``cues`` (modality,
-negation scope, conditionals, warnings; ``models.cues``) and ``voice`` (who is speaking,
-``models.voice``). Each head has one temperature per language it serves.
+negation scope, conditionals, warnings; ``models.cues``), ``voice`` (who is speaking,
+``models.voice``) and ``voice_direction`` (the direction cues crossed with the voice). Each head
+has one temperature per language it serves.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.cues import cue_features, voice_block
+from models.cues import CUE_NAMES, RHETORIC, cue_features, voice_block, voice_direction_block
 from models.encoders import MINILM, USE
 from models.labels import LABELS
 from models.language import detect_language
@@ -103,20 +104,31 @@ class LinearHead:
         return softmax(self.logits(features) / scale[:, None])
 
 
-EXTRAS: tuple[str, ...] = ("cues", "voice")
+EXTRAS: tuple[str, ...] = ("cues", "voice", "voice_direction", "rhetoric")
 """Extra feature blocks a head may read, in the order they are appended."""
 
 
 def extra_features(texts: Sequence[str], extras: Sequence[str]) -> list[np.ndarray]:
-    """The ``extras`` blocks of texts (cue flags; voice one-hot read from each text's own cues)."""
+    """The ``extras`` blocks of texts (cue flags; voice one-hot read from each text's own cues;
+    direction cues crossed with the voice; the two blame-rhetoric flags alone)."""
     unknown = set(extras) - set(EXTRAS)
     if unknown:
         raise ValueError(f"unknown feature block(s) {sorted(unknown)}; expected {', '.join(EXTRAS)}")
+    cues = cue_features(texts) if {"cues", "voice_direction", "rhetoric"} & set(extras) else None
+    voices = (
+        [detect_voice(t, detect_language(t)) for t in texts]
+        if {"voice", "voice_direction"} & set(extras)
+        else []
+    )
     blocks = []
-    if "cues" in extras:
-        blocks.append(cue_features(texts))
+    if "cues" in extras and cues is not None:
+        blocks.append(cues)
     if "voice" in extras:
-        blocks.append(voice_block(texts, [detect_voice(t, detect_language(t)) for t in texts]))
+        blocks.append(voice_block(texts, voices))
+    if "voice_direction" in extras and cues is not None:
+        blocks.append(voice_direction_block(cues, voices))
+    if "rhetoric" in extras and cues is not None:
+        blocks.append(cues[:, [CUE_NAMES.index(name) for name in RHETORIC]])
     return blocks
 
 

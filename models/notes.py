@@ -2,8 +2,9 @@
 
 The variant figures were measured with the build's own out-of-fold procedure (5 outer folds
 grouped by URL, seed 0; C and temperatures chosen inside each fold): rows marked 516 on the dev
-set before 20 duplicate restatements were dropped, rows marked 496 on the current one (different
-splits, so compare rows only within one dev set).
+set before 20 duplicate restatements were dropped, rows marked 496 on the de-duplicated one, rows
+marked 512 on the current one (16 English rows added); splits differ between dev sets, so compare
+rows only within one dev set.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ NOTES: list[str] = [
     " in >= 3 texts) fitted inside each fold, the passage's voice (both heads: one-hot, and each"
     " quoted voice together with a warning word) and direction cues (English head only: modal,"
     " negated modal, negation, negation in the clause of a pro-US or pro-China move, conditional,"
-    " warning, balance words).",
+    " warning, balance words, and rhetoric that blames Washington's or Beijing's side), which the"
+    " English head also reads crossed with the voice (the same move named by an editorial board"
+    " and by a Beijing-side voice points opposite ways).",
     "Out-of-fold figures are nested: C and the per-language temperatures of each outer fold were"
     " chosen by grouped CV (5 inner folds) inside that fold's training part. Folds are grouped by URL.",
     "Seed-article paragraphs and pole statements are always in training; only dev passages are"
@@ -158,15 +161,85 @@ VARIANTS: list[dict[str, Any]] = [
     },
     {
         "dev": "496",
-        "variant": "+ English-row weight chosen in the folds (committed)",
+        "variant": "+ English-row weight chosen in the folds",
         "en": 0.721,
         "ko": 0.701,
         "zh": 0.773,
         "all": 0.729,
         "ece": 0.043,
         "wb": 0.142,
-        "what": "this card: the weight of English rows in the multilingual head (1 or 0.3) chosen with C"
-        " by the inner CV of each outer fold; the English head is unchanged",
+        "what": "stance-5920461d7676: the weight of English rows in the multilingual head (1 or 0.3)"
+        " chosen with C by the inner CV of each outer fold; the English head is unchanged",
+    },
+    {
+        "dev": "512",
+        "variant": "design of stance-5920461d7676",
+        "en": 0.713,
+        "ko": 0.725,
+        "zh": 0.754,
+        "all": 0.725,
+        "ece": 0.029,
+        "wb": 0.181,
+        "what": "the previous model's design on the 512-passage set",
+    },
+    {
+        "dev": "512",
+        "variant": "+ C up to 32",
+        "en": 0.709,
+        "ko": 0.725,
+        "zh": 0.754,
+        "all": 0.723,
+        "ece": 0.031,
+        "wb": 0.181,
+        "what": "the previous design with C chosen in (0.5, 2, 8, 32) instead of (0.5, 2, 8)",
+    },
+    {
+        "dev": "512",
+        "variant": "+ voice x direction, English head",
+        "en": 0.727,
+        "ko": 0.725,
+        "zh": 0.754,
+        "all": 0.732,
+        "ece": 0.049,
+        "wb": 0.185,
+        "what": "the previous design plus the pro-US / pro-China move cues and their negated scope crossed"
+        " with the voice, in the English head",
+    },
+    {
+        "dev": "512",
+        "variant": "+ voice x direction, both heads",
+        "en": 0.727,
+        "ko": 0.692,
+        "zh": 0.752,
+        "all": 0.724,
+        "ece": 0.034,
+        "wb": 0.185,
+        "what": "as the row above, and the same block in the multilingual head",
+    },
+    {
+        "dev": "512",
+        "variant": "+ blame rhetoric, voice x direction in English (committed)",
+        "en": 0.736,
+        "ko": 0.725,
+        "zh": 0.754,
+        "all": 0.738,
+        "ece": 0.04,
+        "wb": 0.141,
+        "what": "this card: cues for rhetoric that blames one side (pawn, hegemony, 棋子, 패권;"
+        " coercion, kowtow, 사대, 굴종) added to the English head's cues, and the direction cues"
+        " (with these) crossed with the voice in the English head",
+    },
+    {
+        "dev": "512",
+        "variant": "committed + rhetoric block in the multilingual head",
+        "en": 0.736,
+        "ko": 0.73,
+        "zh": 0.751,
+        "all": 0.739,
+        "ece": 0.048,
+        "wb": 0.137,
+        "what": "this card plus the two blame-rhetoric flags in the multilingual head: Korean +0.005,"
+        " Chinese -0.003, W↔B -0.4 points, ECE +0.008; within noise, not kept",
     },
 ]
 """Rows: variant, per-language macro-F1, all-language macro-F1, ECE (15 bins), W↔B share, what it is.

@@ -7,7 +7,14 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from models.cues import CUE_NAMES, VOICE_NAMES, cue_features, voice_block
+from models.cues import (
+    CUE_NAMES,
+    VOICE_DIRECTION_NAMES,
+    VOICE_NAMES,
+    cue_features,
+    voice_block,
+    voice_direction_block,
+)
 from models.heads import LinearHead, head_features
 from models.lexicon import Lexicon
 from models.registry import heads_bytes, read_heads
@@ -43,6 +50,20 @@ def test_voice_block_marks_the_voice_and_a_quoted_warning() -> None:
     names = dict(zip(VOICE_NAMES, block[0], strict=True))
     assert names["voice_beijing"] == 1.0 and names["voice_beijing_warning"] == 1.0
     assert dict(zip(VOICE_NAMES, block[1], strict=True))["voice_author"] == 1.0
+
+
+def test_voice_direction_block_separates_who_names_the_move() -> None:
+    texts = ["Seoul should join the trilateral alliance.", "中方表示，韩国不应加入美日韩同盟。"]
+    voices = ["author", "beijing"]
+    block = voice_direction_block(cue_features(texts), voices)
+    author = dict(zip(VOICE_DIRECTION_NAMES, block[0], strict=True))
+    beijing = dict(zip(VOICE_DIRECTION_NAMES, block[1], strict=True))
+    assert author["voice_author_toward_us"] == 1.0 and author["voice_author_neg_scope_us"] == 0.0
+    assert beijing["voice_beijing_toward_us"] == 1.0 and beijing["voice_beijing_neg_scope_us"] == 1.0
+    assert block[0].sum() == 1.0 and beijing["voice_author_toward_us"] == 0.0
+    x = head_features(np.zeros((2, 3)), texts, None, ("cues", "voice", "voice_direction"))
+    assert x.shape == (2, 3 + len(CUE_NAMES) + len(VOICE_NAMES) + len(VOICE_DIRECTION_NAMES))
+    np.testing.assert_array_equal(x[:, -len(VOICE_DIRECTION_NAMES) :], block)
 
 
 def test_char_lexicon_matches_scikit_learn_char_ngrams() -> None:

@@ -87,10 +87,11 @@ def test_lexical_head_learns_its_vocabulary_from_the_training_rows_only() -> Non
     assert head.lexicon is not None and info["lexicon_terms"] == head.lexicon.dim
     assert {"hegemony", "alliance", "seoul"} <= set(head.lexicon.vocabulary)
     assert "quokka" not in head.lexicon.vocabulary
-    from models.cues import CUE_NAMES, VOICE_NAMES
+    from models.cues import CUE_NAMES, VOICE_DIRECTION_NAMES, VOICE_NAMES
 
-    assert config.extras_of(spec.name) == ("cues", "voice")
-    assert head.coef.shape[1] == 5 + head.lexicon.dim + len(CUE_NAMES) + len(VOICE_NAMES)
+    assert config.extras_of(spec.name) == ("cues", "voice", "voice_direction")
+    blocks = len(CUE_NAMES) + len(VOICE_NAMES) + len(VOICE_DIRECTION_NAMES)
+    assert head.coef.shape[1] == 5 + head.lexicon.dim + blocks
     head_all, _ = fit_calibrated(data, spec, np.arange(len(examples)), config)
     assert head_all.lexicon is not None and "quokka" in head_all.lexicon.vocabulary
 
