@@ -134,13 +134,14 @@ def fit_calibrated(
 
 
 def fit_lexicon(texts: list[str], analyzer: str | None, config: BuildConfig) -> Lexicon | None:
-    """A head's lexicon from its training texts: words of all, or character n-grams of the non-English."""
+    """A head's lexicon from its training texts: words of the English ones, or character n-grams of
+    the non-English ones (each head learns from every language but reads its own in the lexicon)."""
     if analyzer is None:
         return None
     if analyzer == "char":
         texts = [t for t in texts if detect_language(t) != "en"]
         return Lexicon.fit(texts, min_df=config.char_min_df, analyzer="char", max_terms=config.char_max_terms)
-    return Lexicon.fit(texts, analyzer=analyzer)
+    return Lexicon.fit([t for t in texts if detect_language(t) == "en"], analyzer=analyzer)
 
 
 def language_temperatures(

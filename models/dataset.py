@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.encoders import get_encoder
+from models.encoders import ENGLISH_ONLY, get_encoder
 from models.heads import HEADS, HeadSpec
 from models.labels import LABEL_INDEX
 from models.training import Example
@@ -73,7 +73,8 @@ def embed(examples: Sequence[Example], threads: int, cache_dir: Path | None = No
         learn = [i for i, e in enumerate(examples) if spec.learns_from(e.lang) and e.trains(spec.name)]
         data.rows[spec.name] = np.array(learn, dtype=int)
         for name in spec.encoders:
-            needed.setdefault(name, set()).update(examples[i].text for i in data.rows[spec.name])
+            readable = (examples[i].text for i in data.rows[spec.name] if _reads(name, examples[i]))
+            needed.setdefault(name, set()).update(readable)
     vectors: dict[str, dict[str, np.ndarray]] = {}
     for name in sorted(needed):
         texts = sorted(needed[name])
@@ -81,7 +82,25 @@ def embed(examples: Sequence[Example], threads: int, cache_dir: Path | None = No
         vectors[name] = dict(zip(texts, matrix, strict=True))
     for spec in HEADS:
         rows = data.rows[spec.name]
-        parts = [np.array([vectors[n][examples[i].text] for i in rows]) for n in spec.encoders]
-        dim = sum(get_encoder(n, threads).dim for n in spec.encoders)
+        dims = [get_encoder(n, threads).dim for n in spec.encoders]
+        parts = [
+            _block(vectors[n], [examples[i] for i in rows], n, d)
+            for n, d in zip(spec.encoders, dims, strict=True)
+        ]
+        dim = sum(dims)
         data.features[spec.name] = np.hstack(parts) if len(rows) else np.zeros((0, dim))
     return data
+
+
+def _reads(encoder: str, example: Example) -> bool:
+    """Whether ``encoder`` has a meaningful vector for the example (English-only ones: English rows)."""
+    return encoder not in ENGLISH_ONLY or example.lang == "en"
+
+
+def _block(vectors: dict[str, np.ndarray], rows: Sequence[Example], encoder: str, dim: int) -> np.ndarray:
+    """One encoder's feature block for the rows; zeros where the encoder cannot read the row."""
+    block = np.zeros((len(rows), dim), dtype=np.float32)
+    for k, example in enumerate(rows):
+        if _reads(encoder, example):
+            block[k] = vectors[example.text]
+    return block

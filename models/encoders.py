@@ -25,6 +25,9 @@ MINILM = "minilm"
 USE = "use-multilingual"
 ENCODER_NAMES: tuple[str, ...] = (MINILM, USE)
 """Every encoder name ``get_encoder`` accepts."""
+ENGLISH_ONLY: frozenset[str] = frozenset({MINILM})
+"""Encoders trained on English alone: their vectors of other languages carry no meaning, so a head
+that learns from other-language rows sees zeros in these blocks for them."""
 
 
 class EncoderUnavailableError(RuntimeError):

@@ -2,6 +2,9 @@
 
 Two heads: ``en`` reads MiniLM and USE vectors side by side and serves English passages;
 ``multilingual`` reads USE vectors and serves every other language (Korean, Chinese, ...).
+Both learn from every language: the English head sees Korean and Chinese rows through USE (its
+MiniLM block is zero for them, ``encoders.ENGLISH_ONLY``), and how much rows in a language a head
+does not serve weigh is chosen by the inner CV of each fold.
 Beside the embeddings a head may read a TF-IDF lexicon (words for English, character
 1–3-grams for Korean/Chinese) and extra blocks named in ``extras``: ``cues`` (modality,
 negation scope, conditionals, warnings; ``models.cues``), ``voice`` (who is speaking,
@@ -53,7 +56,7 @@ class HeadSpec:
 
 
 HEADS: tuple[HeadSpec, ...] = (
-    HeadSpec("en", (MINILM, USE), english=True, learns_all_languages=False, lexical="word"),
+    HeadSpec("en", (MINILM, USE), english=True, learns_all_languages=True, lexical="word"),
     HeadSpec("multilingual", (USE,), english=False, learns_all_languages=True, lexical="char"),
 )
 

@@ -36,10 +36,11 @@ NOTES: list[str] = [
     " inner folds, as do the rows marked 496. With 5 inner folds the chosen C changed in some"
     " folds, which cost Korean and Chinese F1 (zh 0.746 to 0.696) while calibration improved"
     " (ECE 0.069 to 0.049).",
-    "The multilingual head also learns from English rows; how much they weigh (1 or 0.3, with the"
-    " seed-paragraph weight and C) is chosen by the inner CV of each outer fold, scored on the"
-    " Korean, Chinese and other non-English rows the head serves. English rows are about half of"
-    " its training rows; every outer fold and the final head chose 0.3.",
+    "Each head learns from every language. The multilingual head also learns from English rows, the"
+    " English head from Korean and Chinese rows (through USE; its MiniLM block, an English-only"
+    " encoder, is zero for them, and its word lexicon is fitted on English texts). How much the rows"
+    " a head does not serve weigh (1 or 0.3, with the seed-paragraph weight and C) is chosen by the"
+    " inner CV of each outer fold, scored only on the rows the head serves.",
     "Not retried here (the issue measured them within noise of the previous model on the same"
     " data): all-mpnet-base-v2, fine-tuning MiniLM end to end, a SetFit-style body, multilingual-e5.",
 ]
@@ -218,14 +219,14 @@ VARIANTS: list[dict[str, Any]] = [
     },
     {
         "dev": "512",
-        "variant": "+ blame rhetoric, voice x direction in English (committed)",
+        "variant": "+ blame rhetoric, voice x direction in English",
         "en": 0.736,
         "ko": 0.725,
         "zh": 0.754,
         "all": 0.738,
         "ece": 0.04,
         "wb": 0.141,
-        "what": "this card: cues for rhetoric that blames one side (pawn, hegemony, 棋子, 패권;"
+        "what": "stance-4e0d6b654c06: cues for rhetoric that blames one side (pawn, hegemony, 棋子, 패권;"
         " coercion, kowtow, 사대, 굴종) added to the English head's cues, and the direction cues"
         " (with these) crossed with the voice in the English head",
     },
@@ -238,8 +239,21 @@ VARIANTS: list[dict[str, Any]] = [
         "all": 0.739,
         "ece": 0.048,
         "wb": 0.137,
-        "what": "this card plus the two blame-rhetoric flags in the multilingual head: Korean +0.005,"
-        " Chinese -0.003, W↔B -0.4 points, ECE +0.008; within noise, not kept",
+        "what": "stance-4e0d6b654c06 plus the two blame-rhetoric flags in the multilingual head:"
+        " Korean +0.005, Chinese -0.003, W↔B -0.4 points, ECE +0.008; within noise, not kept",
+    },
+    {
+        "dev": "512",
+        "variant": "+ English head learns from Korean and Chinese rows (committed)",
+        "en": 0.747,
+        "ko": 0.725,
+        "zh": 0.754,
+        "all": 0.743,
+        "ece": 0.047,
+        "wb": 0.13,
+        "what": "this card: stance-4e0d6b654c06's features, and the English head also fitted on the"
+        " Korean and Chinese rows through USE (MiniLM block zero for them; word lexicon from English"
+        " texts), their weight (1 or 0.3) chosen with C in the inner CV; the multilingual head is unchanged",
     },
 ]
 """Rows: variant, per-language macro-F1, all-language macro-F1, ECE (15 bins), W↔B share, what it is.
