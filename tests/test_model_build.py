@@ -128,9 +128,10 @@ def test_committed_card_carries_calibration_abstention_voice_and_probes() -> Non
     assert card["probes"]["n"] > 0 and card["outlet_prior"]["used_by_model"] is False
     for head in card["heads"].values():
         assert set(head["temperatures"]) >= ({"en"} if head["encoders"][0] == "minilm" else {"ko", "zh"})
-    # the weight of English rows in the multilingual head is chosen in the folds; the English head has none
-    assert card["heads"]["multilingual"]["foreign_weight"] in card["build"]["config"]["foreign_weights"]
-    assert card["heads"]["en"]["foreign_weight"] == 1.0
+    # each head learns from every language; the weight of rows in languages it does not serve is
+    # chosen in the folds
+    for name in ("en", "multilingual"):
+        assert card["heads"][name]["foreign_weight"] in card["build"]["config"]["foreign_weights"]
     assert {c["foreign_weight"] for c in card["metrics"]["out_of_fold"]["fold_choices"]} <= {1.0, 0.3}
     targets = card["metrics"]["targets"]
     assert {"en_macro_f1", "ko_macro_f1", "zh_macro_f1", "all_macro_f1", "ece_15_bins"} <= set(targets)
@@ -150,3 +151,24 @@ def test_foreign_rows_weight_is_chosen_by_the_inner_cv() -> None:
     chosen = select_c(x, y, np.ones(120, bool), served, groups, grid, np.zeros(120, bool), 3, 0, ~served)
     assert chosen.foreign_weight == 0.3
     assert set(chosen.scores) == {"C=1,seed_weight=1", "C=1,seed_weight=1,foreign=0.3"}
+
+
+def test_english_head_learns_other_languages_through_use_only() -> None:
+    """Korean and Chinese rows reach the English head with a zero MiniLM block and real USE vectors."""
+    from models.dataset import embed
+    from models.encoders import MINILM, get_encoder
+    from models.training import Example
+
+    examples = [
+        Example("a", "Seoul should stand firmly with its American ally.", "washington", "en", "dev", "u1"),
+        Example("b", "한국은 미국 편에 서야 한다.", "washington", "ko", "dev", "u2"),
+        Example("c", "韩国应当与中国加强合作。", "beijing", "zh", "dev", "u3"),
+    ]
+    data = embed(examples, threads=2)
+    assert [data.examples[i].ident for i in data.rows["en"]] == ["a", "b", "c"]
+    minilm = get_encoder(MINILM, 2).dim
+    features = data.features["en"]
+    assert np.abs(features[0, :minilm]).sum() > 0
+    assert not features[1:, :minilm].any()
+    assert (np.abs(features[1:, minilm:]).sum(axis=1) > 0).all()
+    np.testing.assert_array_equal(features[1:, minilm:], data.features["multilingual"][[1, 2], :])
