@@ -66,6 +66,27 @@ def test_voice_direction_block_separates_who_names_the_move() -> None:
     np.testing.assert_array_equal(x[:, -len(VOICE_DIRECTION_NAMES) :], block)
 
 
+def test_blame_cues_tell_whom_a_passage_blames_in_three_languages() -> None:
+    against_us = [
+        "Seoul has become a pawn of US hegemony.",
+        "韩国甘当美国的棋子。",
+        "미국 패권의 하수인이 되었다.",
+    ]
+    against_cn = ["Beijing's coercion must not make Seoul kowtow.", "사대 외교와 굴종을 끝내야 한다."]
+    for text in against_us:
+        assert cues(text)["blame_us"] == 1.0 and cues(text)["blame_cn"] == 0.0, text
+    for text in against_cn:
+        assert cues(text)["blame_cn"] == 1.0 and cues(text)["blame_us"] == 0.0, text
+    neutral = cues("Seoul and Beijing held talks on trade.")
+    assert neutral["blame_us"] == neutral["blame_cn"] == 0.0
+
+
+def test_rhetoric_block_is_the_two_blame_flags() -> None:
+    texts = ["Seoul is a pawn of US hegemony.", "Stop kowtowing to Beijing's coercion."]
+    x = head_features(np.zeros((2, 1)), texts, None, ("rhetoric",))
+    np.testing.assert_array_equal(x[:, 1:], [[1.0, 0.0], [0.0, 1.0]])
+
+
 def test_char_lexicon_matches_scikit_learn_char_ngrams() -> None:
     texts = ["韩国应当保持平衡", "한국은 균형을  잡아야 한다", "韩国不应加入", "균형 외교", "Seoul  Beijing"]
     reference = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
