@@ -197,7 +197,11 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
     try:
         query = sqlcli.read_query(args.query, args.file)
         columns, rows = sqlcli.run_query(
-            settings.location, query, settings.timezone, allow_dir=args.allow_files
+            settings.location,
+            query,
+            settings.timezone,
+            allow_dir=args.allow_files,
+            timeout=settings.sql_timeout_seconds,
         )
     except sqlcli.SqlError as exc:
         print(f"axiswatch sql: {warehouse_message(exc, settings)}", file=sys.stderr)
@@ -318,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="table: wrap cells wider than N columns onto more lines, never cut (0: no wrapping)",
     )
-    p.add_argument("--allow-files", type=Path, metavar="DIR", help="let queries read files under DIR only")
+    p.add_argument("--allow-files", type=Path, metavar="DIR", help="let queries read files under DIR, read-only, as files://NAME")
     p.set_defaults(func=cmd_sql)
 
     p = sub.add_parser("sources", parents=[common], help="check a sources file (no network, no warehouse)")

@@ -203,6 +203,9 @@ class Settings(BaseSettings):
         60.0, "seconds a writer waits for the warehouse lock before spooling", ge=0
     )
     batch_size: int = setting(32, "entries fetched, or articles scored, per batch", ge=1)
+    sql_timeout_seconds: float = setting(
+        300.0, "seconds an `axiswatch sql` query may run before it is cancelled", gt=0
+    )
     # model and report
     model_version: str | None = setting(
         None,

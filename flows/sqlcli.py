@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,7 +16,7 @@ import duckdb
 
 from flows import jsonout, texttable
 from warehouse.db import Location, WarehouseError
-from warehouse.sandbox import check_statements, sandboxed_reader
+from warehouse.sandbox import check_query, sandboxed_reader
 
 FORMATS = ("table", "csv", "json")
 
@@ -40,33 +41,78 @@ def explain(exc: duckdb.Error) -> str:
             f"the warehouse is opened read-only: {what} is not allowed here "
             "(axiswatch sql never changes data; the pipeline is the only writer)"
         )
+    if isinstance(exc, duckdb.PermissionException) or "file system" in message.lower():
+        return (
+            f"{message.removeprefix('Permission Error: ')} — axiswatch sql reads no files unless "
+            "given --allow-files DIR, and then only as 'files://NAME' under DIR"
+        )
     if isinstance(exc, duckdb.ParserException):
         return f"SQL syntax error: {message.removeprefix('Parser Error: ')}"
     if isinstance(exc, duckdb.CatalogException):
         return f"{message} (list tables with: SHOW TABLES)"
+    if isinstance(exc, duckdb.InterruptException):
+        return "the query was cancelled"
     return message
 
 
 def run_query(
-    db_path: Location, query: str, timezone: str = "Asia/Seoul", allow_dir: Path | None = None
+    db_path: Location,
+    query: str,
+    timezone: str = "Asia/Seoul",
+    allow_dir: Path | None = None,
+    timeout: float = 300.0,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one query (or a script: the last statement's rows are returned) in the read-only
-    sandbox (warehouse/sandbox.py); the views bucket weeks in ``timezone``."""
-    from flows.report.weekly import use_timezone
+    sandbox (warehouse/sandbox.py); the views bucket weeks in ``timezone``. A query still running
+    after ``timeout`` seconds, or on Ctrl-C, is cancelled."""
+    from warehouse.session import use_timezone
 
     if not query.strip():
         raise SqlError("empty query")
     try:
         with sandboxed_reader(db_path, allow_dir=allow_dir) as con:
             use_timezone(con, timezone)
-            check_statements(con, query, files_allowed=allow_dir is not None)
-            cursor = con.execute(query)
-            columns = [d[0] for d in cursor.description or []]
-            return columns, cursor.fetchall() if columns else []
-    except (WarehouseError, ValueError) as exc:  # ValueError: ReportError for an unknown time zone
+            check_query(con, query)
+            return _execute(con, query, timeout)
+    except (WarehouseError, ValueError) as exc:  # ValueError: an unknown time zone
         raise SqlError(str(exc)) from exc
     except duckdb.Error as exc:
         raise SqlError(explain(exc)) from exc
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection, query: str, timeout: float
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run the query on a worker thread so that a timeout or Ctrl-C can interrupt DuckDB."""
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            cursor = con.execute(query)
+            columns = [d[0] for d in cursor.description or []]
+            outcome["result"] = (columns, cursor.fetchall() if columns else [])
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="axiswatch-sql", daemon=True)
+    worker.start()
+    try:
+        worker.join(timeout)
+    except KeyboardInterrupt:
+        _cancel(con, worker)
+        raise SqlError("cancelled (Ctrl-C)") from None
+    if worker.is_alive():
+        _cancel(con, worker)
+        raise SqlError(f"cancelled after {timeout:g} s (AXISWATCH_SQL_TIMEOUT_SECONDS sets the limit)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]  # type: ignore[no-any-return]
+
+
+def _cancel(con: duckdb.DuckDBPyConnection, worker: threading.Thread) -> None:
+    """Interrupt the running statement and wait (briefly) for the worker to stop."""
+    con.interrupt()
+    worker.join(5.0)
 
 
 def _plain(value: Any) -> Any:

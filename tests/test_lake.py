@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from flows.cli import main
@@ -19,10 +20,12 @@ from flows.search import search_rows
 from flows.settings import Settings, SettingsError
 from flows.sqlcli import SqlError, run_query
 from flows.tools.pgserver import PostgresServer
+from tests.test_sql_sandbox import hostile, tree
 from tests.test_views import seed
 from warehouse import db
 from warehouse.copy import copy_warehouse, table_keys, verified
 from warehouse.lake import Lake, lake_ddl
+from warehouse.sandbox import check_query, sandboxed_reader
 from warehouse.search_index import refresh_fts
 from warehouse.sink import Op, Sink
 
@@ -152,14 +155,40 @@ def test_search_finds_the_article_on_a_lake(new_warehouse: NewWarehouse) -> None
     assert hits[0][0] == 1 and hits[0][5] == title[0]  # rank 1 is the article of that title
 
 
-def test_sql_reads_a_lake_and_refuses_writes(new_warehouse: NewWarehouse) -> None:
+def test_sql_reads_a_lake_and_refuses_writes(new_warehouse: NewWarehouse, tmp_path: Path) -> None:
     lake = new_warehouse("ducklake")
+    assert isinstance(lake, Lake)
     with db.writer(lake) as con:
         seed(con)
+        con.execute("CALL ducklake_flush_inlined_data('lake')")  # table data into Parquet files
+    data = Path(lake.data_path)
+    before = tree(data)
+    assert any(name.endswith(".parquet") for name, _ in before)
     columns, rows = run_query(lake, "SELECT count(*) AS n FROM stg_articles")
     assert columns == ["n"] and rows[0][0] > 0
+    _, titles = run_query(lake, "SELECT title FROM articles ORDER BY title LIMIT 2")
+    assert titles and all(t[0] for t in titles)
     with pytest.raises(SqlError):
         run_query(lake, "DELETE FROM articles")
+    work, allowed = tmp_path / "work", tmp_path / "allowed"
+    work.mkdir(), allowed.mkdir()
+    parquet = next(data / name for name, _ in before if name.endswith(".parquet"))
+    for allow_dir in (None, allowed):  # one sandboxed session each: a lake attach costs ~0.5 s
+        with sandboxed_reader(lake, allow_dir=allow_dir) as con:
+            for query in hostile(parquet, work, allowed):
+                try:
+                    check_query(con, query)
+                    con.execute(query).fetchall()
+                except (duckdb.Error, db.WarehouseError):
+                    continue
+                assert reads_a_file(query), query  # the lake's own data path is readable, nothing else
+    assert tree(data) == before and tree(work) == [] and tree(allowed) == []
+    assert run_query(lake, "SELECT count(*) AS n FROM stg_articles")[1] == rows
+
+
+def reads_a_file(query: str) -> bool:
+    """A statement of the corpus that only reads a file (allowed on a lake's data path)."""
+    return query.startswith("SELECT * FROM read_") or query.startswith("SELECT * FROM '")
 
 
 def test_bad_warehouse_settings_are_one_line() -> None:

@@ -1,39 +1,70 @@
-"""A locked-down read-only session for ad hoc SQL: no file writes, no installs, no network.
+"""A locked-down read-only session for ad hoc SQL: it cannot write the warehouse or any file.
 
-The warehouse is opened read-only, the fts extension is loaded from its PyPI package path,
-then external access, extension auto-install and auto-load are switched off and the
-configuration is locked, so no later statement can give any of it back. Only statements that
-read (SELECT, EXPLAIN, ...) are accepted at all; ``allow_dir`` lets them read files under one
-directory, never write.
+It holds by construction, in layers, before any user statement runs:
+- the warehouse is attached read-only, and the extensions it needs are loaded from their PyPI
+  packages; extension auto-install and auto-load are off;
+- on a DuckDB file, the local file system is then switched off altogether (DuckDB keeps reading
+  the open warehouse, but no statement can open, create or overwrite a local file, the warehouse
+  file itself included, which DuckDB would otherwise allow even with external access off);
+  ``--allow-files DIR`` exposes DIR through a read-only file system as ``files://NAME``;
+- on a DuckLake, whose Parquet files are read through the local file system or S3, only the
+  lake's data path (and ``files://``) is reachable, the catalog is attached READ_ONLY;
+- external access is off and the configuration is locked, so nothing can undo the above;
+- and each statement must be a read by DuckDB's own parser (``warehouse.sql_guard``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
+from fsspec.implementations.dirfs import DirFileSystem
+from fsspec.implementations.local import LocalFileSystem
 
 from warehouse.db import Location, WarehouseError, load_fts, reader
+from warehouse.lake import Lake
+from warehouse.sql_guard import SandboxRefused, check_query
 
-READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
-_PARENT_SEGMENT = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
+__all__ = ["FILES_PROTOCOL", "ReadOnlyFiles", "SandboxRefused", "check_query", "sandboxed_reader"]
+
+FILES_PROTOCOL = "files"
 
 
-class SandboxRefused(WarehouseError):
-    """A statement that could change data or files, or reach outside the sandbox."""
+class ReadOnlyFiles(DirFileSystem):  # type: ignore[misc]
+    """One directory, read-only, as ``files://NAME``: every write, move or delete raises."""
 
+    protocol = FILES_PROTOCOL
 
-def _lock_down(con: duckdb.DuckDBPyConnection, allow_dir: Path | None) -> None:
-    """Switch off external access (keeping ``allow_dir`` readable) and lock the configuration."""
-    if allow_dir is not None:
-        con.execute("SET allowed_directories = ?", [[str(allow_dir.resolve()) + "/"]])
-    con.execute("SET autoinstall_known_extensions = false")
-    con.execute("SET autoload_known_extensions = false")
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+    def __init__(self, root: Path) -> None:
+        """Serve the files under ``root`` (resolved; symlinks out of it are refused on open)."""
+        self.root = root.resolve()
+        super().__init__(path=str(self.root), fs=LocalFileSystem())
+
+    def _strip_protocol(self, path: Any) -> Any:
+        """``files://a/b.csv`` → ``a/b.csv``."""
+        return path.removeprefix(f"{FILES_PROTOCOL}://") if isinstance(path, str) else path
+
+    def _inside(self, path: str) -> str:
+        """The path, refused if it resolves outside the root (``..``, symlinks)."""
+        real = Path(self._join(self._strip_protocol(path))).resolve()
+        if real != self.root and self.root not in real.parents:
+            raise PermissionError(f"{path}: outside the directory given with --allow-files")
+        return str(path)
+
+    def open(self, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        """Open for reading only."""
+        if set(mode) & set("wax+"):
+            raise PermissionError(f"{path}: files are read-only in axiswatch sql")
+        return super().open(self._inside(path), mode, *args, **kwargs)
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        """Any change to the directory."""
+        raise PermissionError("files are read-only in axiswatch sql")
+
+    mkdir = makedirs = rm = rm_file = rmdir = mv = cp_file = copy = put_file = touch = pipe_file = _refuse
 
 
 @contextmanager
@@ -44,21 +75,24 @@ def sandboxed_reader(
     if allow_dir is not None and not allow_dir.is_dir():
         raise WarehouseError(f"--allow-files {allow_dir}: not a directory")
     with reader(path, patience=patience, fresh=True) as con:
-        load_fts(con)
-        _lock_down(con, allow_dir)
+        if isinstance(path, Path):
+            load_fts(con)
+        _lock_down(con, path, allow_dir)
         yield con
 
 
-def check_statements(con: duckdb.DuckDBPyConnection, query: str, *, files_allowed: bool = False) -> None:
-    """Refuse the whole script if any statement is not a read (COPY, EXPORT, INSTALL, SET, PRAGMA,
-    ...), and, when files are allowed, any literal ``..`` path segment (DuckDB does not resolve
-    them against allowed_directories)."""
-    for statement in con.extract_statements(query):
-        kind = statement.type.name
-        if kind not in READ_STATEMENTS:
-            raise SandboxRefused(
-                f"read-only: {kind} is not allowed (axiswatch sql only reads: SELECT, WITH, SHOW, "
-                "DESCRIBE, EXPLAIN; it never writes, exports, installs, attaches or changes settings)"
-            )
-    if files_allowed and _PARENT_SEGMENT.search(query):
-        raise SandboxRefused("a '..' path segment is not allowed with --allow-files (name files under DIR)")
+def _lock_down(con: duckdb.DuckDBPyConnection, path: Location, allow_dir: Path | None) -> None:
+    """Switch off every way out, in an order where each switch is still allowed, then lock it."""
+    allowed: list[str] = []
+    if allow_dir is not None:
+        con.register_filesystem(ReadOnlyFiles(allow_dir))
+        allowed.append(f"{FILES_PROTOCOL}://")
+    if isinstance(path, Lake):
+        allowed.append(path.data_path.rstrip("/") + "/")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET allowed_directories = ?", [allowed])
+    con.execute("SET enable_external_access = false")
+    if isinstance(path, Path) or (isinstance(path, Lake) and path.is_remote):
+        con.execute("SET disabled_filesystems = 'LocalFileSystem'")
+    con.execute("SET lock_configuration = true")

@@ -37,7 +37,7 @@ from flows.report.layout import compose
 from flows.report.render import Document, Section, to_html, to_markdown
 from flows.report.sections import lead_blocks
 from flows.report.stats import Bootstrap
-from warehouse import db
+from warehouse import db, session
 
 DEFAULT_TIMEZONE = "Asia/Seoul"
 EVIDENCE_PER_POLE = 5
@@ -124,12 +124,11 @@ def week_window(week: str, weeks: int) -> tuple[str, ...]:
 
 
 def use_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
-    """Make this connection's views bucket weeks in ``timezone`` (sets the variable axiswatch_tz)."""
-    zone(timezone)
-    known = con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = $tz", {"tz": timezone})
-    if (known.fetchone() or (0,))[0] == 0:
-        raise ReportError(f"DuckDB does not know the time zone {timezone!r}; use an IANA name such as UTC")
-    con.execute("SET VARIABLE axiswatch_tz = $tz", {"tz": timezone})
+    """Make this connection's views bucket weeks in ``timezone`` (warehouse.session), or ReportError."""
+    try:
+        session.use_timezone(con, timezone)
+    except session.UnknownTimezone as exc:
+        raise ReportError(str(exc)) from None
 
 
 @contextmanager

@@ -21,6 +21,7 @@ import duckdb
 
 from warehouse.db import Location, WarehouseLocked, now_utc, query_text, reader, writer
 from warehouse.labels_ops import label_row
+from warehouse.session import use_timezone
 from warehouse.sink import Sink
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ class WebStore:
     def _run(self, fn: Callable[[duckdb.DuckDBPyConnection], T], patience: float) -> T:
         """Open read-only, set the week time zone, run ``fn``, close."""
         with reader(self.path, patience=patience) as con:
-            con.execute("SET VARIABLE axiswatch_tz = ?", [self.timezone])
+            use_timezone(con, self.timezone)
             return fn(con)
 
     def add_label(self, **fields: Any) -> bool:
