@@ -322,7 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="table: wrap cells wider than N columns onto more lines, never cut (0: no wrapping)",
     )
-    p.add_argument("--allow-files", type=Path, metavar="DIR", help="let queries read files under DIR, read-only, as files://NAME")
+    p.add_argument(
+        "--allow-files",
+        type=Path,
+        metavar="DIR",
+        help="let queries read files under DIR, read-only, as files://NAME",
+    )
     p.set_defaults(func=cmd_sql)
 
     p = sub.add_parser("sources", parents=[common], help="check a sources file (no network, no warehouse)")
