@@ -3,14 +3,15 @@
     ingest:        apply spool → sync sources → poll feeds (batches of 100) → pages (batches)
     score:         unscored originals → passages → stance model → scores (batches)
     pipeline:      ingest → score → search index; one runs row with the whole funnel
-                   (``shards`` > 1: ingest and score fan out to pipeline-shard runs, flows/fanout.py)
+                   (``shards`` > 1: ingest and score fan out to pipeline-shard runs,
+                   flows/orchestration/fanout.py)
     pipeline-shard: one shard of a fanned-out run: ingest its sources, or score its article ids
     weekly-report: the weekly trend report (markdown, html, charts) + a Prefect artifact
 
-Each task wraps a plain, separately tested function of ``flows.ingest``, ``flows.score`` or
+Each task wraps a plain, separately tested function of ``flows.ingest``, ``flows.score.stage`` or
 ``flows.report`` and takes a batch. ``ingest_stage`` and ``score_stage`` are the loops; with
 ``plain=True`` they call the same functions without Prefect (tests, bench).
-Import this module only after ``flows.prefect_env.configure`` has set Prefect's environment.
+Import this module only after ``flows.orchestration.prefect_env.configure`` has set Prefect's environment.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Failed
 
-from flows import fanout, runlock, score
 from flows.ingest import pages, polling
 from flows.ingest.counts import IngestCounts
 from flows.ingest.extract_pool import Extractor
 from flows.ingest.fetch import Fetcher
+from flows.orchestration import fanout, runlock
+from flows.score import stage as score
 from flows.settings import Settings
 from warehouse import health
 from warehouse import ingest_ops as store

@@ -1,7 +1,8 @@
 """One Settings object, built once from defaults, the environment (AXISWATCH_*) and CLI flags.
 
 The model below is the single declaration of every setting: type, range, default and a
-one-line description. README's settings table is generated from it (flows/settings_doc.py).
+one-line description. The settings table of docs/sources-and-settings.md is generated from it
+(flows/tools/settings_doc.py).
 Nothing else in the project reads ``os.environ`` for axiswatch settings.
 """
 
@@ -117,7 +118,7 @@ KIND_OF = {check_cron: "cron (5 fields)", check_timezone: "IANA time zone"}
 
 
 def setting(default: Any, description: str, *, shown: str | None = None, **limits: Any) -> Any:
-    """A field with its one-line description, range limits and how the README shows its default."""
+    """A field with its one-line description, range limits and how the docs show its default."""
     extra: dict[str, JsonValue] | None = {"shown": shown} if shown is not None else None
     return Field(default, description=description, json_schema_extra=extra, **limits)
 
@@ -126,7 +127,7 @@ def setting(default: Any, description: str, *, shown: str | None = None, **limit
 
 
 class Settings(BaseSettings):
-    """Every tunable of axiswatch; README 'Settings' is generated from these fields."""
+    """Every tunable of axiswatch; docs/sources-and-settings.md's table is generated from these fields."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from flows.ingest.fetch import Fetcher
-from flows.prefect_env import prefect_defaults
+from flows.orchestration.prefect_env import prefect_defaults
 from flows.settings import Settings
 from flows.tools.loopback import LoopbackServer
 from flows.tools.pgserver import PostgresServer

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from flows import prefect_server
+from flows.orchestration import prefect_server
 from flows.tools.demo_site import article_page
 from flows.tools.loopback import LoopbackServer, respond
 from flows.tools.pgserver import PostgresServer

@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from flows.cli import main
+from flows.cli.commands import main
 from flows.tools import bench, bench_report
 from flows.tools.bench_runs import _check_no_change
 

@@ -1,4 +1,4 @@
-"""`axiswatch classify` and `axiswatch model eval|build` through flows.model_cli.register + argparse."""
+"""`axiswatch classify` and `axiswatch model eval|build` through flows.cli.model.register + argparse."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flows import model_cli
+import flows.cli.model as model_cli
 from flows.settings import SEEDS_DIR, Settings
 from models import build as calibrate
 from models.labels import LABELS

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from flows import texttable
-from flows.cli import build_parser, main
-from flows.jsonout import dumps
+import flows.cli.texttable as texttable
+from flows.cli.commands import build_parser, main
+from flows.cli.jsonout import dumps
 from tests.serve_harness import BIN, clean_env
 from tests.test_sql import warehouse  # noqa: F401  (fixture)
 

@@ -485,15 +485,15 @@ def test_compose_matches_the_compose_schema(stack: Stack, schema: dict[str, Any]
 
 
 def test_commands_name_real_cli_subcommands(stack: Stack) -> None:
-    from flows.cli import build_parser
+    from flows.cli.commands import build_parser
 
     assert check_commands(stack, build_parser()) == []
 
 
 def test_worker_and_image_run_axiswatch_serve(stack: Stack) -> None:
-    from flows.cli import build_parser
+    from flows.cli.commands import build_parser
 
-    assert "serve" in subcommands(build_parser()), "flows.cli has no `serve` subcommand"
+    assert "serve" in subcommands(build_parser()), "flows.cli.commands has no `serve` subcommand"
     worker = as_argv(services(stack)["axiswatch"].get("command"))
     image = image_argv(stack.dockerfile)
     for argv in (worker, image[0] + image[1]):
@@ -522,7 +522,7 @@ def test_only_a_program_named_axiswatch_is_an_invocation() -> None:
 
 
 def fake_parser() -> argparse.ArgumentParser:
-    """A stand-in CLI (serve, run, model build), so negative tests do not depend on flows.cli."""
+    """A stand-in CLI (serve, run, model build), so negative tests do not depend on flows.cli.commands."""
     parser = argparse.ArgumentParser(prog="axiswatch")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve").add_argument("--quiet", action="store_true")
@@ -580,7 +580,11 @@ NEGATIVE = {  # id: (mutation, checker, text expected in one reported problem)
     "typo": (C(AX + "command", ["axiswatch", "serv"]), "cli", "'serv'"),
     "bad-flag": (C(AX + "command", "axiswatch serve --bogus"), "cli", "--bogus"),
     "typo-in-sh-c": (C(AX + "command", ["sh", "-c", "axiswatch srve && true"]), "cli", "srve"),
-    "typo-nested": (C(AX + "entrypoint", ["python", "-m", "flows.cli", "model", "bild"]), "cli", "bild"),
+    "typo-nested": (
+        C(AX + "entrypoint", ["python", "-m", "flows.cli", "model", "bild"]),
+        "cli",
+        "bild",
+    ),
     "typo-dockerfile": (D('CMD ["axiswatch", "serve"]', "CMD axiswatch sevre"), "cli", "sevre"),
     "no-axiswatch": (
         lambda s: C("services.deploy.command", "true")(

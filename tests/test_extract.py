@@ -20,9 +20,9 @@ from flows.ingest.extract import (
     text_from_feed_content,
 )
 from flows.ingest.extract_pool import Extractor
-from flows.ingest.quality import benchmark_metrics, shingle_match
 from flows.settings import Settings
 from flows.tools.demo_site import BENCH_DIR
+from tests.extraction_quality import benchmark_metrics, shingle_match
 
 if os.environ.get("AXISWATCH_TEST_BREAK_WORKER_IMPORT"):
     # Set only inside test_extractor_gives_up_when_workers_cannot_start, after this module was

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.ingest.quality import benchmark_metrics, shingle_match
 from flows.tools.demo_site import BENCH_DIR
 from flows.tools.loopback import LoopbackServer
+from tests.extraction_quality import benchmark_metrics, shingle_match
 from tests.ingest_site import fast_settings, feed_bytes, item, sources_toml
 from tests.stages import run_ingest
 from warehouse.db import reader

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flows import fanout, prefect_server, runlock
+from flows.orchestration import fanout, prefect_server, runlock
 from flows.settings import Settings, SettingsError
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.cli import main
-from flows.search import search_rows
+from flows.cli.commands import main
+from flows.cli.search import search_rows
+from flows.cli.sql import SqlError, run_query
 from flows.settings import Settings, SettingsError
-from flows.sqlcli import SqlError, run_query
 from flows.tools.pgserver import PostgresServer
 from tests.test_sql_sandbox import hostile, tree
 from tests.test_views import seed

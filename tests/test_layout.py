@@ -104,3 +104,27 @@ def test_module_names_are_not_repeated_across_packages() -> None:
         if leaf != "__init__" and "." in name:
             leaves.setdefault(leaf, []).append(name)
     assert {leaf: names for leaf, names in leaves.items() if len(names) > 1} == {}
+
+
+FLOWS_PACKAGES = {"ingest", "score", "report", "alerts", "web", "cli", "orchestration", "tools"}
+FLOWS_MODULES = {"__init__.py", "pipeline.py", "settings.py"}
+SQL_CALLS = {"execute", "executemany", "sql"}
+USER_QUERY_FILE = PROJECT_ROOT / "flows" / "cli" / "sql.py"  # the `sql` command runs the user's query
+
+
+def test_flows_is_grouped_by_job() -> None:
+    top = {p.name for p in (PROJECT_ROOT / "flows").iterdir() if p.name != "__pycache__"}
+    packages = {name for name in top if (PROJECT_ROOT / "flows" / name).is_dir()}
+    assert packages <= FLOWS_PACKAGES, f"flows/ has a package outside the jobs: {packages - FLOWS_PACKAGES}"
+    assert top - packages == FLOWS_MODULES, f"flows/ top level should hold only {sorted(FLOWS_MODULES)}"
+
+
+def test_no_sql_is_executed_outside_the_warehouse() -> None:
+    offenders = []
+    for pkg in ("flows", "models"):
+        for path in sorted((PROJECT_ROOT / pkg).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                called = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                if called and node.func.attr in SQL_CALLS and path != USER_QUERY_FILE:  # type: ignore[union-attr]
+                    offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
+    assert offenders == [], f"SQL run outside warehouse/ (use warehouse.query): {offenders}"

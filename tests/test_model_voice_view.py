@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.score import score_rows
+from flows.score.stage import score_rows
 from models.classifier import Prediction
 from tests.test_views import T0, insert, open_seeded, passage_score, rows, ts
 from warehouse.score_ops import ArticleToScore

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from flows.cli.commands import main
 from flows.tools.loopback import LoopbackServer
 from tests.ingest_site import build_site, sources_toml
 from tests.stages import run_ingest
@@ -73,7 +73,8 @@ def test_locked_prefect_database_is_one_clear_message(
 ) -> None:
     import sqlite3
 
-    from flows import launch, pipeline
+    from flows import pipeline
+    from flows.orchestration import launch
     from flows.settings import Settings
 
     def locked(**_: object) -> dict[str, object]:
@@ -84,6 +85,6 @@ def test_locked_prefect_database_is_one_clear_message(
 
     monkeypatch.setattr(pipeline, "ingest_flow", locked)
     with pytest.raises(SystemExit) as err:
-        launch.run_flow(Settings.load(env={}, data_dir=tmp_path), "ingest")
+        launch.run_flow(Settings.load(env={}, data_dir=tmp_path), launch.ingest)
     message = str(err.value)
     assert "Prefect's local database" in message and "is locked" in message and "PREFECT_API_URL" in message

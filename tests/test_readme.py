@@ -1,4 +1,4 @@
-"""The README cannot drift: its settings table is the model's, its commands and flags the parser's."""
+"""The README and docs/ cannot drift: the settings table is the model's, commands and flags the parser's."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from flows.cli import build_parser
+from flows.cli.commands import build_parser
 from flows.settings import PROJECT_ROOT, Settings
-from flows.settings_doc import TABLE_BEGIN, TABLE_END, settings_table, with_settings_table
+from flows.tools.settings_doc import TABLE_BEGIN, TABLE_END, settings_table, with_settings_table
 
 README = PROJECT_ROOT / "README.md"
-REGENERATE = ".venv/bin/python -m flows.settings_doc --update README.md"
+DOCS = (README, *sorted((PROJECT_ROOT / "docs").glob("*.md")))
+SETTINGS_PAGE = PROJECT_ROOT / "docs" / "sources-and-settings.md"
+REGENERATE = ".venv/bin/python -m flows.tools.settings_doc --update docs/sources-and-settings.md"
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
 # `axiswatch` in command position: at the start (after a `$ ` prompt or a path such as
 # .venv/bin/), or after a shell pipe / && / ;  (not `create axiswatch`, not `axiswatch.duckdb`)
@@ -33,8 +35,13 @@ class Invocation:
 
 
 def readme() -> str:
-    """The README's text."""
-    return README.read_text(encoding="utf-8")
+    """The text of the README and every docs/ page."""
+    return "\n\n".join(page.read_text(encoding="utf-8") for page in DOCS)
+
+
+def settings_page() -> str:
+    """The page that holds the generated settings table."""
+    return SETTINGS_PAGE.read_text(encoding="utf-8")
 
 
 def parse_invocation(rest: str, where: str) -> Invocation:
@@ -95,7 +102,7 @@ def resolve(parser: argparse.ArgumentParser, inv: Invocation) -> argparse.Argume
 
 
 def test_settings_table_is_generated_from_the_model() -> None:
-    text = readme()
+    text = settings_page()
     assert TABLE_BEGIN in text and TABLE_END in text, f"README lost its settings-table markers; {REGENERATE}"
     in_readme = text.split(TABLE_BEGIN)[1].split(TABLE_END)[0].strip()
     assert in_readme == settings_table(), (
@@ -105,7 +112,7 @@ def test_settings_table_is_generated_from_the_model() -> None:
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:
-    table = readme().split(TABLE_BEGIN)[1].split(TABLE_END)[0]
+    table = settings_page().split(TABLE_BEGIN)[1].split(TABLE_END)[0]
     documented = re.findall(r"^\| `AXISWATCH_(\w+)` \|", table, re.M)
     assert [name.lower() for name in documented] == list(Settings.model_fields)
     assert len(documented) == len(Settings.model_fields) >= 35  # every one, no fewer than in issue 13

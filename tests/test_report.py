@@ -14,17 +14,10 @@ import duckdb
 import numpy as np
 import pytest
 
+from flows.report.calendar import ReportError, current_week, parse_week, resolve_week, week_window
 from flows.report.render import Document, Link, Section, Table, to_html, to_markdown
 from flows.report.stats import Bootstrap, estimate
-from flows.report.weekly import (
-    ReportError,
-    ReportResult,
-    build_report,
-    current_week,
-    parse_week,
-    resolve_week,
-    week_window,
-)
+from flows.report.weekly import ReportResult, build_report
 from models.labels import LABELS
 from tests.conftest import BACKENDS
 from tests.test_views import article, entry, feed_fetch, insert, score, source, ts

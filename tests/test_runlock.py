@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
-from flows.runlock import RunActive, exclusive_run
+from flows.cli.commands import main
+from flows.orchestration.runlock import RunActive, exclusive_run
 from flows.settings import PROJECT_ROOT
 
 HOLDER = """
 import sys, time
 from pathlib import Path
-from flows.runlock import exclusive_run
+from flows.orchestration.runlock import exclusive_run
 with exclusive_run(Path(sys.argv[1]), "axiswatch run"):
     print("held", flush=True)
     time.sleep(120)

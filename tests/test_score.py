@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flows import score
+from flows.score import stage as score
 from flows.settings import Settings
 from flows.tools.loopback import LoopbackServer
 from models.classifier import StanceClassifier

@@ -12,9 +12,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from flows.cli import main
+from flows.cli.commands import main
+from flows.cli.search import search_rows
 from flows.ingest import dedup as neardup
-from flows.search import search_rows
 from warehouse import db
 from warehouse.search_index import refresh_fts
 from warehouse.search_text import query_terms, search_text, tokens
@@ -138,7 +138,7 @@ def test_search_command_filters_and_shows_passage_stance(
 
 
 def _columns() -> tuple[str, ...]:
-    from flows.search import COLUMNS
+    from flows.cli.search import COLUMNS
 
     return COLUMNS
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from flows import prefect_server
+from flows.orchestration import prefect_server
 from flows.tools.loopback import LoopbackServer
 from tests.serve_harness import (
     BIN,

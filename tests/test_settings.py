@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from flows import cli
+import flows.cli.commands as cli
 from flows.settings import SEEDS_DIR, Settings, SettingsError, check_cron, check_timezone
 
 AXISWATCH = Path(sys.executable).parent / "axiswatch"

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from flows.cli import main
+from flows.cli.commands import main
 from flows.ingest.sources import Source
 from flows.settings import Settings
 from tests.test_store import T0, article, real_texts

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.cli import main
+from flows.cli.commands import main
 from flows.ingest import dedup as neardup
 from warehouse import db
 from warehouse.search_index import refresh_fts

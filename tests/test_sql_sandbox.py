@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
-from flows.sqlcli import SqlError, run_query
+from flows.cli.commands import main
+from flows.cli.sql import SqlError, run_query
 from tests.test_sql import warehouse  # noqa: F401 - the fixture
 
 HOME_EXTENSIONS = Path.home() / ".duckdb"

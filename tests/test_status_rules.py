@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import status
-from flows.cli import main
+import flows.cli.status as status
+from flows.cli.commands import main
 from flows.ingest.counts import IngestCounts
 from flows.settings import Settings
 from tests.serve_harness import free_port

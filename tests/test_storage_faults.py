@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.cli import main
+from flows.cli.commands import main
 from flows.settings import PROJECT_ROOT, Settings
 from warehouse import db
 from warehouse.db import StorageFault
@@ -159,7 +159,7 @@ def test_disk_filling_during_writes_stops_the_run_and_loses_nothing(tmpfs: Path)
 
 def test_flows_turn_known_faults_into_one_failed_line_and_let_bugs_raise(tmp_path: Path) -> None:
     from flows import pipeline
-    from flows.runlock import RunActive
+    from flows.orchestration.runlock import RunActive
 
     settings = Settings.load(env={}, data_dir=tmp_path)
     state = pipeline._known_failure(settings, StorageFault("disk full: 0.5 MiB free under /x"))

@@ -198,7 +198,9 @@ def test_single_row_insert_converts_values_like_arrow(tmp_path: Path) -> None:
 
 def test_pipeline_and_scoring_imports_do_not_load_scikit_learn() -> None:
     """scikit-learn (~1.5 s to import) is needed only to fit heads, never to ingest or score."""
-    modules = "flows.ingest.pages, flows.ingest.polling, flows.score, warehouse.ingest_ops, flows.pipeline"
+    modules = (
+        "flows.ingest.pages, flows.ingest.polling, flows.score.stage, warehouse.ingest_ops, flows.pipeline"
+    )
     modules += ", models.registry, models.classifier"
     code = f"import sys, {modules}; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True)

@@ -161,7 +161,7 @@ def test_migration_changed_after_it_was_applied_is_a_one_line_error(
 def test_cli_reports_a_changed_migration_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from flows.cli import main
+    from flows.cli.commands import main
     from flows.settings import Settings
     from tests.ingest_site import sources_toml
 

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from starlette.testclient import TestClient
 
-from flows.cli import main
+from flows.cli.commands import main
 from flows.web.app import WebError, check_binding, create_app, safe_url
 from flows.web.kappa import cohen_kappa
 from tests.web_site import HOSTILE_AUTHOR, WebWarehouse, copy_warehouse, web_warehouse_fixture  # noqa: F401
@@ -142,7 +142,15 @@ def test_labels_need_csrf_and_supersede_without_overwriting(client: TestClient) 
     listing = client.get("/labels").text
     assert listing.count('class="superseded"') == 1 and "first &lt;b&gt;note&lt;/b&gt;" in listing
     out = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "labels", "export", "--db", str(client.app.state.store.path)],
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "labels",
+            "export",
+            "--db",
+            str(client.app.state.store.path),
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from flows.cli import build_parser
-from flows.labels_cli import export_to
-from flows.model_cli import _labels_file
+from flows.cli.analyst_labels import export_to
+from flows.cli.commands import build_parser
+from flows.cli.model import _labels_file
 from flows.web.app import create_app
 from models.labelled import analyst_examples, build_with_labels
 from models.registry import read_card

@@ -17,7 +17,6 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -285,9 +284,3 @@ def fts_extension_path() -> Path:
 def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     """Load the full-text search extension from its PyPI package (works offline, read-only too)."""
     con.execute(f"LOAD '{fts_extension_path()}'")
-
-
-def package_sql_files(kind: str) -> list[Path]:
-    """The .sql files shipped in warehouse/<kind>/ (views, reports, queries)."""
-    base = resources.files("warehouse").joinpath(kind)
-    return sorted(Path(str(p)) for p in base.iterdir() if str(p).endswith(".sql"))

@@ -54,10 +54,6 @@ class Lake:
         return self.data_path.startswith("s3://")
 
 
-class LakeUnsupported(WarehouseError):
-    """A feature the DuckLake backend does not have (the message says which and what to do)."""
-
-
 def parse(spec: str, data_path: str | None) -> Path | Lake:
     """``duckdb:PATH`` → the file's Path; ``ducklake:postgres:<conninfo>`` → a Lake (needs a data path)."""
     if spec.startswith("duckdb:"):

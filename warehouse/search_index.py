@@ -8,8 +8,11 @@ anything changed. Queries must be tokenised the same way: ``query_terms`` in Pyt
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
+from warehouse.base import WarehouseError
 from warehouse.db import insert_rows, load_fts, query_text
 from warehouse.migrate import is_lake
 from warehouse.search_text import TOKENIZER_VERSION, search_text
@@ -63,3 +66,20 @@ def refresh_fts(con: duckdb.DuckDBPyConnection) -> bool:
         "stopwords = 'english', ignore = '\\s+', strip_accents = 1, lower = 1, overwrite = 1)"
     )
     return True
+
+
+class NoIndex(WarehouseError):
+    """The BM25 index has not been built yet."""
+
+
+def ranked_hits(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[Any]:
+    """Articles ranked for ``params['terms']`` (with lang, since, limit): BM25 through the fts index
+    on a DuckDB file, through plain SQL on a lake (no stemming); one ranked-results query for both."""
+    if is_lake(con):
+        hits = "search_hits_lake"
+    else:
+        load_fts(con)
+        if not index_exists(con):
+            raise NoIndex("no search index yet (`axiswatch run` builds it after scoring)")
+        hits = "search_hits_fts"
+    return con.execute(f"WITH {query_text(hits)}\n{query_text('search_articles')}", params).fetchall()

@@ -10,7 +10,9 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from warehouse import db
+from warehouse import query
+
+REPORTS = "reports"  # warehouse/reports/*.sql
 
 DEMO_MARKER = "axiswatch-demo: synthetic publication dates"
 """Written into the demo's sources.toml (`notes`); the report then says the dates are synthetic."""
@@ -78,21 +80,6 @@ class Facts:
     card: dict[str, Any] = field(default_factory=dict)
     synthetic_dates: bool = False
 
-    def topics_of(self, article_id: str) -> list[TopicTag]:
-        """The topics of one article, in dictionary order."""
-        return [t for t in self.topics if t.article_id == article_id]
-
-
-def _sql(name: str) -> str:
-    """The text of warehouse/reports/<name>.sql."""
-    return (db.REPORTS_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether the warehouse has this table (an older warehouse may lack the topic tables)."""
-    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchone()
-    return bool(row and row[0])
-
 
 def _candidate(row: dict[str, Any]) -> Candidate:
     """A Candidate from one evidence_candidates row (columns by name)."""
@@ -115,20 +102,18 @@ def _candidate(row: dict[str, Any]) -> Candidate:
 
 def _candidates(con: duckdb.DuckDBPyConnection, week: str) -> tuple[Candidate, ...]:
     """Every candidate evidence passage of the week."""
-    cursor = con.execute(_sql("evidence_candidates"), {"week": week})
-    names = [d[0] for d in cursor.description or []]
-    return tuple(_candidate(dict(zip(names, r, strict=True))) for r in cursor.fetchall())
+    return tuple(map(_candidate, query.dicts(con, "evidence_candidates", {"week": week}, kind=REPORTS)))
 
 
 def load_facts(
     con: duckdb.DuckDBPyConnection, week: str, span: dict[str, date], card_json: str | None
 ) -> Facts:
     """Read the facts of the window ``span`` (first_week/last_week Mondays) and the report week."""
-    articles = tuple(ArticleFact(*r) for r in con.execute(_sql("article_facts"), span).fetchall())
+    articles = tuple(ArticleFact(*r) for r in query.rows(con, "article_facts", span, kind=REPORTS))
     topics: tuple[TopicTag, ...] = ()
-    if _has_table(con, "article_topics"):
-        topics = tuple(TopicTag(*r) for r in con.execute(_sql("article_topic_tags"), span).fetchall())
-    marked = con.execute(_sql("demo_marker"), {"marker": DEMO_MARKER}).fetchone()
+    if query.has_table(con, "article_topics"):  # an older warehouse may lack the topic tables
+        topics = tuple(TopicTag(*r) for r in query.rows(con, "article_topic_tags", span, kind=REPORTS))
+    marked = query.one(con, "demo_marker", {"marker": DEMO_MARKER}, kind=REPORTS)
     try:
         card = json.loads(card_json) if card_json else {}
     except ValueError:

@@ -38,7 +38,7 @@ from typing import Any
 
 import psutil
 
-from flows import jsonout
+import flows.cli.jsonout as jsonout
 from flows.settings import Settings
 from flows.tools import bench_runs as runs
 from flows.tools import bench_stages as stages

@@ -205,13 +205,13 @@ def table_rows(report: dict[str, Any]) -> list[list[str]]:
 
 def render(report: dict[str, Any]) -> str:
     """The printed report: the table, then the machine it ran on."""
-    from flows.tools.demo import table
+    import flows.cli.texttable as texttable
 
     m, cfg = report["machine"], report["config"]
     head = ["stage", "figure", "reference", "ratio", "target", "status"]
     return "\n".join(
         [
-            table([tuple(r) for r in table_rows(report)], head),
+            texttable.table(head, [[str(c) for c in r] for r in table_rows(report)], max_width=0),
             f"\nmedians of {cfg['repeats']} run(s); {m['cpu']}, {m['cores_logical']} cores,"
             f" {m['ram_gib']} GiB RAM, torch threads {m['torch_threads']}, Python {m['python']}",
             ", ".join(f"{k} {v}" for k, v in m["versions"].items()),

@@ -31,6 +31,7 @@ from flows.tools.bench_stages import (
     stage_settings,
 )
 from flows.tools.pgserver import PostgresServer
+from warehouse import query
 from warehouse.db import Location, now_utc, reader
 from warehouse.lake import Lake
 from warehouse.sink import Sink
@@ -83,7 +84,7 @@ def _shard_child(run: Settings, stage: str, index: int, count: int) -> subproces
     """One process doing one shard of a stage (what a pool worker's shard run does, minus Prefect)."""
     code = (
         "import json, sys\n"
-        "from flows.fanout import Shard\n"
+        "from flows.orchestration.fanout import Shard\n"
         "from flows.pipeline import ingest_stage, score_stage\n"
         "from flows.settings import Settings\n"
         "run = Settings.load(env={}, **json.loads(sys.argv[1]))\n"
@@ -171,5 +172,5 @@ def measure_scale(settings: Settings, site: BenchSite, workdir: Path, repeats: i
 def count_articles(location: Location) -> int:
     """Articles stored in a warehouse."""
     with reader(location) as con:
-        row = con.execute("SELECT count(*) FROM articles").fetchone()
+        row = query.one(con, "count_articles")
     return int(row[0]) if row else 0

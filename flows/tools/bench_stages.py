@@ -23,13 +23,14 @@ import psutil
 from flows.settings import Settings
 from flows.tools import demo_site as demo
 from flows.tools.loopback import LoopbackServer
+from warehouse import query
 from warehouse.db import now_utc
 
 QUICK_STANCE_FEEDS = 4  # in a subset run, this many small demo feeds join the page feed
 SUBPROCESS_TIMEOUT_S = 600.0
 PROBE_CODE = """\
 import sys
-from flows.prefect_env import configure
+from flows.orchestration.prefect_env import configure
 from flows.settings import Settings
 configure(Settings.load(data_dir=sys.argv[1]))
 from prefect import flow
@@ -305,7 +306,7 @@ def measure_store(workdir: Path, texts: Sequence[str], rows: int, batch: int, re
                         insert_rows(con, "articles", data[start : start + batch])
 
             seconds.append(timed(insert_all)[0])
-            stored = con.execute("SELECT count(*) FROM articles").fetchone()
+            stored = query.one(con, "count_articles")
         if stored is None or stored[0] != rows:
             raise RuntimeError(f"store: expected {rows} rows, found {stored}")
     return {"rows": rows, "batch_rows": batch, "seconds": seconds}

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import errno
 import sys
-from typing import Any
 
+import flows.cli.texttable as texttable
 from flows.settings import Settings
 from flows.tools.demo_site import build_site, write_sources
 from flows.tools.loopback import LoopbackServer
-from warehouse.db import QUERIES_DIR, now_utc, reader
+from warehouse import query
+from warehouse.db import now_utc, reader
 
-
-def summary_queries() -> list[tuple[str, str]]:
-    """(title, SQL) of the demo's summary tables, from warehouse/queries/demo/*.sql in order."""
-    out = []
-    for file in sorted((QUERIES_DIR / "demo").glob("*.sql")):
-        first, _, sql = file.read_text(encoding="utf-8").partition("\n")
-        out.append((first.removeprefix("-- title:").strip(), sql))
-    return out
+DEMO_QUERIES = "queries/demo"  # warehouse/queries/demo/*.sql: the summary tables, in order
 
 
 def demo_settings(settings: Settings, base_url: str) -> Settings:
@@ -45,27 +39,19 @@ def start_server(port: int) -> LoopbackServer:
         return LoopbackServer(port=0).start()
 
 
-def table(rows: list[tuple[Any, ...]], columns: list[str]) -> str:
-    """Render rows as a plain aligned text table."""
-    cells = [columns] + [["" if v is None else str(v) for v in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def print_summary(settings: Settings) -> None:
     """Print what the demo stored, straight from the warehouse (read-only)."""
     with reader(settings.location) as con:
-        for title, sql in summary_queries():
-            cursor = con.execute(sql)
-            columns = [d[0] for d in cursor.description or []]
-            print(f"\n## {title}\n{table(cursor.fetchall(), columns)}")
+        for name in query.names(DEMO_QUERIES):
+            columns, rows = query.table(con, name, kind=DEMO_QUERIES)
+            cells = [["" if v is None else str(v) for v in row] for row in rows]
+            print(f"\n## {query.title(name, DEMO_QUERIES)}\n{texttable.table(columns, cells)}")
 
 
 def run_demo(settings: Settings, *, port: int = 8731, quiet: bool = False) -> int:
     """Serve the demo corpus, run the pipeline against it, print a summary; exit code."""
-    from flows.launch import run_flow
+    from flows.orchestration import launch
+    from flows.orchestration.launch import run_flow
 
     server = start_server(port)
     try:
@@ -77,10 +63,10 @@ def run_demo(settings: Settings, *, port: int = 8731, quiet: bool = False) -> in
                 f"demo: {len(feeds)} feeds served on {server.base_url} (publication dates are "
                 "synthetic, spread over the last 12 weeks)"
             )
-        result = run_flow(demo, "pipeline")
+        result = run_flow(demo, launch.pipeline)
     finally:
         server.stop()
-    report = run_flow(demo, "weekly_report")
+    report = run_flow(demo, launch.weekly_report)
     if not quiet:
         print(
             f"pipeline run {result['run_id']}: {result['outcome']}; feeds {result['feeds_polled']} "

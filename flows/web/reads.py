@@ -8,7 +8,8 @@ from typing import Any
 
 import duckdb
 
-from flows.web.webdb import Rows, rows
+from flows.web.webdb import Rows
+from warehouse.query import records
 
 LABELS = ("washington", "hedge", "beijing", "irrelevant")
 GROUP_KINDS = ("country", "kind", "affiliation")
@@ -18,7 +19,7 @@ MIN_POINT_N = 3
 
 def first_week(con: duckdb.DuckDBPyConnection, weeks: int) -> date:
     """The Monday ``weeks - 1`` weeks before the newest week with an article (not before the oldest)."""
-    found = rows(con, "web_latest_week")
+    found = records(con, "web_latest_week")
     if not found or not found[0]["week_start"]:
         return date.today() - timedelta(weeks=weeks - 1)
     first: date = max(found[0]["first_start"], found[0]["week_start"] - timedelta(weeks=weeks - 1))
@@ -27,34 +28,34 @@ def first_week(con: duckdb.DuckDBPyConnection, weeks: int) -> date:
 
 def queue(con: duckdb.DuckDBPyConnection, analyst: str, skipped: list[str], limit: int = 1) -> dict[str, Any]:
     """The next passage(s) to label for ``analyst`` with article context, and how many remain."""
-    picked = rows(con, "web_queue", analyst=analyst, skipped=skipped, limit=limit)
-    remaining = rows(con, "web_queue_size", analyst=analyst)[0]["remaining"]
+    picked = records(con, "web_queue", analyst=analyst, skipped=skipped, limit=limit)
+    remaining = records(con, "web_queue_size", analyst=analyst)[0]["remaining"]
     items = [passage(con, p["article_id"], p["ordinal"]) | p for p in picked]
     return {"items": items, "remaining": remaining}
 
 
 def passage(con: duckdb.DuckDBPyConnection, article_id: str, ordinal: int, radius: int = 1) -> dict[str, Any]:
     """One scored passage with its probabilities, article title/outlet and neighbouring passages."""
-    found = rows(con, "web_passage", article_id=article_id, ordinal=ordinal)
+    found = records(con, "web_passage", article_id=article_id, ordinal=ordinal)
     if not found:
         return {}
     item = found[0]
     item["probs"] = {label: item[f"p_{label}"] for label in LABELS}
-    item["neighbours"] = rows(con, "web_neighbours", article_id=article_id, ordinal=ordinal, radius=radius)
+    item["neighbours"] = records(con, "web_neighbours", article_id=article_id, ordinal=ordinal, radius=radius)
     return item
 
 
 def article(con: duckdb.DuckDBPyConnection, article_id: str) -> dict[str, Any] | None:
     """An article, its score and every passage with probabilities, voice, evidence share and labels."""
-    found = rows(con, "web_article", article_id=article_id)
+    found = records(con, "web_article", article_id=article_id)
     if not found:
         return None
     head = found[0]
     evidence = {int(e["ordinal"]): e for e in json.loads(head.pop("evidence_json") or "[]")}
     labels: dict[int, Rows] = {}
-    for lab in rows(con, "web_article_labels", article_id=article_id):
+    for lab in records(con, "web_article_labels", article_id=article_id):
         labels.setdefault(int(lab["ordinal"]), []).append(lab)
-    passages = rows(con, "web_article_passages", article_id=article_id)
+    passages = records(con, "web_article_passages", article_id=article_id)
     total = sum(max(0.0, 1.0 - p["p_irrelevant"]) for p in passages if p.get("p_irrelevant") is not None)
     for p in passages:
         p["labels"] = labels.get(p["passage_ordinal"], [])
@@ -74,10 +75,10 @@ def _contribution(p: dict[str, Any], total_weight: float) -> float | None:
 def weekly(con: duckdb.DuckDBPyConnection, group_kind: str, weeks: int) -> dict[str, Any]:
     """Weekly index series: all outlets and each group of ``group_kind``, over ``weeks`` weeks."""
     start = first_week(con, weeks)
-    newest = rows(con, "web_latest_week")[0]["week_start"] or start
+    newest = records(con, "web_latest_week")[0]["week_start"] or start
     weeks = min(weeks, (newest - start).days // 7 + 1)
-    series: dict[str, Rows] = {"all outlets": rows(con, "web_weekly_all", first_week=start)}
-    for row in rows(con, "web_weekly_group", group_kind=group_kind, first_week=start):
+    series: dict[str, Rows] = {"all outlets": records(con, "web_weekly_all", first_week=start)}
+    for row in records(con, "web_weekly_group", group_kind=group_kind, first_week=start):
         series.setdefault(str(row["group_value"]), []).append(row)
     return {"first_week": start, "weeks": _week_labels(start, weeks), "series": series}
 
@@ -94,7 +95,7 @@ def _week_labels(start: date, weeks: int) -> list[tuple[str, date]]:
 
 def week_articles(con: duckdb.DuckDBPyConnection, week: str, group_kind: str, group_value: str) -> Rows:
     """Articles of one week (all outlets when ``group_kind`` is empty) with their scores."""
-    return rows(con, "web_week_articles", week=week, group_kind=group_kind, group_value=group_value)
+    return records(con, "web_week_articles", week=week, group_kind=group_kind, group_value=group_value)
 
 
 def sources(con: duckdb.DuckDBPyConnection, weeks: int = 8) -> dict[str, Any]:
@@ -102,9 +103,9 @@ def sources(con: duckdb.DuckDBPyConnection, weeks: int = 8) -> dict[str, Any]:
     start = first_week(con, weeks)
     names = [w for w, _ in _week_labels(start, weeks)]
     seen: dict[str, set[str]] = {}
-    for row in rows(con, "web_source_weeks", first_week=start):
+    for row in records(con, "web_source_weeks", first_week=start):
         seen.setdefault(row["source_id"], set()).add(row["week"])
-    health = rows(con, "web_sources")
+    health = records(con, "web_sources")
     for src in health:
         src["silent_weeks"] = [w for w in names if w not in seen.get(src["source_id"], set())]
     return {"sources": health, "weeks": names}
@@ -112,9 +113,9 @@ def sources(con: duckdb.DuckDBPyConnection, weeks: int = 8) -> dict[str, Any]:
 
 def label_pairs(con: duckdb.DuckDBPyConnection) -> Rows:
     """Passages labelled by two analysts (latest labels), one row per passage and pair."""
-    return rows(con, "web_label_pairs")
+    return records(con, "web_label_pairs")
 
 
 def recent_labels(con: duckdb.DuckDBPyConnection, limit: int = 200) -> Rows:
     """The newest label rows (superseded ones flagged)."""
-    return rows(con, "web_recent_labels", limit=limit)
+    return records(con, "web_recent_labels", limit=limit)

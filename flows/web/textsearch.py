@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import duckdb
 
-from flows.web.webdb import Rows, rows
+from flows.web.webdb import Rows
 from warehouse.db import WarehouseError, load_fts
+from warehouse.query import records
 
 MAX_QUERY = 200
 
@@ -21,13 +22,13 @@ def search_articles(con: duckdb.DuckDBPyConnection, query: str, limit: int = 50)
     if not query:
         return []
     found = _bm25(con, query, limit)
-    return found if found else rows(con, "web_search_substring", q=query, limit=limit)
+    return found if found else records(con, "web_search_substring", q=query, limit=limit)
 
 
 def _bm25(con: duckdb.DuckDBPyConnection, query: str, limit: int) -> Rows:
     """BM25 hits, or [] when the index or the extension is not there."""
     try:
         load_fts(con)
-        return rows(con, "web_search_bm25", q=query, limit=limit)
+        return records(con, "web_search_bm25", q=query, limit=limit)
     except (duckdb.Error, WarehouseError):
         return []

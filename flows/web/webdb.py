@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from warehouse.db import Location, WarehouseLocked, now_utc, query_text, reader, writer
+from warehouse.db import Location, WarehouseLocked, now_utc, reader, writer
 from warehouse.labels_ops import label_row
 from warehouse.session import use_timezone
 from warehouse.sink import Sink
@@ -27,13 +27,6 @@ from warehouse.sink import Sink
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Rows = list[dict[str, Any]]
-
-
-def rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> Rows:
-    """Run a named query (warehouse/queries/<name>.sql) with bound parameters; rows as dicts."""
-    cursor = con.execute(query_text(name), params)
-    columns = [d[0] for d in cursor.description or []]
-    return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
 
 
 @dataclass

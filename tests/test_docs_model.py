@@ -1,4 +1,4 @@
-"""The README's stance-model figures are the committed card's: same version, same out-of-fold
+"""docs/model.md's stance-model figures are the committed card's: same version, same out-of-fold
 macro-F1 per language, same ECE, same Washington↔Beijing share, same held-out seed score."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from flows.settings import PROJECT_ROOT
 from models.registry import read_card, resolve_version
 
-README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+README = (PROJECT_ROOT / "docs" / "model.md").read_text(encoding="utf-8")  # the model page
 ROWS = {
     "all languages": "all_macro_f1",
     "English": "en_macro_f1",

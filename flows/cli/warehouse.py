@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from flows.cli.texttable import table
 from flows.settings import Settings
-from flows.texttable import table
 from warehouse.copy import copy_warehouse, verified
 from warehouse.lake import parse
 

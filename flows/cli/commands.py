@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from flows import jsonout
+import flows.cli.jsonout as jsonout
 from flows.ingest.sources import SourcesError, load_sources
-from flows.launch import overrides_of, preflight, run_flow
-from flows.runlock import RunActive, RunLockError, exclusive_run
+from flows.orchestration import launch
+from flows.orchestration.launch import overrides_of, preflight, run_flow
+from flows.orchestration.runlock import RunActive, RunLockError, exclusive_run
 from flows.settings import Settings, SettingsError
 from warehouse.db import WarehouseError
 
@@ -76,7 +77,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     load_sources(settings.sources_file)  # fail fast, before Prefect starts
     preflight(settings)
     with exclusive_run(settings.data_dir, "axiswatch ingest"):
-        result = run_flow(settings, "ingest")
+        result = run_flow(settings, launch.ingest)
     _print(args, result, _funnel_lines({"flow": "ingest run", **result}, settings))
     return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
 
@@ -102,21 +103,21 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     load_sources(settings.sources_file)  # fail fast, before Prefect starts
     preflight(settings)
     with exclusive_run(settings.data_dir, "axiswatch run"):
-        result = run_flow(settings, "pipeline", trigger=args.trigger)
+        result = run_flow(settings, launch.pipeline, trigger=args.trigger)
     _print(args, result, _funnel_lines({"flow": "pipeline run", **result}, settings))
     return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch score`: score every article the model version has not scored."""
-    result = run_flow(settings, "score", rescore=args.rescore)
+    result = run_flow(settings, launch.score, rescore=args.rescore)
     _print(args, result, [f"scored {result['scored']} articles with model {result['model_version']}"])
     return EXIT_OK
 
 
 def check_report_args(args: argparse.Namespace, settings: Settings) -> None:
     """Validate --week, --weeks and --out before Prefect starts (SettingsError: exit 2)."""
-    from flows.report.weekly import ReportError, resolve_week, week_window
+    from flows.report.calendar import ReportError, resolve_week, week_window
 
     try:
         week_window(resolve_week(args.week, settings.timezone), args.weeks)
@@ -138,7 +139,7 @@ def check_report_args(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch report`: draw the weekly trend report (and publish it as a Prefect artifact)."""
     check_report_args(args, settings)
-    result = run_flow(settings, "weekly_report", week=args.week, weeks=args.weeks)
+    result = run_flow(settings, launch.weekly_report, week=args.week, weeks=args.weeks)
     _print(args, result, [f"report {result['week']}: {result['markdown']}", f"  html: {result['html']}"])
     return EXIT_OK
 
@@ -148,7 +149,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     Prefect server unless PREFECT_API_URL names one."""
     import signal
 
-    from flows import prefect_env, prefect_server
+    from flows.orchestration import prefect_env, prefect_server
 
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (`cmd &`)
     load_sources(settings.sources_file)
@@ -169,7 +170,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _serve(settings: Settings) -> int:
     """Register the deployments on the configured Prefect API and run them until stopped."""
-    from flows.serve import serve
+    from flows.orchestration.serve import serve
 
     serve(settings, overrides_of(settings))
     return EXIT_OK
@@ -192,7 +193,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch sql`: run ad hoc SQL on the warehouse, read-only."""
-    from flows import sqlcli
+    import flows.cli.sql as sqlcli
 
     try:
         query = sqlcli.read_query(args.query, args.file)
@@ -213,7 +214,8 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch search`: articles ranked for a query (any language), with the best passage's stance."""
-    from flows import search, sqlcli
+    import flows.cli.search as search
+    import flows.cli.sql as sqlcli
 
     try:
         rows = search.search(
@@ -243,7 +245,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch status`: last runs, source health, weekly volumes; exit 1 if attention is needed."""
-    from flows import status
+    import flows.cli.status as status
     from warehouse.db import WarehouseError
 
     try:
@@ -348,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _register_model_commands(sub, common)
     _register_web_commands(sub, common)
-    from flows import deploy
+    from flows.orchestration import deploy
 
     deploy.register(sub, common)
     return parser
@@ -356,17 +358,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_model_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add `model build|eval` and `classify` from the models package."""
-    from flows import model_cli
+    import flows.cli.model as model_cli
 
     model_cli.register(sub, settings_from_args)
 
 
 def _register_web_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add `web` and `labels export` (flows/labels_cli.py)."""
-    from flows import labels_cli
+    """Add `web` and `labels export` (flows/cli/analyst_labels.py)."""
+    import flows.cli.analyst_labels as labels_cli
 
     labels_cli.register(sub, common)
-    from flows import warehouse_cli
+    import flows.cli.warehouse as warehouse_cli
 
     warehouse_cli.register(sub, common)
 

@@ -187,7 +187,7 @@ def shard_params(
 
 def complete_version(settings: Settings, sink: Sink) -> str:
     """Register the model version as complete once no original is left unscored; its name."""
-    from flows import score
+    from flows.score import stage as score
     from warehouse.db import now_utc
     from warehouse.score_ops import articles_to_score
 

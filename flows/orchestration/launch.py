@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from flows.settings import Settings
@@ -25,10 +26,41 @@ def preflight(settings: Settings) -> None:
         check_data_dir(settings.report_path)
 
 
-def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
+Flow = Callable[..., Any]  # a Prefect flow of flows/pipeline.py
+
+
+def ingest() -> Flow:
+    """flows.pipeline's ingest flow (imported when called: Prefect reads its settings at import)."""
+    from flows.pipeline import ingest_flow
+
+    return ingest_flow
+
+
+def pipeline() -> Flow:
+    """flows.pipeline's pipeline flow: ingest → score → search index."""
+    from flows.pipeline import pipeline_flow
+
+    return pipeline_flow
+
+
+def score() -> Flow:
+    """flows.pipeline's score flow."""
+    from flows.pipeline import score_flow
+
+    return score_flow
+
+
+def weekly_report() -> Flow:
+    """flows.pipeline's weekly report flow."""
+    from flows.pipeline import weekly_report_flow
+
+    return weekly_report_flow
+
+
+def run_flow(settings: Settings, flow: Callable[[], Flow], **params: Any) -> dict[str, Any]:
     """Run one of the Prefect flows of flows/pipeline.py on the configured API: PREFECT_API_URL,
     else the local server of a running `axiswatch serve` on the same data, else the ephemeral API."""
-    from flows import prefect_env, prefect_server
+    from flows.orchestration import prefect_env, prefect_server
     from warehouse.db import verify_migrations
 
     preflight(settings)
@@ -40,9 +72,7 @@ def run_flow(settings: Settings, name: str, **params: Any) -> dict[str, Any]:
     if served and "prefect" not in sys.modules:
         os.environ["PREFECT_API_URL"] = served
     try:
-        from flows import pipeline
-
-        fn = getattr(pipeline, f"{name}_flow")
+        fn = flow()  # imported only now, after the Prefect environment is configured
         try:
             result: dict[str, Any] = fn(overrides=overrides_of(settings), **params)
         finally:

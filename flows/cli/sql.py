@@ -14,7 +14,8 @@ from typing import Any
 
 import duckdb
 
-from flows import jsonout, texttable
+import flows.cli.jsonout as jsonout
+import flows.cli.texttable as texttable
 from warehouse.db import Location, WarehouseError
 from warehouse.sandbox import check_query, sandboxed_reader
 

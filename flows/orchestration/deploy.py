@@ -85,14 +85,14 @@ def _deploy_one(name: str, pool: str, **options: Any) -> str:
 
 def deploy(settings: Settings, pool: str, shards: int | None, say: Callable[[str], None] = print) -> int:
     """Create the pool if missing, register the three deployments, say how to start workers."""
-    from flows import prefect_env
+    from flows.orchestration import prefect_env
 
     url = api_url()
     prefect_env.configure(settings)
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron
 
-    from flows.serve import describe, pipeline_schedule
+    from flows.orchestration.serve import describe, pipeline_schedule
 
     created = ensure_pool(pool)
     overrides: dict[str, Any] = {"shards": shards} if shards else {}

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import duckdb
-
 from flows.settings import Settings
-from warehouse.db import now_utc, query_text, reader
+from warehouse.db import now_utc, reader
+from warehouse.query import records
 from warehouse.spool import QUARANTINE
 
 RUN_COLUMNS = [
@@ -64,13 +63,6 @@ class Status:
     attention: list[str] = field(default_factory=list)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict[str, Any]]:
-    """A named status query's rows as dicts."""
-    cursor = con.execute(query_text(name), params)
-    columns = [d[0] for d in cursor.description or []]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
 def collect(settings: Settings, now: datetime | None = None) -> Status:
     """Read the warehouse (read-only) and judge what needs attention."""
     now = now or now_utc()
@@ -80,12 +72,14 @@ def collect(settings: Settings, now: datetime | None = None) -> Status:
         quarantined=[{"file": name, "reason": reason} for name, reason in sink.quarantined()],
     )
     with reader(settings.location) as con:
-        status.runs = _rows(con, "status_runs", limit=10)
-        status.sources = _with_silence(_rows(con, "status_sources"), _rows(con, "status_silence"), settings)
-        models = _rows(con, "status_model")
+        status.runs = records(con, "status_runs", limit=10)
+        status.sources = _with_silence(
+            records(con, "status_sources"), records(con, "status_silence"), settings
+        )
+        models = records(con, "status_model")
         status.model = models[0] if models else None
         version = status.model["model_version"] if status.model else None
-        status.weeks = _rows(con, "status_weeks", tz=settings.timezone, model_version=version, weeks=8)
+        status.weeks = records(con, "status_weeks", tz=settings.timezone, model_version=version, weeks=8)
     status.attention = judge(status, settings, now)
     return status
 
@@ -175,7 +169,7 @@ def quarantine_problems(files: list[dict[str, str]], settings: Settings, shown: 
 
 def render(status: Status) -> str:
     """Human-readable status report."""
-    from flows.sqlcli import render as table
+    from flows.cli.sql import render as table
 
     lines = ["## runs", table(RUN_COLUMNS, [tuple(r[c] for c in RUN_COLUMNS) for r in status.runs], "table")]
     lines += [

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from flows.report.evidence import split_title
-from warehouse.db import Location, WarehouseError, is_lake_connection, load_fts, query_text, reader, run_query
-from warehouse.search_index import index_exists
+from warehouse import query as named
+from warehouse.db import Location, WarehouseError, reader
+from warehouse.search_index import NoIndex, ranked_hits
 from warehouse.search_text import query_terms, tokens
 
 COLUMNS = (
@@ -85,7 +86,7 @@ def _excerpt(text: str) -> str:
 def _passages(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, list[Passage]]:
     """The passages of the hit articles, by article."""
     out: dict[str, list[Passage]] = {i: [] for i in ids}
-    for aid, ordinal, text, label, score in run_query(con, "search_passages", {"ids": ids}):
+    for aid, ordinal, text, label, score in named.rows(con, "search_passages", {"ids": ids}):
         out[aid].append(Passage(ordinal, text, label, score))
     return out
 
@@ -103,15 +104,10 @@ def search_rows(
     if not terms:
         raise SearchError(f"the query {query!r} has no searchable words")
     params = {"terms": terms, "lang": lang, "since": since, "limit": limit}
-    if is_lake_connection(con):  # no fts index on a lake: BM25 in plain SQL (no stemming)
-        ranked = "search_hits_lake"
-    else:
-        load_fts(con)
-        if not index_exists(con):
-            raise SearchError("no search index yet (`axiswatch run` builds it after scoring)")
-        ranked = "search_hits_fts"
-    sql = f"WITH {query_text(ranked)}\n{query_text('search_articles')}"
-    hits = con.execute(sql, params).fetchall()
+    try:
+        hits = ranked_hits(con, params)
+    except NoIndex as exc:
+        raise SearchError(str(exc)) from None
     passages = _passages(con, [h[0] for h in hits])
     rows = []
     for rank, (aid, bm25, day, outlet, language, title, url, label, score) in enumerate(hits, 1):

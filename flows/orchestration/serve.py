@@ -9,9 +9,9 @@ Stopping serve leaves the schedules active (``pause_on_shutdown=False``), so a P
 keeps scheduling while the worker restarts.
 
 Prefect's ephemeral API runs no scheduler, so with no PREFECT_API_URL ``serve`` starts and
-supervises a local Prefect server (flows/prefect_server.py) and serves against it; with
+supervises a local Prefect server (flows/orchestration/prefect_server.py) and serves against it; with
 PREFECT_API_URL set it uses that server and starts none. Import this module only after
-``flows.prefect_env.configure`` (and the CLI, PREFECT_API_URL) have set Prefect's environment.
+``flows.orchestration.prefect_env.configure`` (and the CLI, PREFECT_API_URL) have set Prefect's environment.
 """
 
 from __future__ import annotations

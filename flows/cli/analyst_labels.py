@@ -11,6 +11,7 @@ from typing import IO, Any
 from flows.settings import Settings
 from warehouse.db import reader
 from warehouse.labels_ops import export_rows
+from warehouse.query import has_table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -18,10 +19,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def export_labels(settings: Settings, out: IO[str]) -> int:
     """Write every analyst's latest label per passage as dev-set JSON lines; return the count."""
     with reader(settings.location, patience=settings.lock_patience_seconds) as con:
-        found = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'labels'"
-        ).fetchone()
-        rows = export_rows(con) if found and found[0] else []
+        rows = export_rows(con) if has_table(con, "labels") else []
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
     return len(rows)

@@ -1,6 +1,6 @@
-"""README's settings table, generated from the Settings model so the documentation cannot drift.
+"""The settings table of docs/sources-and-settings.md, generated from the Settings model.
 
-``python -m flows.settings_doc --markdown`` prints the table; ``--update README.md`` rewrites it
+``python -m flows.tools.settings_doc --markdown`` prints the table; ``--update FILE`` rewrites it
 between the settings-table markers (tests/test_readme.py fails when the two differ).
 """
 
@@ -18,13 +18,16 @@ from pydantic.fields import FieldInfo
 
 from flows.settings import ENV_PREFIX, KIND_OF, PROJECT_ROOT, Settings, SettingsError
 
-TABLE_BEGIN = "<!-- settings-table:begin (generated: python -m flows.settings_doc --update README.md) -->"
+TABLE_BEGIN = (
+    "<!-- settings-table:begin (generated: python -m flows.tools.settings_doc"
+    " --update docs/sources-and-settings.md) -->"
+)
 TABLE_END = "<!-- settings-table:end -->"
 _TYPE_NAMES = {bool: "boolean", int: "integer", float: "number", str: "text", Path: "path"}
 
 
 def _kind(field: FieldInfo) -> str:
-    """The value kind of a field as the README shows it: number, path, cron (5 fields), ..."""
+    """The value kind of a field as the settings table shows it: number, path, cron (5 fields), ..."""
     for item in field.metadata:
         if isinstance(item, AfterValidator) and item.func in KIND_OF:
             return KIND_OF[item.func]
@@ -61,7 +64,7 @@ def _shown_default(field: FieldInfo) -> str:
 
 
 def settings_table() -> str:
-    """The README's settings table: one row per field of Settings, in declaration order."""
+    """The settings table: one row per field of Settings, in declaration order."""
     rows = ["| env | type | default | meaning |", "|---|---|---|---|"]
     for name, field in Settings.model_fields.items():
         kind = " ".join(filter(None, (_kind(field), _limits(field))))
@@ -75,16 +78,21 @@ def with_settings_table(readme: str) -> str:
     """``readme`` with the text between the settings-table markers replaced by ``settings_table()``."""
     begin, end = readme.find(TABLE_BEGIN), readme.find(TABLE_END)
     if begin < 0 or end < begin:
-        raise SettingsError(f"README has no settings-table markers ({TABLE_BEGIN} ... {TABLE_END})")
+        raise SettingsError(f"the page has no settings-table markers ({TABLE_BEGIN} ... {TABLE_END})")
     return readme[: begin + len(TABLE_BEGIN)] + "\n" + settings_table() + "\n" + readme[end:]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m flows.settings_doc --markdown`` prints the table; ``--update FILE`` rewrites it there."""
-    parser = argparse.ArgumentParser(prog="python -m flows.settings_doc", description=main.__doc__)
+    """``python -m flows.tools.settings_doc --markdown`` prints the table; ``--update FILE`` rewrites it."""
+    parser = argparse.ArgumentParser(prog="python -m flows.tools.settings_doc", description=main.__doc__)
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--markdown", action="store_true", help="print the settings table")
-    action.add_argument("--update", type=Path, metavar="FILE", help="rewrite the table in FILE (README.md)")
+    action.add_argument(
+        "--update",
+        type=Path,
+        metavar="FILE",
+        help="rewrite the table in FILE (docs/sources-and-settings.md)",
+    )
     args = parser.parse_args(argv)
     if args.markdown:
         print(settings_table())

@@ -150,7 +150,7 @@ def _labels_file(option: str | None, settings: Settings) -> Path | None:
         return None
     if option != "warehouse":
         return Path(option)
-    from flows.labels_cli import export_to
+    from flows.cli.analyst_labels import export_to
 
     path = settings.data_dir / "labels" / "labels-export.jsonl"
     if export_to(settings, path) == 0:

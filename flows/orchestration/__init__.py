@@ -1,0 +1,1 @@
+"""Orchestration: the Prefect server and its environment, serve, deploy, fan-out, the run lock."""

@@ -1,0 +1,1 @@
+"""The score stage: passages of new articles → the stance model → passage and article scores."""

@@ -1,0 +1,2 @@
+-- How many articles the warehouse holds (bench figures).
+SELECT count(*) FROM articles
