@@ -17,14 +17,14 @@ from flows.report.palette import font_family
 DPI = 100
 
 
-def _style() -> AbstractContextManager[None]:
-    """The charts' matplotlib settings (bundled DejaVu Sans, Noto CJK as fallback for Korean/Chinese)."""
+def style() -> AbstractContextManager[None]:
+    """The one chart style of the report and trend charts (DejaVu Sans, Noto CJK for Korean/Chinese)."""
     return rc_context(
         {"font.family": font_family(), "font.size": 10, "axes.spines.top": False, "axes.spines.right": False}
     )
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save(fig: Figure, path: Path) -> Path:
     """Write the figure as PNG without a timestamp or version in its metadata."""
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(fig)  # the Agg canvas, without touching pyplot's global backend
@@ -37,7 +37,7 @@ def _short(week: str) -> str:
     return week.split("-")[-1]
 
 
-def _week_axis(ax: Any, weeks: Sequence[str]) -> None:
+def week_axis(ax: Any, weeks: Sequence[str]) -> None:
     """Label the x axis with the ISO weeks of the window."""
     ax.set_xticks(range(len(weeks)))
     ax.set_xticklabels([_short(w) for w in weeks], rotation=0)
@@ -50,7 +50,7 @@ def weekly_volume_chart(
     path: Path, weeks: Sequence[str], relevant: Sequence[int], other: Sequence[int], unscored: Sequence[int]
 ) -> Path:
     """Articles per week, stacked: relevant, scored but not relevant, not scored yet."""
-    with _style():
+    with style():
         fig = Figure(figsize=(9, 3.6), dpi=DPI, layout="constrained")
         ax = fig.add_subplot()
         xs = list(range(len(weeks)))
@@ -58,20 +58,20 @@ def weekly_volume_chart(
         ax.bar(xs, other, bottom=relevant, color="#aec7e8", label="scored, not relevant")
         stacked = [r + o for r, o in zip(relevant, other, strict=True)]
         ax.bar(xs, unscored, bottom=stacked, color="#d9d9d9", label="not scored")
-        _week_axis(ax, weeks)
+        week_axis(ax, weeks)
         ax.set_ylabel("articles")
         ax.set_title("Article volume per week (all sources, duplicates folded)")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_axisbelow(True)
         ax.grid(axis="y", color="#e6e6e6")
         fig.legend(loc="outside lower center", ncol=4, frameon=False)
-        return _save(fig, path)
+        return save(fig, path)
 
 
 def source_volume_chart(path: Path, week: str, rows: Sequence[tuple[str, int, int, int]]) -> Path:
     """This week's articles per source (source id, relevant, other scored, unscored), busiest on top."""
     ordered = list(reversed(rows))
-    with _style():
+    with style():
         fig = Figure(figsize=(9, 1.2 + 0.32 * len(ordered)), dpi=DPI, layout="constrained")
         ax = fig.add_subplot()
         ys = list(range(len(ordered)))
@@ -90,4 +90,4 @@ def source_volume_chart(path: Path, week: str, rows: Sequence[tuple[str, int, in
         ax.set_axisbelow(True)
         ax.grid(axis="x", color="#e6e6e6")
         fig.legend(loc="outside lower center", ncol=4, frameon=False)
-        return _save(fig, path)
+        return save(fig, path)

@@ -9,32 +9,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from flows.report.charts import DPI, _save, _week_axis
-from flows.report.palette import font_family
+from flows.report.charts import DPI, save, style, week_axis
 from flows.report.stats import Estimate
 
 BAND_MIN = 8
 """Fewest relevant articles a group-week needs for a filled point and a 95% band."""
-
-
-def style() -> AbstractContextManager[None]:
-    """Chart settings with the CJK fallback font."""
-    return rc_context(
-        {
-            "font.family": font_family(),
-            "font.size": 10,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-        }
-    )
 
 
 @dataclass(frozen=True)
@@ -85,14 +70,14 @@ def index_chart(path: Path, title: str, weeks: Sequence[str], overall: Line, gro
             _draw(ax, line, xs)
         hollow = f"fewer than {BAND_MIN} articles"
         ax.plot([], [], "o", markerfacecolor="white", color="#555555", label=hollow)
-        _week_axis(ax, weeks)
+        week_axis(ax, weeks)
         ax.set_ylim(-1.05, 1.05)
         ax.set_ylabel("stance index\n← Beijing        Washington →")
         ax.set_title(title)
         ax.grid(axis="y", color="#e6e6e6")
         ax.set_axisbelow(True)
         fig.legend(loc="outside lower center", ncol=4, frameon=False)
-        return _save(fig, path)
+        return save(fig, path)
 
 
 @dataclass(frozen=True)
@@ -116,11 +101,11 @@ def attention_chart(
             for line in lines:
                 ys = [math.nan if s is None else 100 * s for s in line.shares]
                 ax.plot(xs, ys, "-o", color=line.color, markersize=4, linewidth=1.6, label=line.name)
-            _week_axis(ax, weeks)
+            week_axis(ax, weeks)
             ax.set_ylim(0, 105)
             ax.set_ylabel("relevant articles, %")
             ax.set_title(title)
             ax.grid(axis="y", color="#e6e6e6")
             if lines:
                 ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
-        return _save(fig, path)
+        return save(fig, path)
