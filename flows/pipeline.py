@@ -25,7 +25,7 @@ from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Failed
 
-from flows import fanout, runlock, score
+from flows import fanout, faults, runlock, score
 from flows.ingest import pages, polling
 from flows.ingest.counts import IngestCounts
 from flows.ingest.extract_pool import Extractor
@@ -33,13 +33,14 @@ from flows.ingest.fetch import Fetcher
 from flows.settings import Settings
 from warehouse import health
 from warehouse import ingest_ops as store
-from warehouse.db import WarehouseError, now_utc
+from warehouse.db import StorageFault, WarehouseError, now_utc
 from warehouse.score_ops import ArticleToScore
 from warehouse.sink import Sink
 from warehouse.topics import load_dictionary
 
 NETWORK_RETRIES = 1
 Say = Callable[[str], None]
+faults.quiet_known_faults()
 
 
 @task(name="prepare-sources", cache_policy=NO_CACHE)
@@ -48,7 +49,13 @@ def prepare_task(settings: Settings, sink: Sink) -> list[store.DueSource]:
     return polling.prepare_sources(settings, sink)
 
 
-@task(name="poll-feeds", cache_policy=NO_CACHE, retries=NETWORK_RETRIES, retry_delay_seconds=5)
+@task(
+    name="poll-feeds",
+    cache_policy=NO_CACHE,
+    retries=NETWORK_RETRIES,
+    retry_delay_seconds=5,
+    retry_condition_fn=faults.retry_unless_known,
+)
 def poll_task(
     settings: Settings, due: Sequence[store.DueSource], fetcher: Fetcher, sink: Sink, run_id: int | None
 ) -> IngestCounts:
@@ -56,7 +63,13 @@ def poll_task(
     return polling.poll_feeds(settings, due, fetcher, sink, run_id)
 
 
-@task(name="fetch-pages", cache_policy=NO_CACHE, retries=NETWORK_RETRIES, retry_delay_seconds=5)
+@task(
+    name="fetch-pages",
+    cache_policy=NO_CACHE,
+    retries=NETWORK_RETRIES,
+    retry_delay_seconds=5,
+    retry_condition_fn=faults.retry_unless_known,
+)
 def fetch_task(
     settings: Settings,
     entries: Sequence[store.PendingEntry],
@@ -186,7 +199,7 @@ def _known_failure(settings: Settings, exc: Exception) -> State:
         message = str(exc)
     if message is None:
         raise exc
-    return Failed(message=message)  # the state carries the line (UI, CLI); no traceback is logged
+    return faults.final_failure(message)  # the state carries the line (UI, CLI); no traceback, no retry
 
 
 def _ledgered_locked(
@@ -209,6 +222,8 @@ def _ledgered_locked(
             version, scored = score_stage(settings, say=say)
             extra = {"scored": scored, "model_version": version}
         search_index_task(settings)
+    except StorageFault:
+        raise  # a damaged warehouse or a full/read-only disk: write nothing more, not even the failure
     except Exception as exc:
         try:
             failed = {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"}
