@@ -12,7 +12,7 @@ from typing import Any
 from flows import jsonout
 from flows.ingest.sources import SourcesError, load_sources
 from flows.launch import overrides_of, preflight, run_flow
-from flows.runlock import RunActive, RunLockError, exclusive_run
+from flows.runlock import RunActive, RunLockError, exclusive_run, file_of
 from flows.settings import Settings, SettingsError
 from warehouse.db import WarehouseError
 
@@ -75,7 +75,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch ingest`: one ingest run now."""
     load_sources(settings.sources_file)  # fail fast, before Prefect starts
     preflight(settings)
-    with exclusive_run(settings.data_dir, "axiswatch ingest"):
+    with exclusive_run(settings.data_dir, "axiswatch ingest", warehouse=file_of(settings.location)):
         result = run_flow(settings, "ingest")
     _print(args, result, _funnel_lines({"flow": "ingest run", **result}, settings))
     return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
@@ -101,7 +101,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch run`: one pipeline run now (ingest → score → search index)."""
     load_sources(settings.sources_file)  # fail fast, before Prefect starts
     preflight(settings)
-    with exclusive_run(settings.data_dir, "axiswatch run"):
+    with exclusive_run(settings.data_dir, "axiswatch run", warehouse=file_of(settings.location)):
         result = run_flow(settings, "pipeline", trigger=args.trigger)
     _print(args, result, _funnel_lines({"flow": "pipeline run", **result}, settings))
     return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED

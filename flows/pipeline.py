@@ -184,7 +184,9 @@ def _ledgered(
     funnel counts, or as failed with the reason if anything raises."""
     settings = Settings.load(**(overrides or {}))
     try:
-        with runlock.exclusive_run(settings.data_dir, f"axiswatch {name}"):
+        with runlock.exclusive_run(
+            settings.data_dir, f"axiswatch {name}", warehouse=runlock.file_of(settings.location)
+        ):
             return _ledgered_locked(settings, name, trigger, with_score=with_score, overrides=overrides or {})
     except Exception as exc:
         return _known_failure(settings, exc)
@@ -210,7 +212,9 @@ def _ledgered_locked(
     sink = settings.sink()
     run_id = store.new_run_id()
     sink.apply([("start_run", (run_id, name, now_utc(), trigger, flow_run.get_id()))])
-    runlock.note(settings.data_dir, f"{name} run {run_id} ({trigger})")
+    runlock.note(
+        settings.data_dir, f"{name} run {run_id} ({trigger})", warehouse=runlock.file_of(settings.location)
+    )
     lost: list[str] = []
     try:
         extra: dict[str, Any] = {}

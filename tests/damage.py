@@ -33,7 +33,8 @@ def base_warehouse(path: Path) -> Path:
     """A migrated warehouse with ROWS runs, sources and indexed search texts, closed."""
     with db.writer(path) as con:
         con.execute(
-            "INSERT INTO runs (flow, started_at, outcome, message) SELECT 'pipeline', now() - i * INTERVAL 1 hour,"
+            "INSERT INTO runs (flow, started_at, outcome, message)"
+            " SELECT 'pipeline', now() - i * INTERVAL 1 hour,"
             " 'ok', repeat(md5(i::VARCHAR), 4) FROM range(?) t(i)",
             [ROWS],
         )
