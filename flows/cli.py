@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flows import jsonout
+from flows.cliargs import not_utf8
 from flows.ingest.sources import SourcesError, load_sources
 from flows.launch import overrides_of, preflight, run_flow
 from flows.runlock import RunActive, RunLockError, exclusive_run, file_of
@@ -367,6 +368,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no weight-loading bars on stdout/stderr
     parser = build_parser()
     args = parser.parse_args(argv)
+    undecodable = not_utf8(args)
+    if undecodable:
+        print(f"axiswatch: {undecodable}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         settings = settings_from_args(args)
         code: int = args.func(args, settings)
