@@ -51,9 +51,11 @@ def describe(exc: BaseException, path: Path | Lake) -> str | None:
     return None
 
 
-def check_data_dir(data_dir: Path) -> None:
-    """The data directory exists (or can be made), takes a file, and has MIN_FREE_BYTES free."""
+def check_data_dir(data_dir: Path, what: str = "data directory") -> None:
+    """The directory exists (or can be made), takes a file, and has MIN_FREE_BYTES free."""
     probe = data_dir / f".axiswatch-probe-{os.getpid()}"
+    if data_dir.exists() and not data_dir.is_dir():
+        raise StorageFault(f"{what} {data_dir} is a file, not a directory: move it away")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         with probe.open("wb") as fh:
@@ -64,7 +66,7 @@ def check_data_dir(data_dir: Path) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             probe.unlink(missing_ok=True)
-        raise StorageFault(f"data directory {data_dir} is not writable: {exc.strerror}") from None
+        raise StorageFault(f"{what} {data_dir} is not writable: {exc.strerror}") from None
     free = shutil.disk_usage(data_dir).free
     if free < MIN_FREE_BYTES:
         raise StorageFault(
@@ -88,9 +90,16 @@ def check_warehouse(path: Path) -> None:
         raise StorageFault(str(exc)) from None
 
 
+def check_spool(spool_dir: Path) -> None:
+    """The spool directory, if there is one, is a writable directory (else made when needed)."""
+    if spool_dir.exists() or spool_dir.is_symlink():
+        check_data_dir(spool_dir, "spool directory")
+
+
 def preflight(data_dir: Path, warehouse: Path | Lake) -> None:
     """Every check a run needs before Prefect starts; raises StorageFault with one line."""
     check_data_dir(data_dir)
+    check_spool(data_dir / "spool")
     if isinstance(warehouse, Lake):
         if not warehouse.is_remote:
             check_data_dir(Path(warehouse.data_path))
