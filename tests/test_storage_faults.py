@@ -112,7 +112,8 @@ def test_corrupt_block_found_during_a_write_stops_the_run(tmp_path: Path) -> Non
     OPS["scan_filler"] = lambda con: con.execute("UPDATE filler SET t = t || 'y' WHERE i % 7 = 0").fetchall()
     try:
         sink = Settings.load(env={}, db_path=path, data_dir=tmp_path).sink()
-        with pytest.raises(StorageFault, match=rf"warehouse {path} is damaged: IO Error: Corrupt database file"):
+        damaged = rf"warehouse {path} is damaged: IO Error: Corrupt database file"
+        with pytest.raises(StorageFault, match=damaged):
             sink.apply([("scan_filler", ())])
     finally:
         del OPS["scan_filler"]
