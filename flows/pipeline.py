@@ -30,18 +30,19 @@ from flows.ingest import pages, polling
 from flows.ingest.counts import IngestCounts
 from flows.ingest.extract_pool import Extractor
 from flows.ingest.fetch import Fetcher
-from flows.orchestration import fanout, runlock
+from flows.orchestration import fanout, faults, runlock
 from flows.score import stage as score
 from flows.settings import Settings
 from warehouse import health
 from warehouse import ingest_ops as store
-from warehouse.db import WarehouseError, now_utc
+from warehouse.db import StorageFault, WarehouseError, now_utc
 from warehouse.score_ops import ArticleToScore
 from warehouse.sink import Sink
 from warehouse.topics import load_dictionary
 
 NETWORK_RETRIES = 1
 Say = Callable[[str], None]
+faults.quiet_known_faults()
 
 
 @task(name="prepare-sources", cache_policy=NO_CACHE)
@@ -50,7 +51,13 @@ def prepare_task(settings: Settings, sink: Sink) -> list[store.DueSource]:
     return polling.prepare_sources(settings, sink)
 
 
-@task(name="poll-feeds", cache_policy=NO_CACHE, retries=NETWORK_RETRIES, retry_delay_seconds=5)
+@task(
+    name="poll-feeds",
+    cache_policy=NO_CACHE,
+    retries=NETWORK_RETRIES,
+    retry_delay_seconds=5,
+    retry_condition_fn=faults.retry_unless_known,
+)
 def poll_task(
     settings: Settings, due: Sequence[store.DueSource], fetcher: Fetcher, sink: Sink, run_id: int | None
 ) -> IngestCounts:
@@ -58,7 +65,13 @@ def poll_task(
     return polling.poll_feeds(settings, due, fetcher, sink, run_id)
 
 
-@task(name="fetch-pages", cache_policy=NO_CACHE, retries=NETWORK_RETRIES, retry_delay_seconds=5)
+@task(
+    name="fetch-pages",
+    cache_policy=NO_CACHE,
+    retries=NETWORK_RETRIES,
+    retry_delay_seconds=5,
+    retry_condition_fn=faults.retry_unless_known,
+)
 def fetch_task(
     settings: Settings,
     entries: Sequence[store.PendingEntry],
@@ -173,7 +186,9 @@ def _ledgered(
     funnel counts, or as failed with the reason if anything raises."""
     settings = Settings.load(**(overrides or {}))
     try:
-        with runlock.exclusive_run(settings.data_dir, f"axiswatch {name}"):
+        with runlock.exclusive_run(
+            settings.data_dir, f"axiswatch {name}", warehouse=runlock.file_of(settings.location)
+        ):
             return _ledgered_locked(settings, name, trigger, with_score=with_score, overrides=overrides or {})
     except Exception as exc:
         return _known_failure(settings, exc)
@@ -188,7 +203,7 @@ def _known_failure(settings: Settings, exc: Exception) -> State:
         message = str(exc)
     if message is None:
         raise exc
-    return Failed(message=message)  # the state carries the line (UI, CLI); no traceback is logged
+    return faults.final_failure(message)  # the state carries the line (UI, CLI); no traceback, no retry
 
 
 def _ledgered_locked(
@@ -199,7 +214,9 @@ def _ledgered_locked(
     sink = settings.sink()
     run_id = store.new_run_id()
     sink.apply([("start_run", (run_id, name, now_utc(), trigger, flow_run.get_id()))])
-    runlock.note(settings.data_dir, f"{name} run {run_id} ({trigger})")
+    runlock.note(
+        settings.data_dir, f"{name} run {run_id} ({trigger})", warehouse=runlock.file_of(settings.location)
+    )
     lost: list[str] = []
     try:
         extra: dict[str, Any] = {}
@@ -211,6 +228,8 @@ def _ledgered_locked(
             version, scored = score_stage(settings, say=say)
             extra = {"scored": scored, "model_version": version}
         search_index_task(settings)
+    except StorageFault:
+        raise  # a damaged warehouse or a full/read-only disk: write nothing more, not even the failure
     except Exception as exc:
         try:
             failed = {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"}

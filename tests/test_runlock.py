@@ -72,3 +72,36 @@ def test_reentrant_in_one_process_and_exclusive_across(tmp_path: Path) -> None:
     finally:
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait(timeout=10)
+
+
+def test_two_real_runs_on_one_warehouse_with_different_data_dirs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 27: a second `run` on the same --db with another --data-dir used to run in parallel."""
+    db = tmp_path / "shared" / "w.duckdb"
+    sources = PROJECT_ROOT / "seeds" / "sources.toml"
+    argv = ["run", "--db", str(db), "--data-dir", str(tmp_path / "a"), "--sources", str(sources)]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", *argv, "--quiet"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    lock = tmp_path / "shared" / "w.duckdb.run.lock"
+    try:
+        deadline = time.monotonic() + 60
+        while not (lock.exists() and lock.read_text().startswith(f"pid {first.pid}")):
+            assert first.poll() is None and time.monotonic() < deadline, "the first run never took its lock"
+            time.sleep(0.1)
+        started = time.monotonic()
+        code = main(["run", "--db", str(db), "--data-dir", str(tmp_path / "b"), "--sources", str(sources)])
+        _, err = capsys.readouterr()
+        assert code == 1 and time.monotonic() - started < 5 and err.count("\n") == 1, err
+        assert f"another run is active on warehouse {db}: pid {first.pid}: axiswatch run, since" in err
+        assert f"(lock {lock})" in err and not (tmp_path / "b" / "prefect").exists()
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    with exclusive_run(tmp_path / "b", "test", warehouse=db):  # free again once the first run is gone
+        assert "test" in lock.read_text()

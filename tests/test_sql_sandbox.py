@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from flows.cli.commands import main
@@ -160,7 +161,13 @@ def test_ctrl_c_cancels_a_running_query(warehouse: Path) -> None:  # noqa: F811
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3.0)  # started, opened the warehouse, running
+    running = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:  # past start-up (~1 s of CPU), well into the query
+        times = running.cpu_times()
+        if times.user + times.system > 4.0:
+            break
+        time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     try:
         out, err = proc.communicate(timeout=20)

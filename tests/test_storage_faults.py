@@ -112,7 +112,8 @@ def test_corrupt_block_found_during_a_write_stops_the_run(tmp_path: Path) -> Non
     OPS["scan_filler"] = lambda con: con.execute("UPDATE filler SET t = t || 'y' WHERE i % 7 = 0").fetchall()
     try:
         sink = Settings.load(env={}, db_path=path, data_dir=tmp_path).sink()
-        with pytest.raises(StorageFault, match=rf"warehouse {path} cannot be used: .*Corrupt database file"):
+        damaged = rf"warehouse {path} is damaged: IO Error: Corrupt database file"
+        with pytest.raises(StorageFault, match=damaged):
             sink.apply([("scan_filler", ())])
     finally:
         del OPS["scan_filler"]
@@ -172,3 +173,74 @@ def test_flows_turn_known_faults_into_one_failed_line_and_let_bugs_raise(tmp_pat
     assert pipeline._known_failure(settings, RunActive("another run is active")).is_failed()
     with pytest.raises(ValueError, match="a bug"):
         pipeline._known_failure(settings, ValueError("a bug"))
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A real read-only directory: a read-only bind mount of itself (root can still not write it)."""
+    target = tmp_path / "ro"
+    target.mkdir()
+    done = subprocess.run(["mount", "--bind", str(target), str(target)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot bind-mount here: {done.stderr.decode().strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(target)], check=True, timeout=30)
+        yield target
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False, timeout=30)
+
+
+def test_read_only_prefect_home_is_one_line_before_prefect(
+    read_only_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 27 item 8: a read-only Prefect home used to end in 5,222 lines after a 3-minute timeout."""
+    monkeypatch.setenv("PREFECT_HOME", str(read_only_dir))
+    data = tmp_path / "data"
+    for command in COMMANDS[:2]:
+        err = one_line(capsys, [*command, "--data-dir", str(data)])
+        assert f"Prefect's home (its database) {read_only_dir} is not writable: Read-only file system" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "what"), [("prefect", "Prefect's home (its database)"), ("spool", "spool directory")]
+)
+def test_a_file_where_a_run_directory_belongs_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, what: str
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / name).write_text("in the way\n")
+    monkeypatch.setenv("PREFECT_HOME", str(data / "prefect"))  # the default: DATA_DIR/prefect
+    for command in COMMANDS[:2]:
+        err = one_line(capsys, [*command, "--data-dir", str(data)])
+        assert f"{what} {data / name} is a file, not a directory: move it away" in err
+
+
+def test_prefect_database_filling_up_is_one_line(
+    tmpfs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real 'database or disk is full' from SQLite on a full tmpfs, raised where Prefect would."""
+    import sqlite3
+
+    from flows import pipeline
+    from flows.orchestration import launch
+
+    con = sqlite3.connect(tmpfs / "prefect.db")
+    con.execute("CREATE TABLE log (t TEXT)")
+    fill(tmpfs)
+    with pytest.raises(sqlite3.OperationalError, match="database or disk is full") as full:
+        for _ in range(1000):
+            con.execute("INSERT INTO log VALUES (?)", ["x" * 65536])
+            con.commit()
+    con.close()
+
+    def flow(**_: object) -> dict[str, object]:
+        raise RuntimeError("could not write the flow run state") from full.value
+
+    monkeypatch.setattr(pipeline, "ingest_flow", flow)
+    monkeypatch.setattr(launch, "preflight", lambda settings: None)  # the disk filled after it
+    with pytest.raises(SystemExit) as stop:
+        launch.run_flow(Settings.load(env={}, data_dir=tmp_path), "ingest")
+    message = str(stop.value)
+    assert message.startswith("axiswatch: Prefect's database under") and "\n" not in message
+    assert "cannot be written: database or disk is full" in message

@@ -29,6 +29,23 @@ class StorageFault(WarehouseError):
     """The warehouse or data directory cannot be used: the message names the cause and path."""
 
 
+class WarehouseCorrupt(StorageFault):
+    """The warehouse file is damaged or is not a DuckDB database: waiting or spooling cannot help."""
+
+    def __init__(self, path: Path, detail: str, *, foreign: bool = False) -> None:
+        """Name the file, what is wrong with it and what to do."""
+        if foreign:
+            text = f"{path} is not a DuckDB database ({detail}): point --db at a warehouse or move it away"
+        else:
+            text = (
+                f"warehouse {path} is damaged: {detail}; restore it "
+                "from a backup, or move it away so the next run starts a new one"
+            )
+        super().__init__(text)
+        self.path = path
+        self.detail = detail
+
+
 class WarehouseLocked(WarehouseError):
     """Another process held the warehouse lock for longer than our patience."""
 

@@ -13,7 +13,6 @@ import contextlib
 import functools
 import logging
 import os
-import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse import lake
+from warehouse import errors, lake
 from warehouse.base import (
     MIGRATIONS_DIR,
     QUERIES_DIR,
@@ -31,6 +30,7 @@ from warehouse.base import (
     MigrationChanged,
     MissingWarehouse,
     StorageFault,
+    WarehouseCorrupt,
     WarehouseError,
     WarehouseLocked,
     now_utc,
@@ -50,6 +50,7 @@ __all__ = [
     "MigrationChanged",
     "MissingWarehouse",
     "StorageFault",
+    "WarehouseCorrupt",
     "WarehouseError",
     "WarehouseLocked",
     "arrow_schema",
@@ -65,21 +66,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Location = Path | Lake  # a DuckDB file or a DuckLake
-_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+# extensions load only from their PyPI packages (load_fts): DuckDB never installs or loads one itself
+NO_AUTO_EXTENSIONS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 def extension_dir() -> Path:
     """Where DuckDB extensions are installed from their packages (per user, never downloaded)."""
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "axiswatch" / f"duckdb-{duckdb.__version__}-extensions"
-
-
-def _lock_holder(message: str) -> str | None:
-    """Return a description of the lock holder if ``message`` is a DuckDB lock conflict."""
-    if "lock" not in message.lower():
-        return None
-    match = _LOCK_HOLDER.search(message)
-    return f"process {match.group(1)}" if match else "another process"
 
 
 def connect(
@@ -96,21 +90,31 @@ def connect(
         raise MissingWarehouse(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    errors.refuse_foreign(path)  # e.g. an SQLite file: DuckDB would try to install a scanner for it
     started = time.monotonic()
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            holder = _lock_holder(str(exc))
-            if holder is None:
-                raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+            return duckdb.connect(str(path), read_only=read_only, config=dict(NO_AUTO_EXTENSIONS))
+        except duckdb.Error as exc:
+            if errors.is_corruption(exc):
+                raise errors.corrupt(path, exc) from None
+            if not errors.is_lock_conflict(exc):
+                raise WarehouseError(f"cannot open warehouse {path}: {errors.first_line(exc)}") from exc
             waited = time.monotonic() - started
+            holder = errors.lock_holder(path, exc)
             if waited >= patience:
                 raise WarehouseLocked(path, holder, waited) from exc
             log.warning("warehouse %s is locked by %s; waiting %.1fs", path, holder, delay)
             time.sleep(min(delay, max(patience - waited, 0.01)))
             delay = min(delay * 2, 5.0)
+
+
+def corruption_of(path: Location, exc: BaseException) -> WarehouseCorrupt | None:
+    """The WarehouseCorrupt for a DuckDB error that found the warehouse file damaged, else None."""
+    if isinstance(path, Path) and errors.is_corruption(exc):
+        return errors.corrupt(path, exc)
+    return None
 
 
 @functools.cache
@@ -182,11 +186,25 @@ def writer(path: Location, *, patience: float = 60.0) -> Iterator[duckdb.DuckDBP
             _migrate_on_open(con, is_lake(path))
             _migrated.add(key)
         yield con
-    except duckdb.Error:
+    except duckdb.Error as exc:
         _forget(path)
+        damaged = corruption_of(path, exc)
+        if damaged is not None:
+            raise damaged from None
         raise
     finally:
+        _close(con, path)
+
+
+def _close(con: duckdb.DuckDBPyConnection, path: Location) -> None:
+    """Close a connection; a damaged file found while closing (checkpoint) is WarehouseCorrupt."""
+    try:
         con.close()
+    except duckdb.Error as exc:
+        damaged = corruption_of(path, exc)
+        if damaged is None:
+            raise
+        raise damaged from None
 
 
 def _migrate_on_open(con: duckdb.DuckDBPyConnection, on_lake: bool) -> None:
@@ -214,11 +232,14 @@ def reader(
     con = connect(path, read_only=True, patience=patience, fresh=fresh)
     try:
         yield con
-    except duckdb.Error:
+    except duckdb.Error as exc:
         _forget(path)
+        damaged = corruption_of(path, exc)
+        if damaged is not None:
+            raise damaged from None
         raise
     finally:
-        con.close()
+        _close(con, path)
 
 
 def _forget(path: Location) -> None:
@@ -243,11 +264,15 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         try:
             con.execute("ROLLBACK")
         except duckdb.Error as failed:  # the write may be half-applied: nothing may go on
+            if errors.is_corruption(failed):
+                raise failed from exc  # the caller's reader/writer names the damaged file
             raise StorageFault(f"a write failed and could not be rolled back: {failed}") from exc
         raise
     try:
         con.execute("COMMIT")
     except duckdb.Error as failed:
+        if errors.is_corruption(failed):
+            raise
         if on_lake and lake.is_conflict(failed):
             _quiet_rollback(con)
             first = str(failed).splitlines()[0]

@@ -16,18 +16,15 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import StorageFault
+from warehouse import errors
+from warehouse.db import StorageFault, WarehouseError, WarehouseLocked, connect, corruption_of
 from warehouse.lake import Lake
 
 MIN_FREE_BYTES = 16 * 1024 * 1024  # below this a run would fail part-way: refuse to start
-_DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 _STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EDQUOT}
 _STORAGE_MARKERS = (
     "no space left",
     "read-only file system",
-    "could not read enough bytes",
-    "corrupt database",
-    "not a valid duckdb database",
     "database has been invalidated",
     "failed to commit",
     "failed to rollback",
@@ -37,29 +34,28 @@ _STORAGE_MARKERS = (
 )
 
 
-def _first_line(exc: BaseException) -> str:
-    """The first line of an exception's message."""
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
 def describe(exc: BaseException, path: Path | Lake) -> str | None:
     """A one-line storage diagnosis of ``exc`` about ``path``, or None if it is not a storage fault."""
     if isinstance(exc, StorageFault):
         return str(exc)
+    damaged = corruption_of(path, exc)
+    if damaged is not None:
+        return str(damaged)
     if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
         return f"storage fault at {exc.filename or path}: {exc.strerror}"
-    text = _first_line(exc)
+    text = errors.first_line(exc)
     if isinstance(exc, duckdb.Error) and any(m in text.lower() for m in _STORAGE_MARKERS):
         return f"warehouse {path} cannot be used: {text}"
-    if isinstance(exc, duckdb.IOException | duckdb.FatalException) and "lock" not in text.lower():
+    if isinstance(exc, duckdb.IOException | duckdb.FatalException) and not errors.is_lock_conflict(exc):
         return f"warehouse {path} cannot be used: {text}"
     return None
 
 
-def check_data_dir(data_dir: Path) -> None:
-    """The data directory exists (or can be made), takes a file, and has MIN_FREE_BYTES free."""
+def check_data_dir(data_dir: Path, what: str = "data directory") -> None:
+    """The directory exists (or can be made), takes a file, and has MIN_FREE_BYTES free."""
     probe = data_dir / f".axiswatch-probe-{os.getpid()}"
+    if data_dir.exists() and not data_dir.is_dir():
+        raise StorageFault(f"{what} {data_dir} is a file, not a directory: move it away")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         with probe.open("wb") as fh:
@@ -70,7 +66,7 @@ def check_data_dir(data_dir: Path) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             probe.unlink(missing_ok=True)
-        raise StorageFault(f"data directory {data_dir} is not writable: {exc.strerror}") from None
+        raise StorageFault(f"{what} {data_dir} is not writable: {exc.strerror}") from None
     free = shutil.disk_usage(data_dir).free
     if free < MIN_FREE_BYTES:
         raise StorageFault(
@@ -80,28 +76,30 @@ def check_data_dir(data_dir: Path) -> None:
 
 
 def check_warehouse(path: Path) -> None:
-    """An existing warehouse file is a DuckDB database that opens (a held lock is not a fault)."""
+    """An existing warehouse file is a DuckDB database that opens (a held lock is not a fault);
+    raises WarehouseCorrupt (a StorageFault) for a foreign or damaged file, before any write."""
     if not path.exists():
         return
     try:
-        with path.open("rb") as fh:
-            header = fh.read(12)
-    except OSError as exc:
-        raise StorageFault(f"warehouse {path} cannot be read: {exc.strerror}") from None
-    if len(header) < 12 or header[8:12] != _DUCKDB_MAGIC:
-        raise StorageFault(f"{path} is not a DuckDB database (move it away or point --db elsewhere)")
-    try:
-        duckdb.connect(str(path), read_only=True).close()
-    except duckdb.Error as exc:
-        text = _first_line(exc)
-        if "lock" in text.lower():
-            return  # a writer holds it: the sink waits or spools
-        raise StorageFault(f"warehouse {path} is damaged: {text}") from None
+        connect(path, read_only=True, patience=0).close()
+    except WarehouseLocked:
+        return  # a writer holds it: the sink waits or spools
+    except StorageFault:
+        raise  # WarehouseCorrupt: a foreign or damaged file
+    except WarehouseError as exc:
+        raise StorageFault(str(exc)) from None
+
+
+def check_spool(spool_dir: Path) -> None:
+    """The spool directory, if there is one, is a writable directory (else made when needed)."""
+    if spool_dir.exists() or spool_dir.is_symlink():
+        check_data_dir(spool_dir, "spool directory")
 
 
 def preflight(data_dir: Path, warehouse: Path | Lake) -> None:
     """Every check a run needs before Prefect starts; raises StorageFault with one line."""
     check_data_dir(data_dir)
+    check_spool(data_dir / "spool")
     if isinstance(warehouse, Lake):
         if not warehouse.is_remote:
             check_data_dir(Path(warehouse.data_path))

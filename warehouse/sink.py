@@ -31,6 +31,7 @@ from warehouse.db import (
     WarehouseError,
     WarehouseLocked,
     WriteConflict,
+    corruption_of,
     exists,
     now_utc,
     reader,
@@ -84,6 +85,8 @@ class Sink:
             self.locked_by = exc.holder
             self._spool(ops)
             return None
+        except StorageFault:
+            raise  # a damaged warehouse, a full or read-only disk: spooling cannot help
         except (WarehouseError, duckdb.Error) as exc:
             if not lake.is_unreachable(exc):
                 raise
@@ -98,6 +101,9 @@ class Sink:
         try:
             return retry_conflicts(lambda: _in_transaction(con, name, args), name)
         except (duckdb.Error, ValueError, KeyError) as exc:
+            damaged = corruption_of(self.path, exc)
+            if damaged is not None:
+                raise damaged from None
             fault = health.describe(exc, self.path)
             if fault:
                 raise StorageFault(fault) from exc

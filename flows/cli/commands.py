@@ -10,14 +10,24 @@ from pathlib import Path
 from typing import Any
 
 import flows.cli.jsonout as jsonout
+import flows.cli.search as search
+import flows.cli.sql as sqlcli
+from flows.cli.argv import not_utf8
+from flows.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    print_result,
+    settings_from_args,
+    warehouse_message,
+)
 from flows.ingest.sources import SourcesError, load_sources
 from flows.orchestration import launch
 from flows.orchestration.launch import overrides_of, preflight, run_flow
-from flows.orchestration.runlock import RunActive, RunLockError, exclusive_run
+from flows.orchestration.runlock import RunActive, RunLockError, exclusive_run, file_of
 from flows.settings import Settings, SettingsError
 from warehouse.db import WarehouseError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DESCRIPTION = """\
 axiswatch: week by week, how published commentary places South Korea between Washington
 and Beijing. It polls the RSS/Atom feeds of the outlets in a sources file, fetches and
@@ -33,52 +43,13 @@ start here:
 data lives under --data-dir (default ./var); `axiswatch COMMAND --help` for each command."""
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Build the one Settings object: defaults, then AXISWATCH_* env, then flags."""
-    overrides = {
-        "db_path": getattr(args, "db", None),
-        "data_dir": getattr(args, "data_dir", None),
-        "sources_file": getattr(args, "sources", None),
-        "model_version": getattr(args, "model", None),
-        "reports_dir": getattr(args, "reports_dir", None),
-    }
-    return Settings.load(**{k: v for k, v in overrides.items() if v is not None})
-
-
-def warehouse_message(exc: BaseException, settings: Settings) -> str:
-    """A warehouse error as one line; a missing warehouse gets the command that creates it."""
-    from warehouse.db import MissingWarehouse
-
-    missing = exc if isinstance(exc, MissingWarehouse) else exc.__cause__
-    if not isinstance(missing, MissingWarehouse):
-        return str(exc)
-    flags = ""
-    if settings.db_path is not None:
-        flags = f" --db {settings.db_path}"
-    elif settings.data_dir != Path("var"):
-        flags = f" --data-dir {settings.data_dir}"
-    hint = f"{missing}; `axiswatch run{flags}` creates it"
-    demo = settings.data_dir / "demo" / "axiswatch.duckdb"
-    if settings.db_path is None and demo.exists():
-        hint += f" (the demo's warehouse is {demo}: add --data-dir {demo.parent})"
-    return hint
-
-
-def _print(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
-    """Print a result as JSON (--json) or as human lines (unless --quiet)."""
-    if getattr(args, "json", False):
-        print(jsonout.dumps(payload))
-    elif not getattr(args, "quiet", False):
-        print("\n".join(lines))
-
-
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch ingest`: one ingest run now."""
     load_sources(settings.sources_file)  # fail fast, before Prefect starts
     preflight(settings)
-    with exclusive_run(settings.data_dir, "axiswatch ingest"):
+    with exclusive_run(settings.data_dir, "axiswatch ingest", warehouse=file_of(settings.location)):
         result = run_flow(settings, launch.ingest)
-    _print(args, result, _funnel_lines({"flow": "ingest run", **result}, settings))
+    print_result(args, result, _funnel_lines({"flow": "ingest run", **result}, settings))
     return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
 
 
@@ -102,16 +73,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch run`: one pipeline run now (ingest → score → search index)."""
     load_sources(settings.sources_file)  # fail fast, before Prefect starts
     preflight(settings)
-    with exclusive_run(settings.data_dir, "axiswatch run"):
+    with exclusive_run(settings.data_dir, "axiswatch run", warehouse=file_of(settings.location)):
         result = run_flow(settings, launch.pipeline, trigger=args.trigger)
-    _print(args, result, _funnel_lines({"flow": "pipeline run", **result}, settings))
+    print_result(args, result, _funnel_lines({"flow": "pipeline run", **result}, settings))
     return EXIT_OK if result["outcome"] in ("ok", "partial") else EXIT_FAILED
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch score`: score every article the model version has not scored."""
     result = run_flow(settings, launch.score, rescore=args.rescore)
-    _print(args, result, [f"scored {result['scored']} articles with model {result['model_version']}"])
+    print_result(args, result, [f"scored {result['scored']} articles with model {result['model_version']}"])
     return EXIT_OK
 
 
@@ -140,7 +111,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch report`: draw the weekly trend report (and publish it as a Prefect artifact)."""
     check_report_args(args, settings)
     result = run_flow(settings, launch.weekly_report, week=args.week, weeks=args.weeks)
-    _print(args, result, [f"report {result['week']}: {result['markdown']}", f"  html: {result['html']}"])
+    print_result(
+        args, result, [f"report {result['week']}: {result['markdown']}", f"  html: {result['html']}"]
+    )
     return EXIT_OK
 
 
@@ -191,55 +164,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return bench_command(settings, json_path=args.json, **options)
 
 
-def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
-    """`axiswatch sql`: run ad hoc SQL on the warehouse, read-only."""
-    import flows.cli.sql as sqlcli
-
-    try:
-        query = sqlcli.read_query(args.query, args.file)
-        columns, rows = sqlcli.run_query(
-            settings.location,
-            query,
-            settings.timezone,
-            allow_dir=args.allow_files,
-            timeout=settings.sql_timeout_seconds,
-        )
-    except sqlcli.SqlError as exc:
-        print(f"axiswatch sql: {warehouse_message(exc, settings)}", file=sys.stderr)
-        return EXIT_FAILED
-    if columns:
-        print(sqlcli.render(columns, rows, "json" if args.json else args.format, args.max_width))
-    return EXIT_OK
-
-
-def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    """`axiswatch search`: articles ranked for a query (any language), with the best passage's stance."""
-    import flows.cli.search as search
-    import flows.cli.sql as sqlcli
-
-    try:
-        rows = search.search(
-            settings.location,
-            args.query,
-            lang=args.lang,
-            since=args.since,
-            limit=args.limit,
-            timezone=settings.timezone,
-        )
-    except search.SearchError as exc:
-        print(f"axiswatch search: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    print(sqlcli.render(search.COLUMNS, rows, args.format))
-    return EXIT_OK
-
-
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch sources check [FILE]`: validate a sources file offline and summarise it."""
     from flows.ingest.sources import summary_lines
 
     path = args.file or settings.sources_file
     found = load_sources(path)  # SourcesError -> exit 2 with file:line in main()
-    _print(args, {"file": str(path), "sources": len(found)}, summary_lines(path, found))
+    print_result(args, {"file": str(path), "sources": len(found)}, summary_lines(path, found))
     return EXIT_OK
 
 
@@ -313,37 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("sql", parents=[with_json], help="run ad hoc SQL on the warehouse (read-only)")
-    p.add_argument("query", nargs="?", help="SQL text (or use -f FILE)")
-    p.add_argument("-f", "--file", type=Path, help="read the SQL from a file")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="--json: same as json")
-    p.add_argument(
-        "--max-width",
-        type=int,
-        default=60,
-        metavar="N",
-        help="table: wrap cells wider than N columns onto more lines, never cut (0: no wrapping)",
-    )
-    p.add_argument(
-        "--allow-files",
-        type=Path,
-        metavar="DIR",
-        help="let queries read files under DIR, read-only, as files://NAME",
-    )
-    p.set_defaults(func=cmd_sql)
+    sqlcli.register(sub, with_json)
+    search.register(sub, with_json)
 
     p = sub.add_parser("sources", parents=[common], help="check a sources file (no network, no warehouse)")
     p.add_argument("action", choices=("check",), help="check: validate and summarise")
     p.add_argument("file", nargs="?", type=Path, help="sources file (default seeds/sources.toml)")
     p.set_defaults(func=cmd_sources)
-
-    p = sub.add_parser("search", parents=[common], help="ranked full-text search (English, Korean, Chinese)")
-    p.add_argument("query", help="words to look for, in any language")
-    p.add_argument("--lang", help="only articles in this language (en, ko, zh, ...)")
-    p.add_argument("--since", help="only articles dated on or after this day (YYYY-MM-DD)")
-    p.add_argument("--limit", type=int, default=10, help="articles to show (default 10)")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("status", parents=[with_json], help="runs, source health, volumes; exit 1 on problems")
     p.set_defaults(func=cmd_status)
@@ -378,6 +285,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no weight-loading bars on stdout/stderr
     parser = build_parser()
     args = parser.parse_args(argv)
+    undecodable = not_utf8(args)
+    if undecodable:
+        print(f"axiswatch: {undecodable}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         settings = settings_from_args(args)
         code: int = args.func(args, settings)

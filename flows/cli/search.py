@@ -3,6 +3,8 @@ best-matching passage and that passage's stance under the pinned (latest) model.
 
 from __future__ import annotations
 
+import argparse
+import sys
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -10,7 +12,10 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from flows.cli.common import EXIT_FAILED, EXIT_OK
+from flows.cli.sql import render
 from flows.report.evidence import split_title
+from flows.settings import Settings
 from warehouse import query as named
 from warehouse.db import Location, WarehouseError, reader
 from warehouse.search_index import NoIndex, ranked_hits
@@ -145,3 +150,34 @@ def search(
             return search_rows(con, query, lang=lang, since=start, limit=limit)
     except (WarehouseError, duckdb.Error) as exc:
         raise SearchError(str(exc)) from exc
+
+
+def command(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch search`: articles ranked for a query (any language), with the best passage's stance."""
+    try:
+        rows = search(
+            settings.location,
+            args.query,
+            lang=args.lang,
+            since=args.since,
+            limit=args.limit,
+            timezone=settings.timezone,
+        )
+    except SearchError as exc:
+        print(f"axiswatch search: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(render(COLUMNS, rows, "json" if args.json else args.format))
+    return EXIT_OK
+
+
+def register(sub: Any, with_json: argparse.ArgumentParser) -> None:
+    """Add `axiswatch search`."""
+    p = sub.add_parser(
+        "search", parents=[with_json], help="ranked full-text search (English, Korean, Chinese)"
+    )
+    p.add_argument("query", help="words to look for, in any language")
+    p.add_argument("--lang", help="only articles in this language (en, ko, zh, ...)")
+    p.add_argument("--since", help="only articles dated on or after this day (YYYY-MM-DD)")
+    p.add_argument("--limit", type=int, default=10, help="articles to show (default 10)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="--json: same as json")
+    p.set_defaults(func=command)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import re
+import sys
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -16,6 +18,8 @@ import duckdb
 
 import flows.cli.jsonout as jsonout
 import flows.cli.texttable as texttable
+from flows.cli.common import EXIT_FAILED, EXIT_OK, warehouse_message
+from flows.settings import Settings
 from warehouse.db import Location, WarehouseError
 from warehouse.sandbox import check_query, sandboxed_reader
 
@@ -170,3 +174,44 @@ def read_query(text: str | None, file: Path | None) -> str:
         except OSError as exc:
             raise SqlError(f"cannot read {file}: {exc.strerror}") from exc
     return text or ""
+
+
+def command(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch sql`: run ad hoc SQL on the warehouse, read-only."""
+    try:
+        query = read_query(args.query, args.file)
+        columns, rows = run_query(
+            settings.location,
+            query,
+            settings.timezone,
+            allow_dir=args.allow_files,
+            timeout=settings.sql_timeout_seconds,
+        )
+    except SqlError as exc:
+        print(f"axiswatch sql: {warehouse_message(exc, settings)}", file=sys.stderr)
+        return EXIT_FAILED
+    if columns:
+        print(render(columns, rows, "json" if args.json else args.format, args.max_width))
+    return EXIT_OK
+
+
+def register(sub: Any, with_json: argparse.ArgumentParser) -> None:
+    """Add `axiswatch sql`."""
+    p = sub.add_parser("sql", parents=[with_json], help="run ad hoc SQL on the warehouse (read-only)")
+    p.add_argument("query", nargs="?", help="SQL text (or use -f FILE)")
+    p.add_argument("-f", "--file", type=Path, help="read the SQL from a file")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="--json: same as json")
+    p.add_argument(
+        "--max-width",
+        type=int,
+        default=60,
+        metavar="N",
+        help="table: wrap cells wider than N columns onto more lines, never cut (0: no wrapping)",
+    )
+    p.add_argument(
+        "--allow-files",
+        type=Path,
+        metavar="DIR",
+        help="let queries read files under DIR, read-only, as files://NAME",
+    )
+    p.set_defaults(func=command)

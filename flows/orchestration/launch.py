@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flows.settings import Settings
@@ -24,6 +25,14 @@ def preflight(settings: Settings) -> None:
     check(settings.data_dir, settings.location)
     if not str(settings.report_path).startswith(str(settings.data_dir)):
         check_data_dir(settings.report_path)
+    check_data_dir(prefect_home(settings), "Prefect's home (its database)")
+
+
+def prefect_home(settings: Settings) -> Path:
+    """Where Prefect keeps its database for this run: PREFECT_HOME, else DATA_DIR/prefect."""
+    from flows.orchestration.prefect_env import prefect_defaults
+
+    return Path(os.environ.get("PREFECT_HOME") or prefect_defaults(settings)["PREFECT_HOME"])
 
 
 Flow = Callable[..., Any]  # a Prefect flow of flows/pipeline.py
@@ -82,6 +91,9 @@ def run_flow(settings: Settings, flow: Callable[[], Flow], **params: Any) -> dic
     except FailedRun as exc:  # a flow that stopped on a known fault returned Failed(message)
         raise SystemExit(f"axiswatch: {exc}") from None
     except Exception as exc:
+        fault = prefect_env.storage_fault(exc, home)
+        if fault:
+            raise SystemExit(f"axiswatch: {fault}") from None
         if prefect_env.is_database_locked(exc):
             raise SystemExit(
                 f"axiswatch: Prefect's local database under {home} is locked by another process "

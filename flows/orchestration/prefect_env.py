@@ -7,6 +7,7 @@ are left alone.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -52,6 +53,39 @@ def configure(settings: Settings) -> Path:
     home = Path(os.environ["PREFECT_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     return home
+
+
+_FULL_OR_READ_ONLY = (
+    "database or disk is full",
+    "attempt to write a readonly database",
+    "unable to open database file",
+    "disk i/o error",
+)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """An exception and its causes and contexts, each once."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not e for e in seen):
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def storage_fault(exc: BaseException, home: Path) -> str | None:
+    """One line if an exception chain says Prefect's database under ``home`` ran out of space or
+    became read-only (SQLite's own words, or an OSError of those kinds), else None."""
+    for link in _chain(exc):
+        if isinstance(link, OSError) and link.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+            return f"storage fault at {link.filename or home}: {link.strerror} (Prefect's home is {home})"
+        text = str(link).lower()
+        found = next((m for m in _FULL_OR_READ_ONLY if m in text), None)
+        if found:
+            return (
+                f"Prefect's database under {home} cannot be written: {found}; free space or make it writable"
+            )
+    return None
 
 
 def is_database_locked(exc: BaseException) -> bool:

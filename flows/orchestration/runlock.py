@@ -6,6 +6,8 @@ so the kernel releases it when the holder exits, even on ``kill -9``; a stale fi
 A shard of a fanned-out pipeline run takes its own lock (``shard_lock_name``), so sibling shards
 on the same data directory never block each other while a second run of one shard is refused.
 Re-entrant within one process: the CLI takes it before Prefect starts, the flow again inside.
+A run also locks its warehouse file (``<warehouse>.run.lock`` beside it), so two runs with
+different data directories on one ``--db`` are refused just the same: one writer per warehouse.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,22 +52,43 @@ def shard_lock_name(shard: int) -> str:
     return f"run-shard-{shard}.lock"
 
 
-def note(data_dir: Path, what: str, name: str = LOCK_NAME) -> None:
+def file_of(location: object) -> Path | None:
+    """The warehouse file of a location, resolved (None for a DuckLake, made for several writers)."""
+    return location.resolve() if isinstance(location, Path) else None
+
+
+def warehouse_lock(warehouse: Path) -> Path:
+    """The run lock of a warehouse file: ``<warehouse>.run.lock`` in its directory."""
+    return warehouse.parent / f"{warehouse.name}.run.lock"
+
+
+def note(data_dir: Path, what: str, name: str = LOCK_NAME, warehouse: Path | None = None) -> None:
     """Replace the holder's description (e.g. once the run id is known); no-op if not held."""
-    entry = _held.get(str((data_dir / name).resolve()))
-    if entry is None:
-        return
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     line = f"pid {os.getpid()}: {what}, since {started}\n".encode()
-    os.ftruncate(entry[0], 0)
-    os.pwrite(entry[0], line, 0)
+    for path in (data_dir / name, *((warehouse_lock(warehouse),) if warehouse else ())):
+        entry = _held.get(str(path.resolve()))
+        if entry is not None:
+            os.ftruncate(entry[0], 0)
+            os.pwrite(entry[0], line, 0)
 
 
 @contextmanager
-def exclusive_run(data_dir: Path, what: str, name: str = LOCK_NAME) -> Iterator[None]:
-    """Hold data_dir's run lock (or the lock ``name``) for the block, or raise RunActive naming
-    the active run at once."""
-    path = data_dir / name
+def exclusive_run(
+    data_dir: Path, what: str, name: str = LOCK_NAME, warehouse: Path | None = None
+) -> Iterator[None]:
+    """Hold data_dir's run lock (or the lock ``name``) and, given one, the warehouse file's run
+    lock for the block, or raise RunActive naming the active run at once."""
+    with ExitStack() as stack:
+        stack.enter_context(_hold(data_dir / name, what, f"on {data_dir}"))
+        if warehouse is not None:
+            stack.enter_context(_hold(warehouse_lock(warehouse), what, f"on warehouse {warehouse}"))
+        yield
+
+
+@contextmanager
+def _hold(path: Path, what: str, where: str) -> Iterator[None]:
+    """Hold the flock on ``path`` (re-entrant in this process), or raise RunActive."""
     key = str(path.resolve())
     if key in _held:
         _held[key][1] += 1
@@ -80,11 +103,18 @@ def exclusive_run(data_dir: Path, what: str, name: str = LOCK_NAME) -> Iterator[
     except BlockingIOError:
         holder = _describe(fd)
         os.close(fd)
-        raise RunActive(f"another run is active on {data_dir}: {holder} (lock {path})") from None
+        raise RunActive(f"another run is active {where}: {holder} (lock {path})") from None
     _held[key] = [fd, 1]
     try:
-        note(data_dir, what, name)
+        _write_holder(fd, what)
         yield
     finally:
         del _held[key]
         os.close(fd)  # closing releases the flock
+
+
+def _write_holder(fd: int, what: str) -> None:
+    """Describe this process as the holder in the lock file."""
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"pid {os.getpid()}: {what}, since {started}\n".encode(), 0)
