@@ -93,6 +93,47 @@ def write_small_items() -> None:
     (directory / "reasons.json").write_text(json.dumps(reasons, indent=1, ensure_ascii=False) + "\n")
 
 
+def small_classify_items() -> dict[str, tuple[bytes, str]]:
+    """name -> (one input line, text its per-line error must hold) of the committed classify items."""
+    text = b'"text": "Seoul hedges between Washington and Beijing."'
+    return {
+        "nan-id": (b'{"id": NaN, ' + text + b"}", "NaN is not a JSON number"),
+        "infinity-id": (b'{"id": Infinity, ' + text + b"}", "Infinity is not a JSON number"),
+        "minus-infinity-in-list": (b'{"id": [1, -Infinity], ' + text + b"}", "-Infinity is not"),
+        "float-overflow-id": (b'{"id": 1e999, ' + text + b"}", "1e999 is out of range"),
+        "huge-int-id": (b'{"id": ' + b"7" * 5000 + b", " + text + b"}", "is out of range"),
+        "deep-id": (b'{"id": ' + b"[" * 40 + b"]" * 40 + b", " + text + b"}", "nested 41 levels deep"),
+        "vt-ff": (b"\x0b\x0c", "a line of only whitespace (\\x0b\\x0c)"),
+        "unicode-spaces": ("\u2028\u3000\u00a0\u1680".encode(), "a line of only whitespace"),
+        "separators": (b"\x1c\x1d\x1e\x1f", "a line of only whitespace"),
+        "nel": ("\u0085".encode(), "a line of only whitespace"),
+        "truncated": (b'{"id": "t", "text": "Seoul', "not JSON"),
+        "not-object": (b'["Seoul hedges"]', "not a JSON object"),
+    }
+
+
+def write_classify_items() -> None:
+    """Rewrite the committed classify items (one line per file) and their expected errors."""
+    directory = HERE / "classify"
+    directory.mkdir(exist_ok=True)
+    reasons = {}
+    for name, (line, reason) in small_classify_items().items():
+        (directory / f"{name}.line").write_bytes(line)
+        reasons[f"{name}.line"] = reason
+    (directory / "reasons.json").write_text(json.dumps(reasons, indent=1, ensure_ascii=False) + "\n")
+
+
+def large_classify_items() -> dict[str, tuple[bytes, str]]:
+    """The big classify lines, made at test time: name -> (line, expected error text)."""
+    return {
+        "brackets-200k": (b"[" * 200_000, "nested 200,000 levels deep"),
+        "nested-id-200k": (
+            b'{"id": ' + b'{"a": ' * 40_000 + b"1" + b"}" * 40_000 + b', "text": "x"}',
+            "levels deep",
+        ),
+    }
+
+
 def large_spool_items(directory: Path) -> dict[str, str]:
     """Make the big and special spool entries in ``directory``; name -> expected reason text."""
     expected = {"deep-brackets.spool": "nested 200,000 levels deep", "huge.spool": "too large"}
@@ -113,3 +154,4 @@ def large_spool_items(directory: Path) -> dict[str, str]:
 
 if __name__ == "__main__":
     write_small_items()
+    write_classify_items()
