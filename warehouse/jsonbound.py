@@ -28,7 +28,12 @@ class JSONBoundError(ValueError):
 
 def nesting_depth(data: bytes) -> int:
     """The deepest nesting of arrays and objects in ``data`` (brackets inside strings ignored)."""
-    brackets = _STRING.sub(b'""', data).translate(None, _NOT_BRACKETS)
+    return bracket_depth(_STRING.sub(b'""', data))
+
+
+def bracket_depth(data: bytes) -> int:
+    """The deepest nesting of ``[]``/``{}`` in ``data`` (strings already removed), without recursion."""
+    brackets = data.translate(None, _NOT_BRACKETS)
     if not brackets:
         return 0
     codes = np.frombuffer(brackets, dtype=np.uint8)

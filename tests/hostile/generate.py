@@ -134,6 +134,64 @@ def large_classify_items() -> dict[str, tuple[bytes, str]]:
     }
 
 
+SOURCE = """[[sources]]
+id = "{id}"
+name = "{name}"
+feed_url = "{url}"
+country = "KR"
+language = "ko"
+kind = "newspaper"
+"""
+
+
+def _source(id: str = "hankyoreh", name: str = "Hankyoreh", url: str = "https://h.example/rss") -> str:
+    """One [[sources]] table (strings given as TOML escapes)."""
+    return SOURCE.format(id=id, name=name, url=url)
+
+
+def small_sources_items() -> dict[str, tuple[str, str]]:
+    """name -> (sources.toml text, text the one-line error must hold) of the committed items."""
+    return {
+        "nul-in-name": (
+            _source(name="Han\\u0000kyoreh"),
+            "source 'hankyoreh': name holds a control character (U+0000)",
+        ),
+        "esc-in-name": (_source(name="Han\\u001b[31mkyoreh"), "name holds a control character (U+001B)"),
+        "del-in-name": (_source(name="Han\\u007fkyoreh"), "name holds a control character (U+007F)"),
+        "c1-in-name": (_source(name="Han\\u0085kyoreh"), "name holds a control character (U+0085)"),
+        "nul-in-url": (
+            _source(url="https://h.example/\\u0000rss"),
+            "source 'hankyoreh': feed_url holds a control",
+        ),
+        "newline-in-id": (_source(id="hankyoreh\\n"), "id holds a control character (U+000A)"),
+        "tab-in-country": (_source().replace('"KR"', '"K\\tR"'), "country holds a control character"),
+        "deep-array": ("x = " + "[" * 40 + "]" * 40 + "\n" + _source(), "nested 40 levels deep"),
+        "deep-inline-table": (
+            "x = " + "{a = " * 30 + "1" + "}" * 30 + "\n" + _source(),
+            "nested 30 levels deep",
+        ),
+    }
+
+
+def write_sources_items() -> None:
+    """Rewrite the committed sources items and their expected errors."""
+    directory = HERE / "sources"
+    directory.mkdir(exist_ok=True)
+    reasons = {}
+    for name, (text, reason) in small_sources_items().items():
+        (directory / f"{name}.toml").write_text(text, encoding="utf-8")
+        reasons[f"{name}.toml"] = reason
+    (directory / "reasons.json").write_text(json.dumps(reasons, indent=1, ensure_ascii=False) + "\n")
+
+
+def large_sources_items() -> dict[str, tuple[str, str]]:
+    """The big sources texts, made at test time: name -> (text, expected error text)."""
+    return {
+        "array-100k": ("x = " + "[" * 100_000 + "\n", "nested 100,000 levels deep"),
+        "brackets-in-strings": (_source(name="[" * 100_000), ""),  # valid: brackets inside a string
+    }
+
+
 def large_spool_items(directory: Path) -> dict[str, str]:
     """Make the big and special spool entries in ``directory``; name -> expected reason text."""
     expected = {"deep-brackets.spool": "nested 200,000 levels deep", "huge.spool": "too large"}
@@ -155,3 +213,4 @@ def large_spool_items(directory: Path) -> dict[str, str]:
 if __name__ == "__main__":
     write_small_items()
     write_classify_items()
+    write_sources_items()
