@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from flows.web import reads
+from flows.web.cache import BoundedCache
 from flows.web.guard import check_csrf
 from flows.web.kappa import agreement
 from flows.web.policy import label_policy
@@ -36,7 +37,7 @@ class Pages:
         self.store = store
         self.env = env
         self.policy_file = policy_file
-        self._html: dict[Any, tuple[float | None, str]] = {}
+        self._html = BoundedCache(max_entries=MAX_CACHED_PAGES)
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         """Render a template with the page's CSRF token and analyst name."""
@@ -52,8 +53,6 @@ class Pages:
         if cached is None or cached[0] != stamp or stamp is None:
             context |= {"csrf": CSRF_MARK, "analyst": ANALYST_MARK, "path": request.url.path}
             cached = (stamp, self.env.get_template(name).render(**context))
-            if len(self._html) >= MAX_CACHED_PAGES:
-                self._html.clear()
             self._html[key] = cached
         page = cached[1].replace(CSRF_MARK, request.state.csrf)
         return HTMLResponse(page.replace(ANALYST_MARK, str(escape(analyst_of(request)))))

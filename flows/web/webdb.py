@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from flows.web.cache import BoundedCache
 from warehouse.db import Location, WarehouseLocked, now_utc, query_text, reader, writer
 from warehouse.labels_ops import label_row
 from warehouse.sink import Sink
@@ -46,7 +47,7 @@ class WebStore:
     read_patience: float = 10.0
     write_patience: float = 1.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _cache: dict[Hashable, tuple[float, Any]] = field(default_factory=dict)
+    _cache: BoundedCache = field(default_factory=BoundedCache)
     pending: list[dict[str, Any]] = field(default_factory=list)
 
     def prepare(self) -> str:
