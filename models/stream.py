@@ -5,8 +5,10 @@ stream. Text is cleaned (lone surrogates → U+FFFD, NUL and control characters 
 text that segments into one passage is classified as a passage; a longer one is cut into
 passages as articles are and scored as an article (``"passages": n`` in its answer). A line
 over ``MAX_LINE_BYTES`` or a text over ``MAX_TEXT_CHARS`` is refused with its line number,
-without being parsed, which bounds memory. A batch the model fails on is retried line by
-line so one bad line cannot take its neighbours down.
+without being parsed, which bounds memory; so is a line nested deeper than ``MAX_DEPTH``
+(measured before parsing), one holding NaN, Infinity or an out-of-range number (the output
+stays strict JSON), and a line of only whitespace other than an empty line. A batch the
+model fails on is retried line by line so one bad line cannot take its neighbours down.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ from typing import IO, Any, TextIO
 from models.classifier import StanceClassifier
 from models.passages import segment
 from models.textclean import clean_text
+from warehouse.jsonbound import JSONBoundError
+from warehouse.jsonbound import loads as bounded_loads
 
 MAX_TEXT_CHARS = 200_000  # about 30,000 words: far beyond any article; scored as an article
 MAX_LINE_BYTES = 4 * MAX_TEXT_CHARS + 65_536  # UTF-8 worst case plus room for the id and JSON
 BATCH = 64
+MAX_DEPTH = 32  # {"id", "text"} needs 1; an id may nest a little
+BLANK = b" \t\r\n"  # JSON's own whitespace: a line of only these is skipped silently
 
 
 @dataclass(frozen=True)
@@ -44,11 +50,15 @@ def parse_line(raw: bytes) -> tuple[Any, str]:
     if len(raw) > MAX_LINE_BYTES:
         raise ValueError(f"line of {len(raw):,} bytes is over the {MAX_LINE_BYTES:,}-byte limit")
     try:
-        row = json.loads(raw.decode("utf-8"))
+        row = bounded_loads(raw, MAX_DEPTH)
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON ({exc.msg})") from None
+        raise ValueError(_not_json(raw, exc.msg)) from None
+    except JSONBoundError as exc:
+        raise ValueError(f"not strict JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"not JSON ({exc})") from None
     if not isinstance(row, dict):
         raise ValueError("not a JSON object")
     text = row.get("text")
@@ -57,6 +67,14 @@ def parse_line(raw: bytes) -> tuple[Any, str]:
     if len(text) > MAX_TEXT_CHARS:
         raise ValueError(f"text of {len(text):,} characters is over the {MAX_TEXT_CHARS:,}-character limit")
     return _clean_id(row.get("id")), clean_text(text)
+
+
+def _not_json(raw: bytes, msg: str) -> str:
+    """The reason a line is not JSON, naming whitespace-only lines as such."""
+    text = raw.decode("utf-8")
+    if not text.strip():
+        return f"a line of only whitespace ({ascii(text.rstrip(chr(10)))[1:-1]}), not a JSON object"
+    return f"not JSON ({msg})"
 
 
 def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
@@ -81,7 +99,7 @@ def read_lines(stream: IO[bytes], report: Any) -> Iterator[Line]:
         if raw is None:
             report(number, f"line is over the {MAX_LINE_BYTES:,}-byte limit")
             continue
-        if not raw.strip():
+        if not raw.strip(BLANK):
             continue
         try:
             ident, text = parse_line(raw)
@@ -114,8 +132,8 @@ def _article_answer(model: StanceClassifier, line: Line) -> dict[str, Any]:
     }
 
 
-def answer_batch(model: StanceClassifier, lines: list[Line], report: Any) -> Iterator[dict[str, Any]]:
-    """Answers for a batch in input order; a line the model fails on is reported, the rest answered."""
+def answer_batch(model: StanceClassifier, lines: list[Line], report: Any) -> Iterator[str]:
+    """JSON answers for a batch in input order; a line the model fails on is reported, the rest answered."""
     short = [ln for ln in lines if len(segment(ln.text)) <= 1]
     short_numbers = {ln.number for ln in short}
     try:
@@ -126,9 +144,9 @@ def answer_batch(model: StanceClassifier, lines: list[Line], report: Any) -> Ite
         try:
             if line.number in short_numbers:
                 pred = preds.get(line.number) or model.predict(line.text)
-                yield _answer(line, pred)
+                yield _strict_json(_answer(line, pred))
             else:
-                yield _article_answer(model, line)
+                yield _strict_json(_article_answer(model, line))
         except Exception as exc:
             report(line.number, f"could not classify ({type(exc).__name__}: {exc})")
 
@@ -153,8 +171,13 @@ def classify_stream(model: StanceClassifier, stream: IO[bytes], out: TextIO, err
     return bad
 
 
-def _emit(out: TextIO, records: Iterator[dict[str, Any]]) -> None:
+def _strict_json(record: dict[str, Any]) -> str:
+    """One answer as strict JSON (ValueError on NaN or Infinity, never written)."""
+    return json.dumps(record, ensure_ascii=False, allow_nan=False)
+
+
+def _emit(out: TextIO, answers: Iterator[str]) -> None:
     """Write JSON lines and flush."""
-    for record in records:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    for answer in answers:
+        out.write(answer + "\n")
     out.flush()

@@ -74,6 +74,24 @@ def add_label(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> bool:
     return _count(con, row["label_id"]) > before
 
 
+@op("add_label_for_passage")
+def add_label_for_passage(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> bool:
+    """Insert a label made while the warehouse was locked: the passage's text, model version and
+    shown label are read now (LabelError when that passage is not scored); once per label_id."""
+    cursor = con.execute(
+        query_text("web_passage"), {"article_id": row["article_id"], "ordinal": row["ordinal"]}
+    )
+    found = cursor.fetchone()
+    if found is None:
+        raise LabelError(
+            f"no scored passage {row['article_id']}:{row['ordinal']} for label {row['label_id']}"
+        )
+    columns = [d[0] for d in cursor.description or []]
+    shown = dict(zip(columns, found, strict=True))
+    full = row | {"passage_text": shown["text"], "model_version": shown["model_version"]}
+    return bool(add_label(con, full | {"shown_label": shown["label"]}))
+
+
 def _count(con: duckdb.DuckDBPyConnection, label_id: str) -> int:
     """Rows stored under one label_id (0 or 1)."""
     found = con.execute("SELECT count(*) FROM labels WHERE label_id = ?", [label_id]).fetchone()

@@ -120,18 +120,22 @@ class Sink:
             yield con
 
     def _spool(self, ops: Sequence[Op]) -> Path:
-        """Write ops to a new spool file atomically (temp file, fsync, rename)."""
-        name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}{spool.SUFFIX}"
-        file = spool.write(self.spool_dir, name, ops, now_utc())
+        """Write ops to new spool files atomically, in order, each within the spool file size limit."""
+        stem = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+        chunks = spool.split(ops, now_utc())
+        files = [
+            spool.write_bytes(self.spool_dir, f"{stem}-{n:04d}{spool.SUFFIX}", d)
+            for n, d in enumerate(chunks)
+        ]
         self.spooled += len(ops)
         log.warning(
             "warehouse %s locked by %s: %d writes kept in %s for the next run",
             self.path,
             self.locked_by,
             len(ops),
-            file,
+            ", ".join(str(f) for f in files),
         )
-        return file
+        return files[0]
 
     def pending_spool(self) -> list[Path]:
         """Spool files waiting to be applied, oldest first."""
@@ -152,6 +156,8 @@ class Sink:
                 applied += self._replay_file(file)
             except spool.SpoolError as exc:
                 _set_aside(file, str(exc))
+            except RecursionError as exc:  # a bound missed: still never blocks the next files
+                _set_aside(file, f"corrupt: too deeply nested to replay ({exc})")
         return applied
 
     def _replay_file(self, file: Path) -> int:
@@ -217,6 +223,6 @@ def _replay_one(con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...]
         OPS[name](con, *args)
     except TRANSIENT_ERRORS:
         raise
-    except REPLAY_ERRORS as exc:
+    except (*REPLAY_ERRORS, ArithmeticError, LookupError, RecursionError) as exc:
         reason = " ".join(str(exc).split())[:300]
         raise spool.SpoolError(f"{name} ({where}) failed: {type(exc).__name__}: {reason}") from exc

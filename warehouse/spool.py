@@ -12,7 +12,9 @@ base64}``, ``{"$tuple": […]}``, ``{"$float": "nan" | "inf" | "-inf"}``, ``{"$d
 …]}`` for a dict whose keys are not plain strings, and ``{"$record": tag, "fields": {…}}`` for
 a dataclass registered with ``warehouse.ops.record``. Nothing else is ever constructed.
 A file that cannot be read back raises ``SpoolError`` with a one-line reason; the sink
-moves it to ``quarantine/`` beside a ``.reason`` file.
+moves it to ``quarantine/`` beside a ``.reason`` file. Reading is bounded: only a regular file
+(never followed through a symlink, never blocking on a FIFO) of at most ``MAX_FILE_BYTES``,
+nested at most ``MAX_DEPTH`` deep, with every number and tagged value range-checked.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import logging
 import math
 import os
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -31,6 +34,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
+from warehouse.jsonbound import JSONBoundError
+from warehouse.jsonbound import loads as bounded_loads
 from warehouse.ops import RECORDS, Op, record_tag
 
 log = logging.getLogger(__name__)
@@ -40,6 +45,9 @@ VERSION = 1
 SUFFIX = ".spool"
 QUARANTINE = "quarantine"
 REASON_SUFFIX = ".reason"
+MAX_FILE_BYTES = 64 * 1024 * 1024  # the sink splits its writes so that no file it writes is larger
+MAX_DEPTH = 64  # a spooled write nests about 8 deep; 200,000 would exhaust the parser's stack
+MAX_DAYS = 999_999_999  # timedelta's own range
 
 LEGACY_PICKLE = (
     "written by an older axiswatch as a Python pickle, which this version never loads "
@@ -120,14 +128,48 @@ def decode(value: Any) -> Any:
         return decoder(value)
     except SpoolError:
         raise
-    except (TypeError, ValueError, KeyError, ZoneInfoNotFoundError) as exc:
+    except (
+        TypeError,
+        ValueError,
+        LookupError,
+        AttributeError,
+        ArithmeticError,
+        ZoneInfoNotFoundError,
+    ) as exc:
         raise SpoolError(f"corrupt: bad {tags[0][1:]} value {json.dumps(value)[:120]}: {exc}") from exc
 
 
 def _decode_datetime(obj: dict[str, Any]) -> datetime:
     """A tagged datetime, in its named zone when one was recorded."""
-    value = datetime.fromisoformat(obj["$datetime"])
-    return value.astimezone(ZoneInfo(obj["tz"])) if "tz" in obj else value
+    value = datetime.fromisoformat(_text(obj, "$datetime"))
+    return value.astimezone(ZoneInfo(_text(obj, "tz"))) if "tz" in obj else value
+
+
+def _decode_timedelta(obj: dict[str, Any]) -> timedelta:
+    """A tagged timedelta: three integers (days, seconds, µs) within timedelta's range."""
+    parts = obj["$timedelta"]
+    if not (isinstance(parts, list) and len(parts) == 3 and all(type(p) is int for p in parts)):
+        raise TypeError("need [days, seconds, microseconds] as three integers")
+    days, seconds, micros = parts
+    if abs(days) > MAX_DAYS or abs(seconds) >= 86_400 or abs(micros) >= 1_000_000:
+        raise ValueError("out of range (|days| <= 999999999, |seconds| < 86400, |µs| < 1000000)")
+    return timedelta(days, seconds, micros)
+
+
+def _listed(obj: dict[str, Any], tag: str) -> list[Any]:
+    """The list a tag holds (TypeError when it is not a list)."""
+    value = obj[tag]
+    if not isinstance(value, list):
+        raise TypeError(f"{tag[1:]} must hold a list")
+    return value
+
+
+def _text(obj: dict[str, Any], tag: str) -> str:
+    """The string a tag holds (TypeError when it is not a string)."""
+    value = obj[tag]
+    if not isinstance(value, str):
+        raise TypeError(f"{tag[1:]} must hold a string")
+    return value
 
 
 def _decode_float(text: str) -> float:
@@ -139,20 +181,20 @@ def _decode_float(text: str) -> float:
 
 def _decode_record(obj: dict[str, Any]) -> Any:
     """A registered dataclass built from its tagged fields (never an unregistered class)."""
-    cls = RECORDS.get(obj["$record"])
+    cls = RECORDS.get(_text(obj, "$record"))
     if cls is None:
-        raise SpoolError(f"unknown record type {obj['$record']!r}")
+        raise SpoolError(f"corrupt: unknown record type {obj['$record'][:80]!r}")
     return cls(**{name: decode(v) for name, v in obj["fields"].items()})
 
 
 _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "$datetime": _decode_datetime,
-    "$date": lambda o: date.fromisoformat(o["$date"]),
-    "$timedelta": lambda o: timedelta(*o["$timedelta"]),
-    "$bytes": lambda o: base64.b64decode(o["$bytes"], validate=True),
-    "$tuple": lambda o: tuple(decode(v) for v in o["$tuple"]),
-    "$float": lambda o: _decode_float(o["$float"]),
-    "$dict": lambda o: {decode(k): decode(v) for k, v in o["$dict"]},
+    "$date": lambda o: date.fromisoformat(_text(o, "$date")),
+    "$timedelta": _decode_timedelta,
+    "$bytes": lambda o: base64.b64decode(_text(o, "$bytes"), validate=True),
+    "$tuple": lambda o: tuple(decode(v) for v in _listed(o, "$tuple")),
+    "$float": lambda o: _decode_float(_text(o, "$float")),
+    "$dict": lambda o: {decode(k): decode(v) for k, v in _listed(o, "$dict")},
     "$record": _decode_record,
 }
 
@@ -176,8 +218,12 @@ def loads(data: bytes, known_ops: Mapping[str, Any]) -> list[Op]:
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         raise SpoolError(LEGACY_PICKLE)
     try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = bounded_loads(data, MAX_DEPTH)
+    except UnicodeDecodeError as exc:
+        raise SpoolError(f"corrupt: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except JSONBoundError as exc:
+        raise SpoolError(f"corrupt: {exc}") from None
+    except (ValueError, RecursionError) as exc:
         raise SpoolError(f"corrupt: not a JSON spool file ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise SpoolError(f'corrupt: not an {FORMAT} file (no "format": "{FORMAT}" header)')
@@ -204,10 +250,29 @@ def _load_op(n: int, item: Any, known_ops: Mapping[str, Any]) -> Op:
     return item["op"], tuple(decode(a) for a in item["args"])
 
 
+def split(ops: Sequence[Op], created_at: datetime, max_bytes: int = MAX_FILE_BYTES) -> list[bytes]:
+    """The bytes of one or more spool files holding ``ops`` in order, each within ``max_bytes``
+    when it holds more than one op (a single larger op is kept whole, and logged)."""
+    data = dumps(ops, created_at)
+    if len(data) <= max_bytes:
+        return [data]
+    if len(ops) == 1:
+        log.error(
+            "one spooled write of %d bytes is over the spool file limit of %d bytes", len(data), max_bytes
+        )
+        return [data]
+    half = len(ops) // 2
+    return split(ops[:half], created_at, max_bytes) + split(ops[half:], created_at, max_bytes)
+
+
 def write(spool_dir: Path, name: str, ops: Sequence[Op], created_at: datetime) -> Path:
     """Write a spool file atomically (temp file, fsync, rename, fsync of the directory)."""
+    return write_bytes(spool_dir, name, dumps(ops, created_at))  # encode first: no file on error
+
+
+def write_bytes(spool_dir: Path, name: str, data: bytes) -> Path:
+    """Write a spool file's bytes atomically (temp file, fsync, rename, fsync of the directory)."""
     spool_dir.mkdir(parents=True, exist_ok=True)
-    data = dumps(ops, created_at)  # encode first: a value that cannot be spooled leaves no file
     tmp = spool_dir / (name + ".tmp")
     with tmp.open("wb") as fh:
         fh.write(data)
@@ -233,13 +298,65 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def read(file: Path, known_ops: Mapping[str, Any]) -> list[Op]:
+def read(file: Path, known_ops: Mapping[str, Any], max_bytes: int = MAX_FILE_BYTES) -> list[Op]:
     """The ops of a spool file; SpoolError when it cannot be read or replayed."""
+    return loads(read_bytes(file, max_bytes), known_ops)
+
+
+def entry_problem(file: Path, max_bytes: int = MAX_FILE_BYTES) -> str | None:
+    """Why a spool entry can never be read (not a regular file, too large), from lstat alone."""
     try:
-        data = file.read_bytes()
+        info = os.lstat(file)
     except OSError as exc:
-        raise SpoolError(f"unreadable: {exc}") from exc
-    return loads(data, known_ops)
+        return f"unreadable: {exc.strerror or exc}"
+    return _type_problem(info) or _size_problem(info.st_size, max_bytes)
+
+
+def _type_problem(info: os.stat_result) -> str | None:
+    """Why a file of this mode is not a spool file (None for a regular file)."""
+    if stat.S_ISREG(info.st_mode):
+        return None
+    kinds = [(stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory")]
+    kinds += [
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    kind = next((name for test, name in kinds if test(info.st_mode)), "not a regular file")
+    return f"not a regular file ({kind}); spool files are regular files written by axiswatch"
+
+
+def _size_problem(size: int, max_bytes: int) -> str | None:
+    """Why a file of ``size`` bytes is not read (None when it is within the limit)."""
+    if size <= max_bytes:
+        return None
+    return f"too large: {size:,} bytes, over the {max_bytes:,}-byte limit of a spool file (not read)"
+
+
+def read_bytes(file: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, at most ``max_bytes`` of them; never follows a link or blocks."""
+    problem = entry_problem(file, max_bytes)
+    if problem:
+        raise SpoolError(problem)
+    flags = (
+        os.O_RDONLY
+        | getattr(os, "O_NOFOLLOW", 0)
+        | getattr(os, "O_NONBLOCK", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+    )
+    try:
+        fd = os.open(file, flags)
+    except OSError as exc:
+        raise SpoolError(f"unreadable: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)  # the entry may have been swapped since lstat
+        problem = _type_problem(info) or _size_problem(info.st_size, max_bytes)
+        if problem:
+            raise SpoolError(problem)
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise SpoolError(_size_problem(len(data), max_bytes) or "too large")
+    return data
 
 
 def quarantine(file: Path, reason: str) -> Path:
@@ -249,7 +366,7 @@ def quarantine(file: Path, reason: str) -> Path:
     target_dir.mkdir(exist_ok=True)
     target = target_dir / file.name
     n = 1
-    while target.exists():
+    while os.path.lexists(target):
         target, n = target_dir / f"{file.name}.{n}", n + 1
     (target_dir / (target.name + REASON_SUFFIX)).write_text(reason + "\n", encoding="utf-8")
     file.rename(target)
@@ -264,7 +381,7 @@ def quarantined(spool_dir: Path) -> list[tuple[str, str]]:
         return []
     out = []
     for file in sorted(directory.iterdir()):
-        if file.name.endswith(REASON_SUFFIX) or not file.is_file():
+        if file.name.endswith(REASON_SUFFIX):
             continue
         sidecar = directory / (file.name + REASON_SUFFIX)
         reason = sidecar.read_text(encoding="utf-8").strip() if sidecar.exists() else "no reason recorded"

@@ -19,7 +19,7 @@ from typing import Any
 from flows.settings import Settings
 from warehouse.db import now_utc, reader
 from warehouse.query import records
-from warehouse.spool import QUARANTINE
+from warehouse.spool import QUARANTINE, entry_problem
 
 RUN_COLUMNS = [
     "run_id",
@@ -59,6 +59,7 @@ class Status:
     weeks: list[dict[str, Any]] = field(default_factory=list)
     model: dict[str, Any] | None = None
     spooled_files: int = 0
+    unreadable: list[dict[str, str]] = field(default_factory=list)
     quarantined: list[dict[str, str]] = field(default_factory=list)
     attention: list[str] = field(default_factory=list)
 
@@ -67,8 +68,10 @@ def collect(settings: Settings, now: datetime | None = None) -> Status:
     """Read the warehouse (read-only) and judge what needs attention."""
     now = now or now_utc()
     sink = settings.sink()
+    pending = [(f.name, entry_problem(f)) for f in sink.pending_spool()]
     status = Status(
-        spooled_files=len(sink.pending_spool()),
+        spooled_files=sum(problem is None for _, problem in pending),
+        unreadable=[{"file": name, "reason": problem} for name, problem in pending if problem],
         quarantined=[{"file": name, "reason": reason} for name, reason in sink.quarantined()],
     )
     with reader(settings.location) as con:
@@ -146,6 +149,10 @@ def judge(status: Status, settings: Settings, now: datetime) -> list[str]:
             problems.append(problem)
     if status.spooled_files:
         problems.append(f"{status.spooled_files} spool file(s) wait for the warehouse lock to be free")
+    problems += [
+        f"spool entry {u['file']} cannot be replayed; the next run moves it to quarantine: {u['reason']}"
+        for u in status.unreadable
+    ]
     problems += quarantine_problems(status.quarantined, settings)
     if status.model is None:
         problems.append("no model version registered: articles are not scored yet")

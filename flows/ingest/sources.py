@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import tomllib
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from warehouse.jsonbound import bracket_depth
 
 KINDS = ("newspaper", "think-tank", "state-media", "wire", "blog")
 AFFILIATIONS = ("state", "independent", "public")
@@ -19,6 +23,10 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _TABLE_HEADER = re.compile(r"^\s*\[\[\s*sources\s*\]\]")
+_TOML_STRINGS = re.compile(r'''"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*''')
+MAX_BYTES = 4 * 1024 * 1024  # about 20,000 sources
+MAX_DEPTH = 16  # [[sources]] tables need 2; tomllib recurses once per level
+TEXT_KEYS = ("id", "name", "feed_url", "country", "language", "kind", "affiliation", "group", "notes")
 
 
 class SourcesError(ValueError):
@@ -97,6 +105,20 @@ def _check_url(url: Any) -> str | None:
     return None
 
 
+def _control_problem(table: dict[str, Any]) -> tuple[str, str] | None:
+    """The first text value holding a control character (NUL, ESC, ...) as (key, reason)."""
+    for key in TEXT_KEYS:
+        value = table.get(key)
+        allowed = "\t\n" if key == "notes" else ""
+        if not isinstance(value, str):
+            continue
+        bad = next((c for c in value if unicodedata.category(c) == "Cc" and c not in allowed), None)
+        if bad is not None:
+            who = table["id"] if key != "id" else value
+            return key, f"source {who!r}: {key} holds a control character (U+{ord(bad):04X})"
+    return None
+
+
 def _check_table(table: dict[str, Any]) -> tuple[str, str] | None:
     """First problem in one table as (key, reason), or None."""
     for key in table:
@@ -108,8 +130,11 @@ def _check_table(table: dict[str, Any]) -> tuple[str, str] | None:
             return "", f"missing required key {key!r}"
         if not isinstance(table[key], str) or not table[key].strip():
             return key, f"{key} must be a non-empty string"
+    control = _control_problem(table)
+    if control:
+        return control
     checks: list[tuple[str, bool, str]] = [
-        ("id", bool(_SLUG.match(table["id"])), "id must be a lower-case slug (a-z, 0-9, -)"),
+        ("id", bool(_SLUG.fullmatch(table["id"])), "id must be a lower-case slug (a-z, 0-9, -)"),
         (
             "country",
             bool(_COUNTRY.match(table["country"])),
@@ -140,10 +165,26 @@ def _check_table(table: dict[str, Any]) -> tuple[str, str] | None:
     return ("feed_url", problem) if problem else None
 
 
+def _check_bounds(text: str, origin: str) -> None:
+    """Refuse a sources text too large or nested too deeply for the TOML parser, before parsing."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        raise SourcesError(f"{origin}: {size:,} bytes, over the {MAX_BYTES:,}-byte limit of a sources file")
+    bare = _TOML_STRINGS.sub("", text).encode("utf-8", "surrogatepass")
+    depth = bracket_depth(bare)
+    if depth > MAX_DEPTH:
+        raise SourcesError(
+            f"{origin}: arrays or tables nested {depth:,} levels deep (the limit is {MAX_DEPTH})"
+        )
+
+
 def parse_sources(text: str, origin: str = "<sources>") -> list[Source]:
     """Parse and validate sources.toml text; raise SourcesError naming origin:line and reason."""
+    _check_bounds(text, origin)
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise SourcesError(f"{origin}: not valid TOML: nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
         where = f"{origin}:{match.group(1)}" if match else origin
@@ -176,8 +217,13 @@ def parse_sources(text: str, origin: str = "<sources>") -> list[Source]:
 
 
 def load_sources(path: Path) -> list[Source]:
-    """Read and validate a sources.toml file."""
+    """Read and validate a sources.toml file (a regular file within MAX_BYTES)."""
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+            raise SourcesError(
+                f"{path}: not a regular file within {MAX_BYTES:,} bytes ({info.st_size:,} bytes)"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise SourcesError(f"{path}: no such sources file") from exc

@@ -12,12 +12,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from flows.web import reads
+from flows.web.cache import BoundedCache
 from flows.web.guard import check_csrf
 from flows.web.kappa import agreement
 from flows.web.policy import label_policy
 from flows.web.svgplot import chart
 from flows.web.textsearch import search_articles
 from flows.web.webdb import WebStore
+from warehouse.db import WarehouseLocked
 from warehouse.labels_ops import LabelError
 
 ANALYST_COOKIE = "axiswatch_analyst"
@@ -35,7 +37,7 @@ class Pages:
         self.store = store
         self.env = env
         self.policy_file = policy_file
-        self._html: dict[Any, tuple[float | None, str]] = {}
+        self._html = BoundedCache(max_entries=MAX_CACHED_PAGES)
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         """Render a template with the page's CSRF token and analyst name."""
@@ -51,18 +53,16 @@ class Pages:
         if cached is None or cached[0] != stamp or stamp is None:
             context |= {"csrf": CSRF_MARK, "analyst": ANALYST_MARK, "path": request.url.path}
             cached = (stamp, self.env.get_template(name).render(**context))
-            if len(self._html) >= MAX_CACHED_PAGES:
-                self._html.clear()
             self._html[key] = cached
         page = cached[1].replace(CSRF_MARK, request.state.csrf)
         return HTMLResponse(page.replace(ANALYST_MARK, str(escape(analyst_of(request)))))
 
-    async def read(self, key: Any, fn: Any, *, fresh: bool = False) -> Any:
+    async def read(self, key: Any, fn: Any, *, fresh: bool = False, patience: float | None = None) -> Any:
         """A cached read straight from the event loop, else a warehouse read in a worker thread."""
         hit = None if fresh else self.store.peek(key)
         if hit is not None:
             return hit
-        return await run_in_threadpool(self.store.read, key, fn, fresh=fresh)
+        return await run_in_threadpool(lambda: self.store.read(key, fn, fresh=fresh, patience=patience))
 
     async def dashboard(self, request: Request) -> Response:
         """Weekly index, all outlets and per group of the chosen kind."""
@@ -155,31 +155,40 @@ class Pages:
             return PlainTextResponse("missing or wrong CSRF token; reload the page", status_code=403)
         name = form.get("analyst", "").strip() or analyst_of(request)
         article_id, ordinal = form.get("article_id", ""), _int(form.get("ordinal"), -1, -1, 10**6)
-        shown = await self.read(
-            ("passage", article_id, ordinal), lambda c: reads.passage(c, article_id, ordinal)
-        )
-        if not shown:
-            return PlainTextResponse("no such scored passage", status_code=404)
+        fields = {"article_id": article_id, "ordinal": ordinal, "label": form.get("label", "")}
+        fields |= {"analyst": name, "note": form.get("note", "")}
         try:
-            stored = await run_in_threadpool(
-                lambda: self.store.add_label(
-                    article_id=article_id,
-                    ordinal=ordinal,
-                    label=form.get("label", ""),
-                    analyst=name,
-                    passage_text=shown["text"],
-                    note=form.get("note", ""),
-                    model_version=shown["model_version"],
-                    shown_label=shown["label"],
-                )
-            )
+            stored = await self._store_label(article_id, ordinal, fields)
         except LabelError as exc:
             return PlainTextResponse(str(exc), status_code=400)
+        if stored is None:
+            return PlainTextResponse("no such scored passage", status_code=404)
         back = form.get("next", "") if form.get("next", "").startswith("/article/") else "/queue"
         query = {"skip": form.get("skip", ""), "saved": "stored" if stored else "spooled"}
         response = RedirectResponse(f"{back}?{urlencode(query)}", status_code=303)
         response.set_cookie(ANALYST_COOKIE, name, httponly=True, samesite="strict", max_age=365 * 86400)
         return response
+
+    async def _store_label(self, article_id: str, ordinal: int, fields: dict[str, Any]) -> bool | None:
+        """Store a label (True), spool it (False) or find no such passage (None). While another
+        process holds the warehouse the passage cannot be read: the label is queued with a write
+        that reads the passage itself when it is applied."""
+        try:
+            shown = await self.read(
+                ("passage", article_id, ordinal),
+                lambda c: reads.passage(c, article_id, ordinal),
+                patience=self.store.write_patience,
+            )
+        except WarehouseLocked:
+            return bool(await run_in_threadpool(lambda: self.store.queue_label(**fields)))
+        if not shown:
+            return None
+        seen = {
+            "passage_text": shown["text"],
+            "model_version": shown["model_version"],
+            "shown_label": shown["label"],
+        }
+        return bool(await run_in_threadpool(lambda: self.store.add_label(**fields, **seen)))
 
 
 def analyst_of(request: Request) -> str:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from flows.web.cache import BoundedCache
 from warehouse.db import Location, WarehouseLocked, now_utc, reader, writer
 from warehouse.labels_ops import label_row
 from warehouse.session import use_timezone
@@ -40,7 +41,7 @@ class WebStore:
     read_patience: float = 10.0
     write_patience: float = 1.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _cache: dict[Hashable, tuple[float, Any]] = field(default_factory=dict)
+    _cache: BoundedCache = field(default_factory=BoundedCache)
     pending: list[dict[str, Any]] = field(default_factory=list)
 
     def prepare(self) -> str:
@@ -52,7 +53,14 @@ class WebStore:
             except WarehouseLocked as exc:
                 return f"not migrated now ({exc.holder} holds the warehouse)"
 
-    def read(self, key: Hashable, fn: Callable[[duckdb.DuckDBPyConnection], T], *, fresh: bool = False) -> T:
+    def read(
+        self,
+        key: Hashable,
+        fn: Callable[[duckdb.DuckDBPyConnection], T],
+        *,
+        fresh: bool = False,
+        patience: float | None = None,
+    ) -> T:
         """``fn(con)`` on a read-only connection, cached for ``ttl`` seconds under ``key``.
 
         An expired result is refreshed only when no other read holds the warehouse; meanwhile (and
@@ -65,7 +73,7 @@ class WebStore:
             return hit[1]  # type: ignore[index,no-any-return]  # another read is running: serve the stale copy
         try:
             try:
-                value = self._run(fn, patience=0.0 if hit else self.read_patience)
+                value = self._run(fn, patience=0.0 if hit else self._patience(patience))
             except WarehouseLocked:
                 if hit is None:
                     raise
@@ -74,6 +82,10 @@ class WebStore:
             return value
         finally:
             self._lock.release()
+
+    def _patience(self, asked: float | None) -> float:
+        """Seconds a read waits for the lock: as asked, else the store's read patience."""
+        return self.read_patience if asked is None else asked
 
     def peek(self, key: Hashable) -> Any:
         """The cached result under ``key`` if it is still fresh, else None (no lock, no thread)."""
@@ -93,11 +105,22 @@ class WebStore:
 
     def add_label(self, **fields: Any) -> bool:
         """Store one label through the sink; False when it was spooled (the warehouse was busy)."""
-        row = label_row(now=now_utc(), **fields)
+        return self._write("add_label", label_row(now=now_utc(), **fields))
+
+    def queue_label(self, **fields: Any) -> bool:
+        """Store a label whose passage could not be read (the warehouse was locked): the write reads
+        the passage itself, now or when its spool file is replayed; False when it was spooled."""
+        return self._write("add_label_for_passage", label_row(now=now_utc(), passage_text="", **fields))
+
+    def _write(self, name: str, row: dict[str, Any]) -> bool:
+        """Apply one label write through the sink; then replay what earlier labels left in the spool."""
         with self._lock:
             self.sink.patience = self.write_patience
             self.sink.locked_by = None
-            done = self.sink.apply([("add_label", (row,))])
+            done = self.sink.apply([(name, (row,))])
+            if done is not None and self.pending:
+                self.sink.replay()  # this process's spooled labels, each exactly once (ledger)
+                self.pending.clear()
         self._cache.clear()
         if done is None:
             self.pending.append(row)
