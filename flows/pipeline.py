@@ -36,6 +36,8 @@ from flows.settings import Settings
 from warehouse import health
 from warehouse import ingest_ops as store
 from warehouse.db import StorageFault, WarehouseError, now_utc
+from warehouse.ops import RefreshSearch, TagTopics
+from warehouse.run_ops import FinishRun, StartRun, new_run_id
 from warehouse.score_ops import ArticleToScore
 from warehouse.sink import Sink
 from warehouse.topics import load_dictionary
@@ -94,7 +96,7 @@ def score_task(settings: Settings, classifier: Any, batch: Sequence[ArticleToSco
 def search_index_task(settings: Settings) -> None:
     """Refresh the full-text index over articles and tag new articles with topics."""
     dictionary = load_dictionary(settings.topics_file)
-    settings.sink().apply([("refresh_fts", ()), ("tag_topics", (dictionary,))])
+    settings.sink().apply([RefreshSearch(), TagTopics(dictionary)])
 
 
 def ingest_stage(
@@ -212,8 +214,8 @@ def _ledgered_locked(
     """The body of ``_ledgered`` once this process holds the data directory's run lock."""
     say = progress(get_run_logger())
     sink = settings.sink()
-    run_id = store.new_run_id()
-    sink.apply([("start_run", (run_id, name, now_utc(), trigger, flow_run.get_id()))])
+    run_id = new_run_id()
+    sink.apply([StartRun(run_id, name, now_utc(), trigger, flow_run.get_id())])
     runlock.note(
         settings.data_dir, f"{name} run {run_id} ({trigger})", warehouse=runlock.file_of(settings.location)
     )
@@ -233,7 +235,7 @@ def _ledgered_locked(
     except Exception as exc:
         try:
             failed = {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"}
-            sink.apply([("finish_run", (run_id, now_utc(), failed))])
+            sink.apply([FinishRun(run_id, now_utc(), failed)])
         except Exception as also:
             get_run_logger().warning("could not mark run %s failed: %s", run_id, also)
         raise
@@ -241,7 +243,7 @@ def _ledgered_locked(
     if lost:  # shards that never completed: their sources and articles wait for the next run
         fields["outcome"] = "partial" if fields["outcome"] == "ok" else fields["outcome"]
         fields["message"] = "; ".join(m for m in (fields["message"], *lost) if m)
-    sink.apply([("finish_run", (run_id, now_utc(), fields))])
+    sink.apply([FinishRun(run_id, now_utc(), fields)])
     result = {"run_id": run_id, **fields, **extra, "not_modified": counts.not_modified}
     if trigger == "schedule":
         announce(name, result)
@@ -274,9 +276,9 @@ def _shard_locked(settings: Settings, stage: str, shard: fanout.Shard, parent_ru
     """One shard's stage inside its own runs row (trigger ``shard:<parent run id>``)."""
     say = progress(get_run_logger())
     sink = settings.sink()
-    run_id, label = store.new_run_id(), shard.label(stage)
+    run_id, label = new_run_id(), shard.label(stage)
     flow_name = f"{stage}-shard-{shard.index + 1}/{shard.count}"  # sibling shards never close each other
-    sink.apply([("start_run", (run_id, flow_name, now_utc(), f"shard:{parent_run_id}", flow_run.get_id()))])
+    sink.apply([StartRun(run_id, flow_name, now_utc(), f"shard:{parent_run_id}", flow_run.get_id())])
     try:
         if stage == "ingest":
             fields = ingest_stage(settings, run_id, say, shard=shard).as_run_fields()
@@ -284,9 +286,9 @@ def _shard_locked(settings: Settings, stage: str, shard: fanout.Shard, parent_ru
             _version, scored = score_stage(settings, say=say, shard=shard)
             fields = {"outcome": "ok", "scored": scored}
     except Exception as exc:
-        sink.apply([("finish_run", (run_id, now_utc(), {"outcome": "failed", "message": f"{label}: {exc}"}))])
+        sink.apply([FinishRun(run_id, now_utc(), {"outcome": "failed", "message": f"{label}: {exc}"})])
         raise
-    sink.apply([("finish_run", (run_id, now_utc(), fields))])
+    sink.apply([FinishRun(run_id, now_utc(), fields)])
     return {"run_id": run_id, "shard": label, **fields}
 
 

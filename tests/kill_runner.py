@@ -23,18 +23,19 @@ def main() -> None:
     """Patch the store_article op to kill the process on its N-th call, then ingest."""
     values: dict[str, Any] = json.loads(sys.argv[1])
     kill_at = int(sys.argv[2])
-    original = sink.OPS["store_article"]
+    op = sink.OPS["store_article"]
+    original = op.apply
     calls = 0
 
-    def killing(con: Any, *args: Any) -> Any:
+    def killing(self: Any, con: Any) -> Any:
         nonlocal calls
-        result = original(con, *args)
+        result = original(self, con)
         calls += 1
         if calls == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
         return result
 
-    sink.OPS["store_article"] = killing
+    op.apply = killing  # type: ignore[method-assign]
     if len(sys.argv) > 3:
         kill_in_migration(int(sys.argv[3]))
     ingest_stage(Settings.load(env={}, **values), plain=True)

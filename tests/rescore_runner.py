@@ -21,18 +21,19 @@ def main() -> None:
     """Patch the op to kill the process on its N-th call, then re-score."""
     values: dict[str, Any] = json.loads(sys.argv[1])
     name, kill_at = sys.argv[2], int(sys.argv[3])
-    original = sink.OPS[name]
+    op = sink.OPS[name]
+    original = op.apply
     calls = 0
 
-    def killing(con: Any, *args: Any) -> Any:
+    def killing(self: Any, con: Any) -> Any:
         nonlocal calls
-        result = original(con, *args)
+        result = original(self, con)
         calls += 1
         if calls == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
         return result
 
-    sink.OPS[name] = killing
+    op.apply = killing  # type: ignore[method-assign]
     score_stage(Settings.load(env={}, **values), rescore=True, plain=True)
 
 

@@ -19,10 +19,10 @@ import pytest
 from flows.cli.commands import main
 from flows.settings import PROJECT_ROOT
 from tests import damage
+from tests.adhoc_ops import Adhoc
 from warehouse import errors
 from warehouse.base import WarehouseCorrupt
 from warehouse.db import connect
-from warehouse.sink import OPS
 
 CASES = damage.cases()
 AT_OPEN = ("block_header_near_start", "truncated_half", "sqlite_database", "short_text_file")
@@ -105,13 +105,10 @@ def test_damage_mid_file_stops_the_sink_at_once_without_spooling(base: Path, tmp
 
     data = damaged(base, tmp_path, "sources_data_block")
     sink = Settings.load(env={}, data_dir=data).sink()
-    OPS["read_sources"] = lambda con: con.execute("SELECT max(name) FROM sources").fetchall()
+    read_sources = Adhoc(lambda con: con.execute("SELECT max(name) FROM sources").fetchall())
     started = time.monotonic()
-    try:
-        with pytest.raises(WarehouseCorrupt, match="is damaged: IO Error: Corrupt database file"):
-            sink.apply([("read_sources", ())])
-    finally:
-        del OPS["read_sources"]
+    with pytest.raises(WarehouseCorrupt, match="is damaged: IO Error: Corrupt database file"):
+        sink.apply([read_sources])
     assert time.monotonic() - started < 5 and not sink.pending_spool()
 
 

@@ -15,6 +15,7 @@ from flows.settings import Settings
 from tests.hostile.generate import HERE, large_spool_items
 from tests.test_spool import T0, sink, source_row, write_lock_held
 from warehouse import db, spool
+from warehouse.ingest_ops import LinkExisting, SyncSources
 from warehouse.sink import Sink
 
 CORPUS = HERE / "spool"
@@ -34,10 +35,10 @@ def test_every_hostile_spool_entry_is_quarantined_with_its_reason(
     sink: Sink, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with write_lock_held(sink.path):
-        assert sink.apply([("sync_sources", ([source_row()], T0))]) is None
+        assert sink.apply([SyncSources([source_row()], T0)]) is None
     expected = plant_corpus(sink.spool_dir)
     with write_lock_held(sink.path):  # a valid file after every hostile one, in name order
-        assert sink.apply([("link_existing", ("http://x/a", "id", T0 + timedelta(seconds=1)))]) is None
+        assert sink.apply([LinkExisting("http://x/a", "id", T0 + timedelta(seconds=1))]) is None
 
     assert sink.replay() == 2  # both valid files applied; nothing raised
     assert sink.pending_spool() == []
@@ -83,9 +84,7 @@ def test_reading_is_bounded_in_size_and_never_follows_links(tmp_path: Path) -> N
 
 
 def test_a_large_write_is_split_into_files_within_the_limit() -> None:
-    ops = [("sync_sources", ([source_row()] * 20, T0)) for _ in range(8)]
+    ops = [SyncSources([source_row()] * 20, T0) for _ in range(8)]
     chunks = spool.split(ops, T0, max_bytes=12_000)
     assert len(chunks) > 1 and all(len(c) <= 12_000 for c in chunks)
-    assert [op for c in chunks for op in spool.loads(c, {"sync_sources": None})] == [
-        (name, tuple(args)) for name, args in ops
-    ]
+    assert [op for c in chunks for op in spool.loads(c, {"sync_sources": SyncSources})] == ops

@@ -25,9 +25,12 @@ from tests.test_views import seed
 from warehouse import db
 from warehouse.copy import copy_warehouse, table_keys, verified
 from warehouse.lake import Lake, lake_ddl
+from warehouse.ops import WriteOp
+from warehouse.run_ops import StartRun
 from warehouse.sandbox import check_query, sandboxed_reader
+from warehouse.score_ops import StoreScores
 from warehouse.search_index import refresh_fts
-from warehouse.sink import Op, Sink
+from warehouse.sink import Sink
 
 NewWarehouse = Callable[[str], db.Location]
 
@@ -75,7 +78,7 @@ CONCURRENT_WRITER = textwrap.dedent(
         score = {"article_id": f"a{i:03d}", "model_version": "m", "score": 0.1, "label": "hedge",
                  "confidence": 0.5, "relevant_share": 1.0, "spread": 0.0, "n_passages": 1,
                  "evidence_json": "[]", "scored_at": now, "n_ignored": 0}
-        result = sink.apply([("store_scores", ([row], [], [score]))])
+        result = sink.apply([StoreScores([row], [], [score])])
         assert result is not None and not isinstance(result[0], Exception), result
     """
 )
@@ -208,9 +211,9 @@ def test_an_unreachable_catalog_is_one_line(tmp_path: Path) -> None:
 def test_writes_while_the_catalog_is_down_are_spooled_and_replayed_once(tmp_path: Path) -> None:
     now = datetime(2026, 11, 30, tzinfo=UTC)
 
-    def write(i: int) -> list[Op]:
+    def write(i: int) -> list[WriteOp]:
         row = {"article_id": f"a{i}", "ordinal": 0, "start_char": 0, "end_char": 5, "text": "hello"}
-        return [("store_scores", ([row], [], [])), ("start_run", (i, "ingest", now))]
+        return [StoreScores([row], [], []), StartRun(i, "ingest", now)]
 
     with PostgresServer() as pg:
         lake = Lake(pg.createdb("lake"), str(tmp_path / "data"))

@@ -128,3 +128,15 @@ def test_no_sql_is_executed_outside_the_warehouse() -> None:
                 if called and node.func.attr in SQL_CALLS and path != USER_QUERY_FILE:  # type: ignore[union-attr]
                     offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
     assert offenders == [], f"SQL run outside warehouse/ (use warehouse.query): {offenders}"
+
+
+def test_every_write_operation_is_a_typed_frozen_dataclass() -> None:
+    import dataclasses
+
+    from warehouse.ops import WriteOp
+    from warehouse.sink import OPS
+
+    assert len(OPS) >= 17
+    for name, cls in OPS.items():
+        assert issubclass(cls, WriteOp) and cls.op_name == name and cls.apply is not WriteOp.apply, name
+        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, name  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ import sys
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,21 @@ from flows.settings import Settings
 from tests.test_store import T0, article, real_texts
 from warehouse import db, spool
 from warehouse import ingest_ops as store
-from warehouse.ops import OPS, Op
+from warehouse.ingest_ops import LinkExisting, RecordPoll, StoreArticle, SyncSources
+from warehouse.ops import OPS, Op, WriteOp, write_op
 from warehouse.sink import Sink
+
+
+@write_op("test_values")
+@dataclass(frozen=True)
+class Values(WriteOp):
+    """A test write that only carries values: the spool encoder's round trip."""
+
+    values: tuple[Any, ...]
+
+    def apply(self, con: Any) -> None:
+        """Nothing to write."""
+
 
 KST = timezone(timedelta(hours=9))
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -94,9 +108,9 @@ def ingest_ops(body: bytes) -> list[Op]:
         "document_id": doc["document_id"],
     }
     return [
-        ("sync_sources", ([source_row()], T0)),
-        ("record_poll", ("s", poll(T0), T0)),
-        ("store_article", (art, doc, "http://x/a", 0.5, T0 + timedelta(microseconds=7))),
+        SyncSources([source_row()], T0),
+        RecordPoll("s", poll(T0), T0),
+        StoreArticle(art, doc, "http://x/a", 0.5, T0 + timedelta(microseconds=7)),
     ]
 
 
@@ -108,13 +122,16 @@ def test_locked_warehouse_spools_json_that_replays_exactly_once(sink: Sink) -> N
         assert sink.locked_by is not None
     (file,) = sink.pending_spool()
     doc = json.loads(file.read_bytes())
-    assert doc["format"] == "axiswatch-spool" and doc["version"] == 1
+    assert doc["format"] == "axiswatch-spool" and doc["version"] == 2
+    assert all(o["version"] == OPS[o["op"]].op_version for o in doc["ops"])
     assert datetime.fromisoformat(doc["created_at"]).tzinfo is not None
     assert [o["op"] for o in doc["ops"]] == ["sync_sources", "record_poll", "store_article"]
     assert spool.read(file, OPS) == ops  # every value comes back exactly, types included
     copy = file.with_name("copy")
     shutil.copy(file, copy)
 
+    stored = ops[2]
+    assert isinstance(stored, StoreArticle) and stored.document is not None
     assert sink.replay() == 3
     assert sink.pending_spool() == [] and sink.replay() == 0
     copy.rename(file)  # as if a run died after its commit and before deleting the file
@@ -125,7 +142,7 @@ def test_locked_warehouse_spools_json_that_replays_exactly_once(sink: Sink) -> N
         assert con.execute("SELECT count(*) FROM feed_fetches").fetchone() == (1,)
         got = con.execute("SELECT published_at, fingerprint, document_id FROM articles").fetchall()
         assert got == [
-            (ops[2][1][0]["published_at"], ops[2][1][0]["fingerprint"], ops[2][1][1]["document_id"])
+            (stored.article["published_at"], stored.article["fingerprint"], stored.document["document_id"])
         ]
         (raw,) = con.execute("SELECT raw_html FROM documents").fetchone() or (b"",)
         assert zlib.decompress(raw) == body
@@ -154,17 +171,19 @@ def test_values_round_trip_exactly() -> None:
         poll(T0),
         "한국어 中文 \u2028",
     )
-    (name, back), *_ = spool.loads(spool.dumps([("store_article", values)], T0), OPS)
-    assert name == "store_article" and back == values
+    (read_back, *_) = spool.loads(spool.dumps([Values(values)], T0), OPS)
+    back = read_back.values  # type: ignore[attr-defined]
+    assert isinstance(read_back, Values) and back == values
     assert [type(v) for v in back] == [type(v) for v in values]
     assert back[2].tzinfo is SEOUL and back[0].tzinfo is UTC and back[3].tzinfo is None
     assert isinstance(back[7][1], tuple) and isinstance(back[10], store.PollRecord)
-    (_, (nan, f32, i64, flag)), *_ = spool.loads(
-        spool.dumps([("refresh_fts", (float("nan"), np.float32(0.1), np.int64(7), np.bool_(True)))], T0), OPS
+    (numbers, *_) = spool.loads(
+        spool.dumps([Values((float("nan"), np.float32(0.1), np.int64(7), np.bool_(True)))], T0), OPS
     )
+    nan, f32, i64, flag = numbers.values  # type: ignore[attr-defined]
     assert math.isnan(nan) and f32 == float(np.float32(0.1)) and i64 == 7 and flag is True
     with pytest.raises(TypeError, match="cannot spool a value of type object"):
-        spool.dumps([("refresh_fts", (object(),))], T0)
+        spool.dumps([Values((object(),))], T0)
 
 
 class MakesMarker:
@@ -185,11 +204,11 @@ def spool_json(ops: list[dict[str, Any]], version: Any = 1) -> bytes:
 
 def plant_bad_files(spool_dir: Path, marker: Path) -> dict[str, str]:
     """Unreplayable spool files around the valid ones; return name -> expected reason text."""
-    legacy = pickle.dumps([("sync_sources", ([MakesMarker(marker)], T0))], protocol=pickle.HIGHEST_PROTOCOL)
+    legacy = pickle.dumps([SyncSources([MakesMarker(marker)], T0)], protocol=pickle.HIGHEST_PROTOCOL)
     sync = {"op": "sync_sources", "args": [[], {"$datetime": T0.isoformat()}]}
     files = {
         f"{0:020d}-legacy.spool": (legacy, "written by an older axiswatch as a Python pickle"),
-        f"{1:020d}-version.spool": (spool_json([sync], version=2), "unknown spool version 2"),
+        f"{1:020d}-version.spool": (spool_json([sync], version=3), "unknown spool version 3"),
         f"{2:020d}-unknown-op.spool": (
             spool_json([sync, {"op": "drop_everything", "args": []}]),
             "unknown operation 'drop_everything' (write 2)",
@@ -197,7 +216,7 @@ def plant_bad_files(spool_dir: Path, marker: Path) -> dict[str, str]:
         f"{98:019d}9-corrupt.spool": (spool_json([sync])[:40], "corrupt: not a JSON spool file"),
         f"{99:019d}9-bad-args.spool": (
             spool_json([sync, {"op": "link_existing", "args": ["x"]}]),
-            "link_existing (write 2 of 2) failed: TypeError",
+            "corrupt: write 2 (link_existing) has the wrong arguments",
         ),
     }
     spool_dir.mkdir(parents=True, exist_ok=True)
@@ -236,7 +255,7 @@ def test_unreplayable_files_are_quarantined_and_never_block_the_rest(
 
     # later runs: the quarantine stays put, and new spool files still replay
     with write_lock_held(sink.path):
-        assert sink.apply([("link_existing", ("http://x/a", "id", T0))]) is None
+        assert sink.apply([LinkExisting("http://x/a", "id", T0)]) is None
     assert sink.replay() == 1 and len(sink.quarantined()) == 5
 
 
@@ -258,3 +277,16 @@ def test_status_reports_quarantined_files(
         assert any(name in line and text in line for line in snapshot["attention"])
     assert main(["status", "--data-dir", str(settings.data_dir)]) == 1
     assert "unknown operation 'drop_everything'" in capsys.readouterr().out
+
+
+def test_a_version_1_spool_file_still_replays_and_a_newer_op_version_is_refused() -> None:
+    link = {"op": "link_existing", "args": ["http://x/a", "id", {"$datetime": T0.isoformat()}]}
+    old = {"format": "axiswatch-spool", "version": 1, "created_at": T0.isoformat(), "ops": [link]}
+    (op,) = spool.loads(json.dumps(old).encode(), OPS)
+    assert op == LinkExisting("http://x/a", "id", T0)
+    newer = {**old, "version": 2, "ops": [{**link, "version": 9}]}
+    with pytest.raises(spool.SpoolError, match=r"'link_existing' of version 9 .* writes version 1"):
+        spool.loads(json.dumps(newer).encode(), OPS)
+    wrong = {**old, "ops": [{"op": "link_existing", "args": ["only one"]}]}
+    with pytest.raises(spool.SpoolError, match=r"link_existing.*wrong arguments"):
+        spool.loads(json.dumps(wrong).encode(), OPS)

@@ -18,9 +18,9 @@ import pytest
 
 from flows.cli.commands import main
 from flows.settings import PROJECT_ROOT, Settings
+from tests.adhoc_ops import Adhoc
 from warehouse import db
 from warehouse.db import StorageFault
-from warehouse.sink import OPS
 
 SOURCES = str(PROJECT_ROOT / "seeds" / "sources.toml")
 
@@ -109,14 +109,11 @@ def test_corrupt_block_found_during_a_write_stops_the_run(tmp_path: Path) -> Non
     with path.open("r+b") as fh:  # a block in the middle: the file opens, reading that table fails
         fh.seek(path.stat().st_size // 2)
         fh.write(os.urandom(4096))
-    OPS["scan_filler"] = lambda con: con.execute("UPDATE filler SET t = t || 'y' WHERE i % 7 = 0").fetchall()
-    try:
-        sink = Settings.load(env={}, db_path=path, data_dir=tmp_path).sink()
-        damaged = rf"warehouse {path} is damaged: IO Error: Corrupt database file"
-        with pytest.raises(StorageFault, match=damaged):
-            sink.apply([("scan_filler", ())])
-    finally:
-        del OPS["scan_filler"]
+    scan_filler = Adhoc(lambda con: con.execute("UPDATE filler SET t = t || 'y' WHERE i % 7 = 0").fetchall())
+    sink = Settings.load(env={}, db_path=path, data_dir=tmp_path).sink()
+    damaged = rf"warehouse {path} is damaged: IO Error: Corrupt database file"
+    with pytest.raises(StorageFault, match=damaged):
+        sink.apply([scan_filler])
 
 
 def test_read_only_data_dir_is_one_line(tmpfs: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,15 +140,14 @@ def test_disk_filling_during_writes_stops_the_run_and_loses_nothing(tmpfs: Path)
     sample_warehouse(path, rows=1_000)
     before = duckdb.connect(str(path), read_only=True).execute("SELECT count(*) FROM filler").fetchone()
     filler = fill(tmpfs, leave=64 << 10)
-    OPS["grow"] = lambda con: con.execute(
-        "INSERT INTO filler SELECT i, repeat(md5(i::VARCHAR), 64) FROM range(100000) t(i)"
+    grow = Adhoc(
+        lambda con: con.execute(
+            "INSERT INTO filler SELECT i, repeat(md5(i::VARCHAR), 64) FROM range(100000) t(i)"
+        )
     )
-    try:
-        sink = Settings.load(env={}, db_path=path, data_dir=tmpfs).sink()
-        with pytest.raises(StorageFault, match=rf"{path}.*(No space left|could not be committed)"):
-            sink.apply([("grow", ())])
-    finally:
-        del OPS["grow"]
+    sink = Settings.load(env={}, db_path=path, data_dir=tmpfs).sink()
+    with pytest.raises(StorageFault, match=rf"{path}.*(No space left|could not be committed)"):
+        sink.apply([grow])
     filler.unlink()  # space freed: the warehouse opens with everything committed before
     con = duckdb.connect(str(path), read_only=True)
     assert con.execute("SELECT count(*) FROM filler").fetchone() == before
@@ -222,7 +218,6 @@ def test_prefect_database_filling_up_is_one_line(
     """A real 'database or disk is full' from SQLite on a full tmpfs, raised where Prefect would."""
     import sqlite3
 
-    from flows import pipeline
     from flows.orchestration import launch
 
     con = sqlite3.connect(tmpfs / "prefect.db")
@@ -237,10 +232,9 @@ def test_prefect_database_filling_up_is_one_line(
     def flow(**_: object) -> dict[str, object]:
         raise RuntimeError("could not write the flow run state") from full.value
 
-    monkeypatch.setattr(pipeline, "ingest_flow", flow)
     monkeypatch.setattr(launch, "preflight", lambda settings: None)  # the disk filled after it
     with pytest.raises(SystemExit) as stop:
-        launch.run_flow(Settings.load(env={}, data_dir=tmp_path), "ingest")
+        launch.run_flow(Settings.load(env={}, data_dir=tmp_path), lambda: flow)
     message = str(stop.value)
     assert message.startswith("axiswatch: Prefect's database under") and "\n" not in message
     assert "cannot be written: database or disk is full" in message

@@ -27,6 +27,7 @@ from flows.tools.demo_site import DemoFeed, article_page, render_feed
 from flows.tools.loopback import LoopbackServer
 from tests.ingest_site import NOW, fast_settings
 from tests.stages import run_ingest, run_score
+from warehouse.ops import RefreshSearch
 
 HOSTILE_TITLE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2"> | </td></table> Seoul'
 HOSTILE_AUTHOR = '"><svg onload="window.__xss=3">'
@@ -108,7 +109,7 @@ def web_warehouse_fixture(tmp_path_factory: pytest.TempPathFactory) -> WebWareho
         settings, word = build_site(server, tmp)
         run_ingest(settings)
     run_score(settings)
-    settings.sink().apply([("refresh_fts", ())])
+    settings.sink().apply([RefreshSearch()])
     return WebWarehouse(settings, word)
 
 

@@ -21,7 +21,7 @@ import duckdb
 
 from warehouse import lsh as neardup
 from warehouse.db import insert_rows, query_text, registered
-from warehouse.ops import op, record
+from warehouse.ops import WriteOp, record, write_op
 
 
 def article_id_for(canonical_url: str) -> str:
@@ -35,7 +35,6 @@ def q(con: duckdb.DuckDBPyConnection, query: str, /, **params: Any) -> list[tupl
     return cursor.fetchall() if cursor.description else []
 
 
-@op("sync_sources")
 def sync_sources(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]], now: datetime) -> None:
     """Upsert configured sources (one statement); mark the ones no longer configured inactive."""
     if rows:
@@ -76,7 +75,6 @@ class PollRecord:
     backoff_until: datetime | None = None
 
 
-@op("record_poll")
 def record_poll(con: duckdb.DuckDBPyConnection, source_id: str, rec: PollRecord, now: datetime) -> int:
     """Write one poll (attempt row, new entries, source state) atomically; return entries added."""
     known = {row[0] for row in q(con, "known_guids", source_id=source_id)}
@@ -199,7 +197,6 @@ def document_row(
     }
 
 
-@op("store_article")
 def store_article(
     con: duckdb.DuckDBPyConnection,
     article: dict[str, Any],
@@ -240,7 +237,6 @@ def store_article(
     return "duplicate" if dup else "stored"
 
 
-@op("link_existing")
 def link_existing(con: duckdb.DuckDBPyConnection, canonical_url: str, article_id: str, now: datetime) -> None:
     """Mark pending entries whose canonical URL is already stored as duplicates of it."""
     q(
@@ -253,7 +249,6 @@ def link_existing(con: duckdb.DuckDBPyConnection, canonical_url: str, article_id
     )
 
 
-@op("fail_entries")
 def fail_entries(
     con: duckdb.DuckDBPyConnection,
     canonical_url: str,
@@ -280,52 +275,74 @@ def new_fetch_id() -> int:
     return time.time_ns() // 1000 * 1024 + secrets.randbits(10)
 
 
-def new_run_id() -> int:
-    """A run id made by the client (microseconds since the epoch), so a run can start and
-    spool its writes even while the warehouse is locked."""
-    return time.time_ns() // 1000
+@write_op("sync_sources")
+@dataclass(frozen=True)
+class SyncSources(WriteOp):
+    """Upsert the sources file's outlets and feeds; sources no longer listed are deactivated."""
+
+    rows: Sequence[dict[str, Any]]
+    now: datetime
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> None:
+        """sync_sources."""
+        sync_sources(con, self.rows, self.now)
 
 
-@op("start_run")
-def start_run(
-    con: duckdb.DuckDBPyConnection,
-    run_id: int,
-    flow: str,
-    now: datetime,
-    trigger: str = "manual",
-    prefect_run_id: str | None = None,
-    model_version: str | None = None,
-) -> int:
-    """Close runs of this flow left open by a killed process, then open run ``run_id``."""
-    q(con, "run_interrupted", flow=flow, now=now)
-    q(
-        con,
-        "run_start",
-        run_id=run_id,
-        flow=flow,
-        trigger=trigger,
-        prefect_run_id=prefect_run_id,
-        now=now,
-        model_version=model_version,
-    )
-    return run_id
+@write_op("record_poll")
+@dataclass(frozen=True)
+class RecordPoll(WriteOp):
+    """One feed poll: its fetch row, the source's state and its new entries."""
+
+    source_id: str
+    rec: PollRecord
+    now: datetime
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> int:
+        """record_poll."""
+        return record_poll(con, self.source_id, self.rec, self.now)
 
 
-@op("finish_run")
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, now: datetime, counts: dict[str, Any]) -> None:
-    """Close a run row with its funnel counts, failures by class and outcome."""
-    fields = (
-        "outcome",
-        "feeds_polled",
-        "feeds_failed",
-        "discovered",
-        "fetched",
-        "extracted",
-        "duplicates",
-        "scored",
-        "failed",
-        "failures_json",
-        "message",
-    )
-    params = {name: counts.get(name) for name in fields}
-    q(con, "run_finish", run_id=run_id, now=now, **params)
+@write_op("store_article")
+@dataclass(frozen=True)
+class StoreArticle(WriteOp):
+    """One article with its document, linked from the entries of its feed link (one transaction)."""
+
+    article: dict[str, Any]
+    document: dict[str, Any] | None
+    entry_url: str
+    threshold: float
+    now: datetime
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> str:
+        """store_article: 'stored', 'duplicate' or 'known'."""
+        return store_article(con, self.article, self.document, self.entry_url, self.threshold, self.now)
+
+
+@write_op("link_existing")
+@dataclass(frozen=True)
+class LinkExisting(WriteOp):
+    """Entries whose canonical URL is already stored become duplicates of that article."""
+
+    canonical_url: str
+    article_id: str
+    now: datetime
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> None:
+        """link_existing."""
+        link_existing(con, self.canonical_url, self.article_id, self.now)
+
+
+@write_op("fail_entries")
+@dataclass(frozen=True)
+class FailEntries(WriteOp):
+    """A failed attempt at the page of these entries (given up after ``max_attempts``)."""
+
+    canonical_url: str
+    error_class: str
+    error: str
+    max_attempts: int
+    now: datetime
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> None:
+        """fail_entries."""
+        fail_entries(con, self.canonical_url, self.error_class, self.error, self.max_attempts, self.now)

@@ -7,13 +7,14 @@ replayed later; its client-made ``label_id`` makes the replay add it exactly onc
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from warehouse.db import query_text
-from warehouse.ops import op
+from warehouse.ops import WriteOp, write_op
 
 LABEL_VALUES = ("washington", "hedge", "beijing", "irrelevant")
 LABEL_FIELDS = (
@@ -66,7 +67,6 @@ def label_row(
     }
 
 
-@op("add_label")
 def add_label(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> bool:
     """Insert one label row unless its label_id is already stored; return whether it was added."""
     before = _count(con, row["label_id"])
@@ -74,7 +74,6 @@ def add_label(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> bool:
     return _count(con, row["label_id"]) > before
 
 
-@op("add_label_for_passage")
 def add_label_for_passage(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> bool:
     """Insert a label made while the warehouse was locked: the passage's text, model version and
     shown label are read now (LabelError when that passage is not scored); once per label_id."""
@@ -106,3 +105,27 @@ def export_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     for row in rows:
         row["labelled_at"] = str(row["labelled_at"])
     return rows
+
+
+@write_op("add_label")
+@dataclass(frozen=True)
+class AddLabel(WriteOp):
+    """One analyst label row, never overwriting one stored under the same label_id."""
+
+    row: dict[str, Any]
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """add_label."""
+        return add_label(con, self.row)
+
+
+@write_op("add_label_for_passage")
+@dataclass(frozen=True)
+class AddLabelForPassage(WriteOp):
+    """A label queued under a held lock: its passage text and model are looked up when applied."""
+
+    row: dict[str, Any]
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """add_label_for_passage."""
+        return add_label_for_passage(con, self.row)

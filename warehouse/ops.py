@@ -1,6 +1,7 @@
 """The registry of named write operations, and of the few record types their arguments may hold.
 
-A write is a list of ``(op name, args)``. Spool files name operations and record types by
+A write is a list of typed operations (``WriteOp`` dataclasses). Spool files name operations
+(with their version) and record types by
 these registered names, never by Python module or class, so moving code never strands a
 pending spool and loading one never imports or constructs anything unregistered.
 Operations live in ``warehouse/ingest_ops.py`` and ``warehouse/score_ops.py``;
@@ -11,26 +12,53 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
+
+import duckdb
 
 from warehouse.search_index import refresh_fts
 from warehouse.topics import tag_topics
 
-Op = tuple[str, tuple[Any, ...]]
-OPS: dict[str, Callable[..., Any]] = {}
+
+class WriteOp:
+    """A typed write: a frozen dataclass whose fields are the write's arguments.
+
+    ``apply`` runs it on a connection inside the sink's transaction. Each concrete operation is
+    registered with ``write_op`` under a stable name and a version, which is how spool files
+    refer to it (mypy checks every construction against the fields).
+    """
+
+    op_name: ClassVar[str] = ""
+    op_version: ClassVar[int] = 1
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> Any:
+        """Run the write on ``con`` (inside a transaction the sink opened)."""
+        raise NotImplementedError
+
+    def args(self) -> tuple[Any, ...]:
+        """The field values in declaration order (what a spool file stores)."""
+        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))  # type: ignore[arg-type]
+
+
+Op = WriteOp
+OPS: dict[str, type[WriteOp]] = {}
 RECORDS: dict[str, type[Any]] = {}
 
 T = TypeVar("T")
+W = TypeVar("W", bound=type[WriteOp])
 
 
-def op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a write operation under a stable name (spool files refer to it by name)."""
+def write_op(name: str, version: int = 1) -> Callable[[W], W]:
+    """Register a write operation class under a stable name and version (spool files use both)."""
 
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        if OPS.get(name, fn) is not fn:
+    def register(cls: W) -> W:
+        if not dataclasses.is_dataclass(cls):
+            raise TypeError(f"write operation {name!r} must be a dataclass, not {cls!r}")
+        if OPS.get(name, cls) is not cls:
             raise ValueError(f"two write operations are named {name!r}")
-        OPS[name] = fn
-        return fn
+        cls.op_name, cls.op_version = name, version
+        OPS[name] = cls
+        return cls
 
     return register
 
@@ -57,5 +85,23 @@ def record_tag(value: Any) -> str | None:
     return None
 
 
-op("refresh_fts")(refresh_fts)
-op("tag_topics")(tag_topics)
+@write_op("refresh_fts")
+@dataclasses.dataclass(frozen=True)
+class RefreshSearch(WriteOp):
+    """Fill the search texts of new articles and rebuild the BM25 index when anything changed."""
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> Any:
+        """warehouse.search_index.refresh_fts."""
+        return refresh_fts(con)
+
+
+@write_op("tag_topics")
+@dataclasses.dataclass(frozen=True)
+class TagTopics(WriteOp):
+    """Tag articles with the topics of a dictionary (only those not tagged with its digest)."""
+
+    dictionary: dict[str, Any]
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> Any:
+        """warehouse.topics.tag_topics."""
+        return tag_topics(con, self.dictionary)

@@ -9,6 +9,7 @@ and entries are looked up and inserted only for the feeds that returned some.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ import pyarrow as pa
 
 from warehouse.db import insert_rows, query_text, registered
 from warehouse.ingest_ops import PollRecord, q
-from warehouse.ops import op
+from warehouse.ops import WriteOp, write_op
 
 POLLED = pa.schema(
     [
@@ -56,7 +57,6 @@ def _polled_row(source_id: str, rec: PollRecord) -> dict[str, Any]:
     }
 
 
-@op("record_polls")
 def record_polls(
     con: duckdb.DuckDBPyConnection, polls: Sequence[tuple[str, PollRecord]], now: datetime
 ) -> list[int]:
@@ -68,3 +68,16 @@ def record_polls(
     with registered(con, "polled_sources", "sources", rows, schema=POLLED):
         con.execute(query_text("sources_after_polls"), {"now": now})
     return added
+
+
+@write_op("record_polls")
+@dataclass(frozen=True)
+class RecordPolls(WriteOp):
+    """A batch of feed polls in one transaction."""
+
+    polls: Sequence[tuple[str, PollRecord]]
+    now: datetime
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> list[int]:
+        """record_polls."""
+        return record_polls(con, self.polls, self.now)

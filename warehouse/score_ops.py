@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from warehouse.db import insert_rows, query_text
-from warehouse.ops import op
+from warehouse.ops import WriteOp, write_op
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,6 @@ def articles_to_score(
     return [ArticleToScore(*row) for row in rows]
 
 
-@op("store_scores")
 def store_scores(
     con: duckdb.DuckDBPyConnection,
     passages: list[dict[str, Any]],
@@ -46,7 +45,6 @@ def store_scores(
     return len(article_scores)
 
 
-@op("register_model")
 def register_model(con: duckdb.DuckDBPyConnection, version: str, card: dict[str, Any], now: datetime) -> None:
     """Record a model version and its card once (the newest registered version is what views read)."""
     con.execute(
@@ -55,14 +53,12 @@ def register_model(con: duckdb.DuckDBPyConnection, version: str, card: dict[str,
     )
 
 
-@op("forget_scores")
 def forget_scores(con: duckdb.DuckDBPyConnection, version: str) -> None:
     """Delete one model version's scores (a staged re-score's leftovers, or before a swap)."""
     for name in ("forget_passage_scores", "forget_article_scores"):
         con.execute(query_text(name), {"version": version})
 
 
-@op("promote_rescore")
 def promote_rescore(
     con: duckdb.DuckDBPyConnection, version: str, card: dict[str, Any], now: datetime
 ) -> None:
@@ -78,3 +74,57 @@ def promote_rescore(
 def staging_version(version: str) -> str:
     """The key a re-score of ``version`` writes under until it is complete (never pinned by views)."""
     return f"{version}~rescore"
+
+
+@write_op("store_scores")
+@dataclass(frozen=True)
+class StoreScores(WriteOp):
+    """Passages, passage scores and article scores of a batch of articles."""
+
+    passages: list[dict[str, Any]]
+    passage_scores: list[dict[str, Any]]
+    article_scores: list[dict[str, Any]]
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> int:
+        """store_scores."""
+        return store_scores(con, self.passages, self.passage_scores, self.article_scores)
+
+
+@write_op("register_model")
+@dataclass(frozen=True)
+class RegisterModel(WriteOp):
+    """A model version's card in model_versions."""
+
+    version: str
+    card: dict[str, Any]
+    now: datetime
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> None:
+        """register_model."""
+        register_model(con, self.version, self.card, self.now)
+
+
+@write_op("forget_scores")
+@dataclass(frozen=True)
+class ForgetScores(WriteOp):
+    """Every score row of a (staging) model version."""
+
+    version: str
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> None:
+        """forget_scores."""
+        forget_scores(con, self.version)
+
+
+@write_op("promote_rescore")
+@dataclass(frozen=True)
+class PromoteRescore(WriteOp):
+    """Swap a finished re-score's staging rows in for the version's old rows."""
+
+    version: str
+    card: dict[str, Any]
+    now: datetime
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> None:
+        """promote_rescore."""
+        promote_rescore(con, self.version, self.card, self.now)

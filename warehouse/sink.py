@@ -7,8 +7,8 @@ outlasts that, it keeps the run's writes aside in a spool file under ``data_dir/
 (versioned JSON, see ``warehouse.spool``) and the next run applies them first, exactly once
 (a ledger row is committed in the same transaction). A spool file that cannot be replayed is
 moved to ``spool/quarantine/`` with its reason and never blocks later runs.
-A write is a list of named operations (``warehouse.ops.OPS``): the ingest and score modules
-imported here register every one of them.
+A write is a list of typed operations (``warehouse.ops.WriteOp`` dataclasses, registered by
+name and version in ``warehouse.ops.OPS``): the modules imported here register every one of them.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from warehouse import health, ingest_ops, labels_ops, lake, poll_ops, score_ops, spool
+from warehouse import health, ingest_ops, labels_ops, lake, poll_ops, run_ops, score_ops, spool
 from warehouse.db import (
     Location,
     StorageFault,
@@ -39,10 +39,10 @@ from warehouse.db import (
     transaction,
     writer,
 )
-from warehouse.ops import OPS, Op, op
+from warehouse.ops import OPS, WriteOp, write_op
 
-__all__ = ["OPS", "Op", "Sink", "op"]
-OP_MODULES = (ingest_ops, labels_ops, poll_ops, score_ops)  # imported for their registrations
+__all__ = ["OPS", "Sink", "WriteOp", "write_op"]
+OP_MODULES = (ingest_ops, labels_ops, poll_ops, run_ops, score_ops)  # imported for their registrations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,7 +64,7 @@ class Sink:
         self.spooled = 0
         self.locked_by: str | None = None
 
-    def apply(self, ops: Sequence[Op]) -> list[Any] | None:
+    def apply(self, ops: Sequence[WriteOp]) -> list[Any] | None:
         """Apply ops in one short write window, each in its own transaction.
 
         Returns one result per op (an exception object for an op that failed and was rolled
@@ -78,8 +78,8 @@ class Sink:
         try:
             with writer(self.path, patience=patience) as con:
                 self.locked_by = None
-                for name, args in ops:
-                    results.append(self._one(con, name, args))
+                for op in ops:
+                    results.append(self._one(con, op))
                 return results
         except WarehouseLocked as exc:
             self.locked_by = exc.holder
@@ -94,12 +94,12 @@ class Sink:
             self._spool(ops[len(results) :])
             return None
 
-    def _one(self, con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...]) -> Any:
+    def _one(self, con: duckdb.DuckDBPyConnection, op: WriteOp) -> Any:
         """Run one op in its own transaction; a failure is logged, rolled back and returned, but a
         storage fault (I/O error, full disk, failed commit or rollback) stops the run. A commit
         that lost to a concurrent writer (DuckLake) is run again, up to CONFLICT_RETRIES times."""
         try:
-            return retry_conflicts(lambda: _in_transaction(con, name, args), name)
+            return retry_conflicts(lambda: _in_transaction(con, op), op.op_name)
         except (duckdb.Error, ValueError, KeyError) as exc:
             damaged = corruption_of(self.path, exc)
             if damaged is not None:
@@ -107,7 +107,7 @@ class Sink:
             fault = health.describe(exc, self.path)
             if fault:
                 raise StorageFault(fault) from exc
-            log.error("write %s failed and was rolled back: %s", name, exc)
+            log.error("write %s failed and was rolled back: %s", op.op_name, exc)
             return exc
 
     @contextmanager
@@ -119,7 +119,7 @@ class Sink:
         with reader(self.path, patience=self.patience) as con:
             yield con
 
-    def _spool(self, ops: Sequence[Op]) -> Path:
+    def _spool(self, ops: Sequence[WriteOp]) -> Path:
         """Write ops to new spool files atomically, in order, each within the spool file size limit."""
         stem = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
         chunks = spool.split(ops, now_utc())
@@ -191,19 +191,19 @@ def retry_conflicts(write: Callable[[], T], what: str) -> T:
     raise AssertionError("unreachable")
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...]) -> Any:
+def _in_transaction(con: duckdb.DuckDBPyConnection, op: WriteOp) -> Any:
     """One op in its own transaction."""
     with transaction(con):
-        return OPS[name](con, *args)
+        return op.apply(con)
 
 
-def _replay_in_transaction(con: duckdb.DuckDBPyConnection, file_name: str, ops: Sequence[Op]) -> bool:
+def _replay_in_transaction(con: duckdb.DuckDBPyConnection, file_name: str, ops: Sequence[WriteOp]) -> bool:
     """Apply a spool file's ops and its ledger row in one transaction; return whether it was done already."""
     with transaction(con):
         done = bool(run_query(con, "spool_ledger_applied", {"spool_file": file_name}))
         if not done:
-            for n, (name, args) in enumerate(ops, 1):
-                _replay_one(con, name, args, f"write {n} of {len(ops)}")
+            for n, op in enumerate(ops, 1):
+                _replay_one(con, op, f"write {n} of {len(ops)}")
             params = {"spool_file": file_name, "ops": len(ops), "applied_at": now_utc()}
             run_query(con, "spool_ledger_record", params)
     return done
@@ -217,12 +217,12 @@ def _set_aside(file: Path, reason: str) -> None:
         log.error("spool file %s cannot be replayed (%s) nor quarantined: %s", file, reason, exc)
 
 
-def _replay_one(con: duckdb.DuckDBPyConnection, name: str, args: tuple[Any, ...], where: str) -> None:
+def _replay_one(con: duckdb.DuckDBPyConnection, op: WriteOp, where: str) -> None:
     """Apply one spooled write; a write this warehouse cannot take raises SpoolError."""
     try:
-        OPS[name](con, *args)
+        op.apply(con)
     except TRANSIENT_ERRORS:
         raise
     except (*REPLAY_ERRORS, ArithmeticError, LookupError, RecursionError) as exc:
         reason = " ".join(str(exc).split())[:300]
-        raise spool.SpoolError(f"{name} ({where}) failed: {type(exc).__name__}: {reason}") from exc
+        raise spool.SpoolError(f"{op.op_name} ({where}) failed: {type(exc).__name__}: {reason}") from exc

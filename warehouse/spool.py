@@ -2,10 +2,12 @@
 
 A spool file is one UTF-8 JSON object::
 
-    {"format": "axiswatch-spool", "version": 1, "created_at": "2026-11-30T12:00:00+00:00",
-     "ops": [{"op": "record_poll", "args": [...]}, ...]}
+    {"format": "axiswatch-spool", "version": 2, "created_at": "2026-11-30T12:00:00+00:00",
+     "ops": [{"op": "record_poll", "version": 1, "args": [...]}, ...]}
 
-Operations are named as registered in ``warehouse.ops``. Argument values are plain JSON, or a
+Operations are named and versioned as registered in ``warehouse.ops`` (``write_op``); ``args``
+are the operation's fields in declaration order. Version 1 files (no per-operation version)
+are read as operations of version 1. Argument values are plain JSON, or a
 one-key tagged object for the few other types: ``{"$datetime": ISO 8601}`` (plus ``"tz"``
 for a named zone), ``{"$date": …}``, ``{"$timedelta": [days, seconds, µs]}``, ``{"$bytes":
 base64}``, ``{"$tuple": […]}``, ``{"$float": "nan" | "inf" | "-inf"}``, ``{"$dict": [[k, v],
@@ -19,35 +21,32 @@ nested at most ``MAX_DEPTH`` deep, with every number and tagged value range-chec
 
 from __future__ import annotations
 
-import base64
-import dataclasses
 import json
 import logging
-import math
 import os
 import stat
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import numpy as np
 
 from warehouse.jsonbound import JSONBoundError
 from warehouse.jsonbound import loads as bounded_loads
-from warehouse.ops import RECORDS, Op, record_tag
+from warehouse.ops import WriteOp
+from warehouse.spool_values import SpoolError, decode, encode
+
+__all__ = ["SpoolError", "decode", "dumps", "encode", "loads", "quarantine", "read", "split", "write"]
 
 log = logging.getLogger(__name__)
 
 FORMAT = "axiswatch-spool"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 SUFFIX = ".spool"
 QUARANTINE = "quarantine"
 REASON_SUFFIX = ".reason"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # the sink splits its writes so that no file it writes is larger
 MAX_DEPTH = 64  # a spooled write nests about 8 deep; 200,000 would exhaust the parser's stack
-MAX_DAYS = 999_999_999  # timedelta's own range
 
 LEGACY_PICKLE = (
     "written by an older axiswatch as a Python pickle, which this version never loads "
@@ -57,163 +56,20 @@ LEGACY_PICKLE = (
 )
 
 
-class SpoolError(ValueError):
-    """A spool file that cannot be replayed; the message is the one-line reason."""
-
-
-# ---------------------------------------------------------------- values
-
-
-def encode(value: Any) -> Any:
-    """A JSON-able form of one argument value (tagged objects for non-JSON types)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else {"$float": repr(value)}
-    if isinstance(value, np.generic):
-        return encode(value.item())
-    if isinstance(value, list):
-        return [encode(v) for v in value]
-    if isinstance(value, dict):
-        return _encode_dict(value)
-    for kind, encoder in _ENCODERS:
-        if isinstance(value, kind):
-            return encoder(value)
-    tag = record_tag(value)
-    if tag is None:
-        name = type(value).__name__
-        raise TypeError(f"cannot spool a value of type {name} (register it with warehouse.ops.record)")
-    fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
-    return {"$record": tag, "fields": fields}
-
-
-def _encode_dict(value: dict[Any, Any]) -> Any:
-    """A dict as a JSON object, or as tagged pairs when a key is not a plain string."""
-    if all(isinstance(k, str) and not k.startswith("$") for k in value):
-        return {k: encode(v) for k, v in value.items()}
-    return {"$dict": [[encode(k), encode(v)] for k, v in value.items()]}
-
-
-def _encode_datetime(value: datetime) -> dict[str, str]:
-    """A datetime as ISO 8601 (offset included), with the zone's name when it has one."""
-    out = {"$datetime": value.isoformat()}
-    if isinstance(value.tzinfo, ZoneInfo):
-        out["tz"] = value.tzinfo.key
-    return out
-
-
-_ENCODERS: tuple[tuple[type[Any], Callable[[Any], Any]], ...] = (
-    (datetime, _encode_datetime),  # before date: a datetime is a date
-    (date, lambda v: {"$date": v.isoformat()}),
-    (timedelta, lambda v: {"$timedelta": [v.days, v.seconds, v.microseconds]}),
-    (bytes, lambda v: {"$bytes": base64.b64encode(v).decode("ascii")}),
-    (bytearray, lambda v: {"$bytes": base64.b64encode(v).decode("ascii")}),
-    (tuple, lambda v: {"$tuple": [encode(x) for x in v]}),
-)
-
-
-def decode(value: Any) -> Any:
-    """The argument value a JSON form stands for (raises SpoolError on an unknown tag)."""
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    tags = [k for k in value if k.startswith("$")]
-    if not tags:
-        return {k: decode(v) for k, v in value.items()}
-    decoder = _DECODERS.get(tags[0]) if len(tags) == 1 else None
-    if decoder is None:
-        raise SpoolError(f"corrupt: unknown value tag(s) {', '.join(tags)}")
-    try:
-        return decoder(value)
-    except SpoolError:
-        raise
-    except (
-        TypeError,
-        ValueError,
-        LookupError,
-        AttributeError,
-        ArithmeticError,
-        ZoneInfoNotFoundError,
-    ) as exc:
-        raise SpoolError(f"corrupt: bad {tags[0][1:]} value {json.dumps(value)[:120]}: {exc}") from exc
-
-
-def _decode_datetime(obj: dict[str, Any]) -> datetime:
-    """A tagged datetime, in its named zone when one was recorded."""
-    value = datetime.fromisoformat(_text(obj, "$datetime"))
-    return value.astimezone(ZoneInfo(_text(obj, "tz"))) if "tz" in obj else value
-
-
-def _decode_timedelta(obj: dict[str, Any]) -> timedelta:
-    """A tagged timedelta: three integers (days, seconds, µs) within timedelta's range."""
-    parts = obj["$timedelta"]
-    if not (isinstance(parts, list) and len(parts) == 3 and all(type(p) is int for p in parts)):
-        raise TypeError("need [days, seconds, microseconds] as three integers")
-    days, seconds, micros = parts
-    if abs(days) > MAX_DAYS or abs(seconds) >= 86_400 or abs(micros) >= 1_000_000:
-        raise ValueError("out of range (|days| <= 999999999, |seconds| < 86400, |µs| < 1000000)")
-    return timedelta(days, seconds, micros)
-
-
-def _listed(obj: dict[str, Any], tag: str) -> list[Any]:
-    """The list a tag holds (TypeError when it is not a list)."""
-    value = obj[tag]
-    if not isinstance(value, list):
-        raise TypeError(f"{tag[1:]} must hold a list")
-    return value
-
-
-def _text(obj: dict[str, Any], tag: str) -> str:
-    """The string a tag holds (TypeError when it is not a string)."""
-    value = obj[tag]
-    if not isinstance(value, str):
-        raise TypeError(f"{tag[1:]} must hold a string")
-    return value
-
-
-def _decode_float(text: str) -> float:
-    """A non-finite float."""
-    if text not in ("nan", "inf", "-inf"):
-        raise ValueError(f"not a non-finite float: {text!r}")
-    return float(text)
-
-
-def _decode_record(obj: dict[str, Any]) -> Any:
-    """A registered dataclass built from its tagged fields (never an unregistered class)."""
-    cls = RECORDS.get(_text(obj, "$record"))
-    if cls is None:
-        raise SpoolError(f"corrupt: unknown record type {obj['$record'][:80]!r}")
-    return cls(**{name: decode(v) for name, v in obj["fields"].items()})
-
-
-_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "$datetime": _decode_datetime,
-    "$date": lambda o: date.fromisoformat(_text(o, "$date")),
-    "$timedelta": _decode_timedelta,
-    "$bytes": lambda o: base64.b64decode(_text(o, "$bytes"), validate=True),
-    "$tuple": lambda o: tuple(decode(v) for v in _listed(o, "$tuple")),
-    "$float": lambda o: _decode_float(_text(o, "$float")),
-    "$dict": lambda o: {decode(k): decode(v) for k, v in _listed(o, "$dict")},
-    "$record": _decode_record,
-}
-
-
-# ---------------------------------------------------------------- files
-
-
-def dumps(ops: Sequence[Op], created_at: datetime) -> bytes:
+def dumps(ops: Sequence[WriteOp], created_at: datetime) -> bytes:
     """The bytes of a spool file holding ``ops``."""
     doc = {
         "format": FORMAT,
         "version": VERSION,
         "created_at": created_at.isoformat(),
-        "ops": [{"op": name, "args": [encode(a) for a in args]} for name, args in ops],
+        "ops": [
+            {"op": op.op_name, "version": op.op_version, "args": [encode(a) for a in op.args()]} for op in ops
+        ],
     }
     return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
-def loads(data: bytes, known_ops: Mapping[str, Any]) -> list[Op]:
+def loads(data: bytes, known_ops: Mapping[str, type[WriteOp]]) -> list[WriteOp]:
     """The ops of a spool file's bytes; SpoolError (one-line reason) when it cannot be replayed."""
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         raise SpoolError(LEGACY_PICKLE)
@@ -227,9 +83,9 @@ def loads(data: bytes, known_ops: Mapping[str, Any]) -> list[Op]:
         raise SpoolError(f"corrupt: not a JSON spool file ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise SpoolError(f'corrupt: not an {FORMAT} file (no "format": "{FORMAT}" header)')
-    if doc.get("version") != VERSION:
+    if doc.get("version") not in READABLE_VERSIONS:
         raise SpoolError(
-            f"unknown spool version {doc.get('version')!r} (this axiswatch reads version {VERSION}); "
+            f"unknown spool version {doc.get('version')!r} (this axiswatch reads versions 1 and 2); "
             "replay it with the release that wrote it"
         )
     if not isinstance(doc.get("ops"), list):
@@ -237,20 +93,31 @@ def loads(data: bytes, known_ops: Mapping[str, Any]) -> list[Op]:
     return [_load_op(n, item, known_ops) for n, item in enumerate(doc["ops"], 1)]
 
 
-def _load_op(n: int, item: Any, known_ops: Mapping[str, Any]) -> Op:
-    """One (name, args) of a spool file, checked against the registered operations."""
+def _load_op(n: int, item: Any, known_ops: Mapping[str, type[WriteOp]]) -> WriteOp:
+    """One typed write of a spool file, checked against the registered operations and versions."""
     shaped = isinstance(item, dict) and isinstance(item.get("op"), str) and isinstance(item.get("args"), list)
     if not shaped:
         raise SpoolError(f'corrupt: write {n} is not {{"op": name, "args": [...]}}')
-    if item["op"] not in known_ops:
+    cls = known_ops.get(item["op"])
+    if cls is None:
         raise SpoolError(
             f"unknown operation {item['op']!r} (write {n}); this axiswatch has no such write, "
             "replay it with the release that wrote it"
         )
-    return item["op"], tuple(decode(a) for a in item["args"])
+    version = item.get("version", 1)
+    if version != cls.op_version:
+        raise SpoolError(
+            f"operation {item['op']!r} of version {version!r} (write {n}); this axiswatch writes "
+            f"version {cls.op_version}: replay it with the release that wrote it"
+        )
+    args = tuple(decode(a) for a in item["args"])
+    try:
+        return cls(*args)
+    except TypeError as exc:
+        raise SpoolError(f"corrupt: write {n} ({item['op']}) has the wrong arguments: {exc}") from None
 
 
-def split(ops: Sequence[Op], created_at: datetime, max_bytes: int = MAX_FILE_BYTES) -> list[bytes]:
+def split(ops: Sequence[WriteOp], created_at: datetime, max_bytes: int = MAX_FILE_BYTES) -> list[bytes]:
     """The bytes of one or more spool files holding ``ops`` in order, each within ``max_bytes``
     when it holds more than one op (a single larger op is kept whole, and logged)."""
     data = dumps(ops, created_at)
@@ -265,7 +132,7 @@ def split(ops: Sequence[Op], created_at: datetime, max_bytes: int = MAX_FILE_BYT
     return split(ops[:half], created_at, max_bytes) + split(ops[half:], created_at, max_bytes)
 
 
-def write(spool_dir: Path, name: str, ops: Sequence[Op], created_at: datetime) -> Path:
+def write(spool_dir: Path, name: str, ops: Sequence[WriteOp], created_at: datetime) -> Path:
     """Write a spool file atomically (temp file, fsync, rename, fsync of the directory)."""
     return write_bytes(spool_dir, name, dumps(ops, created_at))  # encode first: no file on error
 
@@ -298,7 +165,9 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def read(file: Path, known_ops: Mapping[str, Any], max_bytes: int = MAX_FILE_BYTES) -> list[Op]:
+def read(
+    file: Path, known_ops: Mapping[str, type[WriteOp]], max_bytes: int = MAX_FILE_BYTES
+) -> list[WriteOp]:
     """The ops of a spool file; SpoolError when it cannot be read or replayed."""
     return loads(read_bytes(file, max_bytes), known_ops)
 

@@ -26,7 +26,9 @@ from models.language import script_language
 from models.textclean import clean_optional, clean_text
 from warehouse import ingest_ops as store
 from warehouse.db import now_utc
-from warehouse.sink import Op, Sink
+from warehouse.ingest_ops import FailEntries, LinkExisting, StoreArticle
+from warehouse.ops import WriteOp
+from warehouse.sink import Sink
 
 
 def choose_text(
@@ -108,7 +110,7 @@ def page_op(
     r: FetchResult,
     x: Extracted | ExtractionError | None,
     run_id: int | None,
-) -> Op:
+) -> FailEntries | StoreArticle:
     """The write for one fetched entry: store its article, or record why it failed."""
     now = now_utc()
     chosen = choose_text(x, e.feed_content, settings.min_article_chars)
@@ -119,7 +121,7 @@ def page_op(
             error_class, message = x.error_class, str(x)
         else:
             error_class, message = "extract_empty", "no article text on the page or in the feed"
-        return ("fail_entries", (e.canonical_url, error_class, message, settings.page_attempts, now))
+        return FailEntries(e.canonical_url, error_class, message, settings.page_attempts, now)
     document = None
     if r.ok:
         encoding = x.encoding if isinstance(x, Extracted) else None
@@ -127,7 +129,7 @@ def page_op(
     doc_id = document["document_id"] if document else None
     canonical = article_url(e, r, chosen[2])
     row = article_row(e, r.final_url if r.ok else e.url, chosen, doc_id, run_id, canonical)
-    return ("store_article", (row, document, e.canonical_url, settings.near_duplicate_resemblance, now))
+    return StoreArticle(row, document, e.canonical_url, settings.near_duplicate_resemblance, now)
 
 
 def fetch_pages(
@@ -141,12 +143,12 @@ def fetch_pages(
     """Fetch, extract and store one batch of entries (one transaction per article)."""
     counts = IngestCounts()
     unique: dict[str, store.PendingEntry] = {}
-    ops: list[Op] = []
+    ops: list[WriteOp] = []
     with sink.read() as con:
         for e in entries:
             known = store.existing_article(con, e.canonical_url)
             if known is not None:
-                ops.append(("link_existing", (e.canonical_url, known, now_utc())))
+                ops.append(LinkExisting(e.canonical_url, known, now_utc()))
             else:
                 unique.setdefault(e.canonical_url, e)
     todo = list(unique.values())
@@ -160,30 +162,25 @@ def fetch_pages(
     if outcomes is None:
         counts.spooled += len(ops)
         return counts
-    retry: list[Op] = []
-    for (name, args), outcome in zip(ops, outcomes, strict=True):
-        _count(counts, name, args, outcome)
-        if isinstance(outcome, Exception) and name == "store_article":
+    retry: list[WriteOp] = []
+    for op, outcome in zip(ops, outcomes, strict=True):
+        _count(counts, op, outcome)
+        if isinstance(outcome, Exception) and isinstance(op, StoreArticle):
             message = f"storing failed: {type(outcome).__name__}: {outcome}"
-            retry.append(
-                (
-                    "fail_entries",
-                    (args[2], "internal", message, settings.page_attempts, now_utc()),
-                )
-            )
+            retry.append(FailEntries(op.entry_url, "internal", message, settings.page_attempts, now_utc()))
     sink.apply(retry)
     return counts
 
 
-def _count(counts: IngestCounts, name: str, args: tuple[Any, ...], outcome: Any) -> None:
+def _count(counts: IngestCounts, op: WriteOp, outcome: Any) -> None:
     """Add one page write's outcome to the funnel counts."""
     if isinstance(outcome, Exception):
         counts.failed += 1
         counts.failures["page:internal"] += 1
-    elif name == "fail_entries":
+    elif isinstance(op, FailEntries):
         counts.failed += 1
-        counts.failures[f"page:{args[1]}"] += 1
-    elif name == "link_existing" or outcome == "known":
+        counts.failures[f"page:{op.error_class}"] += 1
+    elif isinstance(op, LinkExisting) or outcome == "known":
         counts.duplicates += 1
     elif outcome == "duplicate":
         counts.extracted += 1

@@ -21,6 +21,8 @@ from flows.settings import Settings
 from models.textclean import clean_optional
 from warehouse import ingest_ops as store
 from warehouse.db import WarehouseLocked, now_utc
+from warehouse.ingest_ops import RecordPoll, SyncSources
+from warehouse.poll_ops import RecordPolls
 from warehouse.sink import Sink
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -35,7 +37,7 @@ def prepare_sources(settings: Settings, sink: Sink) -> list[store.DueSource]:
         sink.replay()
     except WarehouseLocked as exc:
         log.warning("spooled writes stay aside: %s", exc)
-    sink.apply([("sync_sources", ([s.row() for s in sources], now_utc()))])
+    sink.apply([SyncSources([s.row() for s in sources], now_utc())])
     with sink.read() as con:
         return store.due_sources(con, now_utc(), settings.poll_interval_minutes)
 
@@ -156,7 +158,7 @@ def record_batch(sink: Sink, polls: list[tuple[str, store.PollRecord]]) -> list[
     """Record a batch of polls in one transaction; if that fails, each in its own, so one bad
     record costs only itself. One outcome per poll, or None when spooled."""
     now = now_utc()
-    outcome = sink.apply([("record_polls", (polls, now))])
+    outcome = sink.apply([RecordPolls(polls, now)])
     if outcome is None or not isinstance(outcome[0], BaseException):
         return None if outcome is None else list(outcome[0])
-    return sink.apply([("record_poll", (source_id, rec, now)) for source_id, rec in polls])
+    return sink.apply([RecordPoll(source_id, rec, now) for source_id, rec in polls])

@@ -31,6 +31,7 @@ from uuid import UUID
 from flows.ingest.counts import IngestCounts
 from flows.settings import Settings
 from warehouse import ingest_ops as store
+from warehouse.score_ops import RegisterModel
 from warehouse.sink import Sink
 
 SHARD_FLOW = "pipeline-shard"
@@ -195,5 +196,5 @@ def complete_version(settings: Settings, sink: Sink) -> str:
     with sink.read() as con:
         left = articles_to_score(con, version, 1)
     if not left:
-        sink.apply([("register_model", (version, score.read_card(version), now_utc()))])
+        sink.apply([RegisterModel(version, score.read_card(version), now_utc())])
     return version

@@ -20,7 +20,15 @@ from flows.settings import Settings
 from models.aggregate import aggregate
 from models.passages import segment
 from warehouse.db import now_utc
-from warehouse.score_ops import ArticleToScore, articles_to_score, staging_version
+from warehouse.score_ops import (
+    ArticleToScore,
+    ForgetScores,
+    PromoteRescore,
+    RegisterModel,
+    StoreScores,
+    articles_to_score,
+    staging_version,
+)
 from warehouse.sink import Sink
 
 if TYPE_CHECKING:  # models.classifier and models.registry import scikit-learn: loaded in run_score
@@ -129,7 +137,7 @@ def score_batch(
 ) -> int:
     """Score one batch and store it (one transaction); return the articles scored."""
     rows = score_rows(classifier, batch, now_utc())
-    outcome = sink.apply([("store_scores", rows)])
+    outcome = sink.apply([StoreScores(*rows)])
     if outcome is None:
         return 0  # spooled: stored by the next run
     return int(outcome[0]) if isinstance(outcome[0], int) else 0
@@ -163,13 +171,13 @@ def prepare(settings: Settings, sink: Sink, *, rescore: bool = False) -> StanceC
         with sink.read() as con:
             pending = articles_to_score(con, version, 1)
         if not pending:  # nothing new: skip loading the encoders
-            sink.apply([("register_model", (version, read_card(version), now_utc()))])
+            sink.apply([RegisterModel(version, read_card(version), now_utc())])
             return version
     loaded = StanceClassifier.load(version, threads=settings.torch_threads)
     if not rescore:
         return loaded
     # a re-score writes beside the old rows under a staging key and swaps them in at the end
-    sink.apply([("forget_scores", (staging_version(version),))])  # a killed re-score's leftovers
+    sink.apply([ForgetScores(staging_version(version))])  # a killed re-score's leftovers
     return cast("StanceClassifier", Staged(loaded))
 
 
@@ -182,7 +190,8 @@ def finish(sink: Sink, classifier: StanceClassifier) -> None:
     """Complete the version once the archive is fully scored (a re-score swaps its staged rows in,
     in one transaction), so views never switch to a half-scored version."""
     staged = isinstance(classifier, Staged)
-    version, name = model_version(classifier), "promote_rescore" if staged else "register_model"
-    outcome = sink.apply([(name, (version, classifier.card, now_utc()))])
+    version = model_version(classifier)
+    op = (PromoteRescore if staged else RegisterModel)(version, classifier.card, now_utc())
+    outcome = sink.apply([op])
     if outcome and isinstance(outcome[0], BaseException):
-        raise RuntimeError(f"model {version}: {name} failed: {outcome[0]}") from outcome[0]
+        raise RuntimeError(f"model {version}: {op.op_name} failed: {outcome[0]}") from outcome[0]

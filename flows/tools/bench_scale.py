@@ -33,6 +33,7 @@ from flows.tools.bench_stages import (
 from flows.tools.pgserver import PostgresServer
 from warehouse import query
 from warehouse.db import Location, now_utc, reader
+from warehouse.ingest_ops import StoreArticle
 from warehouse.lake import Lake
 from warehouse.sink import Sink
 
@@ -50,10 +51,7 @@ def _store_articles(location: Location, spool: Path, rows: Sequence[dict[str, An
         pass
     started = time.perf_counter()
     for start in range(0, len(rows), batch):
-        ops = [
-            ("store_article", (r, None, r["canonical_url"], 0.9, now_utc()))
-            for r in rows[start : start + batch]
-        ]
+        ops = [StoreArticle(r, None, r["canonical_url"], 0.9, now_utc()) for r in rows[start : start + batch]]
         results = sink.apply(ops)
         if results is None or any(isinstance(r, Exception) for r in results):
             raise RuntimeError(f"store_article failed on {location}: {results}")

@@ -21,7 +21,7 @@ import duckdb
 
 from flows.web.cache import BoundedCache
 from warehouse.db import Location, WarehouseLocked, now_utc, reader, writer
-from warehouse.labels_ops import label_row
+from warehouse.labels_ops import AddLabel, AddLabelForPassage, label_row
 from warehouse.session import use_timezone
 from warehouse.sink import Sink
 
@@ -105,27 +105,27 @@ class WebStore:
 
     def add_label(self, **fields: Any) -> bool:
         """Store one label through the sink; False when it was spooled (the warehouse was busy)."""
-        return self._write("add_label", label_row(now=now_utc(), **fields))
+        return self._write(AddLabel(label_row(now=now_utc(), **fields)))
 
     def queue_label(self, **fields: Any) -> bool:
         """Store a label whose passage could not be read (the warehouse was locked): the write reads
         the passage itself, now or when its spool file is replayed; False when it was spooled."""
-        return self._write("add_label_for_passage", label_row(now=now_utc(), passage_text="", **fields))
+        return self._write(AddLabelForPassage(label_row(now=now_utc(), passage_text="", **fields)))
 
-    def _write(self, name: str, row: dict[str, Any]) -> bool:
+    def _write(self, op: AddLabel | AddLabelForPassage) -> bool:
         """Apply one label write through the sink; then replay what earlier labels left in the spool."""
         with self._lock:
             self.sink.patience = self.write_patience
             self.sink.locked_by = None
-            done = self.sink.apply([(name, (row,))])
+            done = self.sink.apply([op])
             if done is not None and self.pending:
                 self.sink.replay()  # this process's spooled labels, each exactly once (ledger)
                 self.pending.clear()
         self._cache.clear()
         if done is None:
-            self.pending.append(row)
+            self.pending.append(op.row)
             log.warning(
-                "label %s spooled: the warehouse is locked by %s", row["label_id"], self.sink.locked_by
+                "label %s spooled: the warehouse is locked by %s", op.row["label_id"], self.sink.locked_by
             )
             return False
         if isinstance(done[0], Exception):
