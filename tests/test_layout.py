@@ -136,7 +136,7 @@ def test_every_write_operation_is_a_typed_frozen_dataclass() -> None:
     from warehouse.ops import WriteOp
     from warehouse.sink import OPS
 
-    assert len(OPS) >= 17
+    assert len(OPS) >= 16
     for name, cls in OPS.items():
         assert issubclass(cls, WriteOp) and cls.op_name == name and cls.apply is not WriteOp.apply, name
         assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, name  # type: ignore[attr-defined]
