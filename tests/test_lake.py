@@ -65,6 +65,7 @@ CONCURRENT_WRITER = textwrap.dedent(
     import sys
     from datetime import UTC, datetime
     from warehouse.lake import Lake
+    from warehouse.score_ops import StoreScores
     from warehouse.sink import Sink
     from pathlib import Path
 
