@@ -29,6 +29,7 @@ start here:
   axiswatch serve      run it on a schedule (starts a local Prefect server; UI address printed)
   axiswatch status     what happened, what needs attention (exit 1 when something does)
   axiswatch report     the report of the last complete week
+  axiswatch alerts     stance shifts found after each run (list, show, ack)
 data lives under --data-dir (default ./var); `axiswatch COMMAND --help` for each command."""
 
 
@@ -348,6 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _register_model_commands(sub, common)
     _register_web_commands(sub, common)
+    from flows.alerts import cli as alerts_cli
+
+    alerts_cli.register(sub, common, with_json)
     from flows import deploy
 
     deploy.register(sub, common)

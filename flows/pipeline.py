@@ -2,7 +2,7 @@
 
     ingest:        apply spool → sync sources → poll feeds (batches of 100) → pages (batches)
     score:         unscored originals → passages → stance model → scores (batches)
-    pipeline:      ingest → score → search index; one runs row with the whole funnel
+    pipeline:      ingest → score → search index → alerts; one runs row with the whole funnel
                    (``shards`` > 1: ingest and score fan out to pipeline-shard runs, flows/fanout.py)
     pipeline-shard: one shard of a fanned-out run: ingest its sources, or score its article ids
     weekly-report: the weekly trend report (markdown, html, charts) + a Prefect artifact
@@ -80,6 +80,18 @@ def search_index_task(settings: Settings) -> None:
     """Refresh the full-text index over articles and tag new articles with topics."""
     dictionary = load_dictionary(settings.topics_file)
     settings.sink().apply([("refresh_fts", ()), ("tag_topics", (dictionary,))])
+
+
+@task(name="detect-shifts", cache_policy=NO_CACHE)
+def alerts_task(settings: Settings, run_id: int | None) -> dict[str, Any]:
+    """Detect stance shifts, store new alerts, notify and emit events (flows/alerts; never raises)."""
+    from flows.alerts.run import after_scoring
+
+    result = after_scoring(settings, run_id)
+    if result is None:
+        return {"alerts_failed": True}
+    failed = sum(not d["ok"] for d in result.deliveries)
+    return {"series_tested": result.tested, "alerts_new": len(result.new), "deliveries_failed": failed}
 
 
 def ingest_stage(
@@ -209,6 +221,9 @@ def _ledgered_locked(
             version, scored = score_stage(settings, say=say)
             extra = {"scored": scored, "model_version": version}
         search_index_task(settings)
+        if with_score:
+            extra["alerts"] = alerts_task(settings, run_id)
+            say(f"alerts: {extra['alerts']}")
     except Exception as exc:
         try:
             failed = {"outcome": "failed", "message": f"{type(exc).__name__}: {exc}"}

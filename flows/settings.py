@@ -231,6 +231,24 @@ class Settings(BaseSettings):
         shown="SQLite under DATA_DIR/prefect",
         pattern=r"^(postgresql\+asyncpg|sqlite\+aiosqlite)://",
     )
+    # alerts (flows/alerts, docs/alerts.md)
+    alert_notify_urls: Hosts = setting(
+        (), "apprise URLs every new alert is sent to, separated by commas or spaces (`mailtos://…`, `json://…`)"
+    )
+    alert_fdr: float = setting(
+        0.05, "false discovery rate (Benjamini–Hochberg) across the series tested in one run", gt=0, le=0.5
+    )
+    alert_min_articles: int = setting(
+        10, "fewest relevant articles after a change point for a series to be tested", ge=3
+    )
+    alert_baseline_days: int = setting(28, "days before a change point that form its baseline", ge=7, le=182)
+    alert_scan_days: int = setting(7, "latest complete days searched for a change point", ge=1, le=28)
+    alert_min_delta: float = setting(
+        0.1, "smallest change of the stance index (after − before) that raises an alert", ge=0, le=2
+    )
+    alert_delivery_attempts: int = setting(
+        20, "runs that retry a failed notification before it is given up", ge=1
+    )
     # scale-out (work pool)
     shards: int = setting(
         1, "> 1: a pipeline run fans out to this many `pipeline-shard` runs on the work pool", ge=1, le=64
@@ -254,6 +272,22 @@ class Settings(BaseSettings):
         if self.warehouse and not self.warehouse.startswith("duckdb:") and not self.warehouse_data_path:
             raise ValueError("AXISWATCH_WAREHOUSE is a ducklake: set AXISWATCH_WAREHOUSE_DATA_PATH too")
         return self
+
+    @field_validator("alert_notify_urls")
+    @classmethod
+    def _notifier_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Every URL names a notifier apprise knows (checked offline: nothing is sent)."""
+        from flows.alerts.notify import check_urls
+
+        return check_urls(value)
+
+    @field_validator("alert_notify_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: Any) -> Any:
+        """URLs from a string: split at commas or spaces that come before a scheme (`x://`)."""
+        if isinstance(value, str):
+            return tuple(p.strip() for p in re.split(r"[\s,]+(?=[A-Za-z][\w+.-]*://)", value) if p.strip())
+        return value
 
     @field_validator("allow_hosts", mode="before")
     @classmethod
