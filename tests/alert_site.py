@@ -119,8 +119,10 @@ def article_rows(
     }
 
 
-def corpus(through: date, version: str, *, shift: bool, seed: int = 7) -> dict[str, list[Any]]:
-    """Every row of the corpus: DAYS days ending on ``through`` (the shift: its last two days)."""
+def corpus(
+    through: date, version: str, *, shift: bool, days: int = DAYS, seed: int = 7
+) -> dict[str, list[Any]]:
+    """Every row of the corpus: ``days`` days ending on ``through`` (the shift: its last two days)."""
     rng = np.random.default_rng(seed)
     tables: dict[str, list[Any]] = {
         "articles": [],
@@ -129,9 +131,9 @@ def corpus(through: date, version: str, *, shift: bool, seed: int = 7) -> dict[s
         "article_scores": [],
         "article_topics": [],
     }
-    for d in range(DAYS):
-        day = through - timedelta(days=DAYS - 1 - d)
-        shifted = shift and d >= DAYS - 2
+    for d in range(days):
+        day = through - timedelta(days=days - 1 - d)
+        shifted = shift and d >= days - 2
         for sid, (_, _, _, per_day, mean) in OUTLETS.items():
             for i in range(per_day):
                 aid = f"{sid}-{d:02d}-{i}"
@@ -150,9 +152,10 @@ def corpus(through: date, version: str, *, shift: bool, seed: int = 7) -> dict[s
 
 
 def seed_warehouse(
-    settings: Settings, version: str, card: dict[str, Any], now: datetime, *, shift: bool
+    settings: Settings, version: str, card: dict[str, Any], now: datetime, *, shift: bool, held_back: int = 0
 ) -> None:
-    """Write the corpus into the settings' warehouse with ``version`` registered complete."""
+    """Write the corpus into the settings' warehouse with ``version`` registered complete; its last
+    ``held_back`` complete days are left for feeds to bring."""
     with writer(settings.location) as con:
         insert(con, "sources", source_rows(now))
         insert(
@@ -179,7 +182,8 @@ def seed_warehouse(
                 }
             ],
         )
-        for table, rows in corpus(complete_day(now), version, shift=shift).items():
+        end = complete_day(now) - timedelta(days=held_back)
+        for table, rows in corpus(end, version, shift=shift, days=DAYS - held_back).items():
             insert(con, table, rows)
 
 

@@ -156,3 +156,48 @@ def test_one_prefect_event_per_new_alert(monkeypatch: pytest.MonkeyPatch) -> Non
     assert sent[0]["event"] == "axiswatch.alert.raised"
     assert sent[0]["resource"]["prefect.resource.id"] == "axiswatch.alert.a1"
     assert sent[0]["payload"]["series_key"] == "KR"
+
+
+def test_the_workbench_shows_alerts_with_evidence_and_takes_an_ack(shifted: Seeded, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from flows.web.app import create_app
+
+    settings = own(shifted, tmp_path)
+    alert = run_alerts(settings, now=NOW).new[0]
+    client = TestClient(create_app(settings), base_url="http://127.0.0.1")
+    listing = client.get("/alerts").text
+    assert (
+        alert["series_name"] in listing and f"/alerts/{alert['alert_id']}" in listing and "THAAD" in listing
+    )
+    page = client.get(f"/alerts/{alert['alert_id']}").text
+    first = json.loads(alert["evidence_json"])["articles"][0]
+    assert f"/article/{first['article_id']}" in page and "Beijing warned Seoul" in page
+    assert "Beijing-side voices" in page and 'id="alert-topics"' in page and "open" in page
+    csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    done = client.post(
+        f"/alerts/{alert['alert_id']}/ack",
+        data={"csrf": csrf, "analyst": "lee", "action": "dismiss"},
+        follow_redirects=True,
+    )
+    assert done.status_code == 200 and 'id="alert-state">dismissed' in done.text
+    assert (
+        client.post(f"/alerts/{alert['alert_id']}/ack", data={"csrf": "x", "action": "ack"}).status_code
+        == 403
+    )
+    assert client.get("/alerts/nope").status_code == 404
+    assert 'id="no-alerts"' in client.get("/alerts").text
+
+
+def test_the_weekly_report_names_what_moved(shifted: Seeded, tmp_path: Path) -> None:
+    from flows.report.weekly import build_report, week_label
+
+    settings = own(shifted, tmp_path)
+    alert = run_alerts(settings, now=NOW).new[0]
+    week = week_label(alert["start_day"])
+    report = build_report(settings.location, week, 4, out_dir=tmp_path / "reports", now=NOW)
+    block = report.markdown.split("## What moved")[1].split("\n## ")[0]
+    assert alert["series_name"] in block and alert["alert_id"] in block and "toward Beijing" in block
+    assert "THAAD" in block and "Strongest article" in block
+    quiet = build_report(settings.location, "2026-W01", 4, out_dir=tmp_path / "reports", now=NOW)
+    assert "No stance shift beyond sampling noise started in 2026-W01" in quiet.markdown

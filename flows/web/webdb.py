@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from warehouse.alerts_ops import AlertError, event_row
 from warehouse.db import Location, WarehouseLocked, now_utc, query_text, reader, writer
 from warehouse.labels_ops import label_row
 from warehouse.session import use_timezone
@@ -115,6 +116,17 @@ class WebStore:
         if isinstance(done[0], Exception):
             raise done[0]
         return True
+
+    def alert_event(self, alert_id: str, action: str, analyst: str) -> None:
+        """Store an analyst's action on an alert through the sink (AlertError when it cannot be)."""
+        row = event_row(alert_id, action, analyst, now_utc())
+        with self._lock:
+            self.sink.patience = self.write_patience
+            self.sink.locked_by = None
+            done = self.sink.apply([("alert_event", (row,))])
+        self._cache.clear()
+        if done is not None and isinstance(done[0], Exception):
+            raise AlertError(str(done[0]))
 
     def pending_keys(self, analyst: str) -> set[str]:
         """Passages this analyst labelled in this session whose labels wait in the spool."""
