@@ -236,7 +236,7 @@ class Settings(BaseSettings):
         (), "apprise URLs every new alert is sent to, separated by commas or spaces (`mailtos://…`, `json://…`)"
     )
     alert_fdr: float = setting(
-        0.05, "false discovery rate (Benjamini–Hochberg) across the series tested in one run", gt=0, le=0.5
+        0.03, "false discovery rate (Benjamini–Hochberg) across the series tested in one run", gt=0, le=0.5
     )
     alert_min_articles: int = setting(
         10, "fewest relevant articles after a change point for a series to be tested", ge=3

@@ -35,7 +35,7 @@ def line(row: dict[str, Any]) -> str:
     return (
         f"{row['alert_id']}  {row['state']:<12} {row['start_day']}  {row['series_name']}: "
         f"{_fmt(row['before_mean'])} → {_fmt(row['after_mean'])} (Δ {_fmt(row['delta'])}, "
-        f"n={row['after_n']}, z={row['strength']:.1f}, q={row['q_value']:.2g})"
+        f"n={row['after_n']}, |t|={row['strength']:.1f}, q={row['q_value']:.2g})"
     )
 
 

@@ -38,7 +38,7 @@ class DetectConfig:
     min_after: int = 10
     min_before: int = 20
     min_delta: float = 0.1
-    fdr: float = 0.05
+    fdr: float = 0.03
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def message(alert: dict[str, Any]) -> tuple[str, str]:
     lines = [
         evidence.get("summary", title),
         f"before {alert['before_mean']:+.2f} (n={alert['before_n']}) → after {alert['after_mean']:+.2f} "
-        f"(n={alert['after_n']}); strength z={alert['strength']:.1f}, q={alert['q_value']:.3g}",
+        f"(n={alert['after_n']}); strength |t|={alert['strength']:.1f}, q={alert['q_value']:.3g}",
         f"alert {alert['alert_id']}: `axiswatch alerts show {alert['alert_id']}`",
     ]
     for art in (evidence.get("articles") or [])[:3]:
