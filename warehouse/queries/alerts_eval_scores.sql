@@ -3,4 +3,4 @@
 SELECT score
 FROM stg_series_articles
 WHERE series_kind = 'all'
-ORDER BY article_id;
+ORDER BY score, article_id;
