@@ -327,13 +327,14 @@ def ingest_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual"
 
 @flow(name="score", log_prints=False)
 def score_flow(overrides: dict[str, Any] | None = None, rescore: bool = False) -> dict[str, Any] | State:
-    """Score every article the configured model version has not scored yet."""
+    """Score every article the configured model version has not scored yet (then detect shifts)."""
     settings = Settings.load(**(overrides or {}))
     try:
         version, scored = score_stage(settings, rescore=rescore, say=progress(get_run_logger()))
     except Exception as exc:
         return _known_failure(settings, exc)
-    return {"model_version": version, "scored": scored}
+    alerts = alerts_task(settings, None) if scored else {}
+    return {"model_version": version, "scored": scored, **({"alerts": alerts} if alerts else {})}
 
 
 @flow(name="pipeline", log_prints=False, retries=1, retry_delay_seconds=30)
