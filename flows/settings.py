@@ -273,13 +273,17 @@ class Settings(BaseSettings):
             raise ValueError("AXISWATCH_WAREHOUSE is a ducklake: set AXISWATCH_WAREHOUSE_DATA_PATH too")
         return self
 
-    @field_validator("alert_notify_urls")
-    @classmethod
-    def _notifier_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        """Every URL names a notifier apprise knows (checked offline: nothing is sent)."""
+    @model_validator(mode="after")
+    def _notifier_urls(self) -> Settings:
+        """Every notifier URL is one apprise knows (checked offline, nothing sent; the message
+        names the scheme only, never the URL, which may hold a password)."""
         from flows.alerts.notify import check_urls
 
-        return check_urls(value)
+        try:
+            check_urls(self.alert_notify_urls)
+        except ValueError as exc:
+            raise ValueError(f"AXISWATCH_ALERT_NOTIFY_URLS: {exc}") from None
+        return self
 
     @field_validator("alert_notify_urls", mode="before")
     @classmethod
