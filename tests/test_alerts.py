@@ -202,3 +202,18 @@ def test_the_weekly_report_names_what_moved(shifted: Seeded, tmp_path: Path) -> 
     assert "THAAD" in block and "Strongest article" in block
     quiet = build_report(settings.location, "2026-W01", 4, out_dir=tmp_path / "reports", now=NOW)
     assert "No stance shift beyond sampling noise started in 2026-W01" in quiet.markdown
+
+
+def test_alert_writes_survive_the_spool_and_replay_once(shifted: Seeded, tmp_path: Path) -> None:
+    from warehouse import spool
+    from warehouse.ops import OPS
+
+    settings = own(shifted, tmp_path)
+    found = alert_run.find_new(settings, None, NOW)
+    ops = [("record_alerts", (found.new,))]
+    back = spool.loads(spool.dumps(ops, NOW), OPS)
+    assert back == ops  # dates, datetimes and JSON text come back exactly
+    sink = settings.sink()
+    sink.apply(back)
+    sink.apply(back)
+    assert stored(settings, "SELECT count(*) FROM alerts") == [(1,)]
