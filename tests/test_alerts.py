@@ -217,3 +217,26 @@ def test_alert_writes_survive_the_spool_and_replay_once(shifted: Seeded, tmp_pat
     sink.apply(back)
     sink.apply(back)
     assert stored(settings, "SELECT count(*) FROM alerts") == [(1,)]
+
+
+def test_alerts_on_a_ducklake_warehouse(new_warehouse: Any, tmp_path: Path) -> None:
+    lake = new_warehouse("ducklake")
+    settings = Settings.load(
+        env={},
+        data_dir=tmp_path,
+        warehouse=f"ducklake:postgres:{lake.catalog}",
+        warehouse_data_path=lake.data_path,
+    )
+    seed_warehouse(settings, "stance-test", CARD, NOW, shift=True)
+    first = run_alerts(settings, now=NOW)
+    assert len(first.new) == 1 and run_alerts(settings, now=NOW).new == []
+    from warehouse.alerts_ops import event_row
+
+    row = event_row(first.new[0]["alert_id"], "ack", "kim", NOW)
+    settings.sink().apply([("alert_event", (row,)), ("alert_event", (row,))])  # a replay adds nothing
+    with reader(settings.location) as con:
+        assert con.execute("SELECT count(*), any_value(state) FROM stg_alerts").fetchone() == (
+            1,
+            "acknowledged",
+        )
+        assert con.execute("SELECT count(*) FROM alert_events").fetchone() == (1,)
