@@ -94,6 +94,10 @@ def _funnel_lines(result: dict[str, Any], settings: Settings) -> list[str]:
     ]
     if "scored" in result:
         lines.append(f"  articles scored {result['scored']} (model {result.get('model_version')})")
+    if "alerts" in result:
+        from flows.alerts.cli import run_line
+
+        lines.append(run_line(result["alerts"]))
     lines += [f"  failures by class: {result['failures_json']}", f"  warehouse: {settings.location}"]
     return lines
 

@@ -5,6 +5,8 @@ evidence; the weekly report names it."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ class Run:
     alerts: list[dict[str, Any]]
     titles: tuple[str, ...]
     events: list[Any]
+    out: str
 
 
 def beijing_passages() -> list[dict[str, Any]]:
@@ -98,23 +101,15 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         mp.setattr(alert_run, "emit_events", lambda rows: events.append(len(rows)) or emit(rows))
         settings = Settings.load(data_dir=tmp / "var", sources_file=tmp / "sources.toml")
         seed_warehouse(settings, version, read_card(version), now, shift=False, held_back=2)
-        code = main(
-            [
-                "run",
-                "--data-dir",
-                str(settings.data_dir),
-                "--sources",
-                str(settings.sources_file),
-                "--trigger",
-                "schedule",
-                "--quiet",
-            ]
-        )
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            args = ["run", "--data-dir", str(settings.data_dir), "--sources", str(settings.sources_file)]
+            code = main([*args, "--trigger", "schedule"])
         with reader(settings.location) as con:
             cursor = con.execute("SELECT * FROM alerts")
             columns = [d[0] for d in cursor.description or []]
             alerts = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
-        yield Run(settings, code, inbox, alerts, titles, events)
+        yield Run(settings, code, inbox, alerts, titles, events, printed.getvalue())
 
 
 @pytest.mark.slow
@@ -125,6 +120,7 @@ def test_the_run_raises_exactly_one_alert_delivered_once_to_each_destination(pip
     assert alert["direction"] == "beijing" and alert["after_n"] >= 10 and alert["delta"] < -0.2
     assert alert["run_id"] is not None and run.events == [1]  # one Prefect event, from inside the flow run
     assert len(run.inbox.mails) == 1 and len(run.inbox.hooks) == 1
+    assert "stance shifts: 1 new alerts" in run.out and "scheduled pipeline run" in run.out
     assert (
         alert["alert_id"].encode() in run.inbox.mails[0]
         and alert["alert_id"] in run.inbox.hooks[0]["message"]

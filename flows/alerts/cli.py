@@ -75,6 +75,17 @@ def detail(row: dict[str, Any]) -> list[str]:
     return out
 
 
+def run_line(alerts: dict[str, Any]) -> str:
+    """The line `axiswatch run` prints about the shifts its run found."""
+    if "alerts_new" not in alerts:
+        return "  stance shifts: detection failed (see the log); the run itself is stored"
+    failed = alerts["deliveries_failed"]
+    tail = f", {failed} notifications failed (retried next run)" if failed else ""
+    return (
+        f"  stance shifts: {alerts['alerts_new']} new alerts ({alerts['series_tested']} series tested{tail})"
+    )
+
+
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """`alerts list`: open alerts (with --all: every alert), newest first."""
     with reader(settings.location, patience=settings.lock_patience_seconds) as con:
