@@ -2,7 +2,7 @@
 
     ingest:        apply spool → sync sources → poll feeds (batches of 100) → pages (batches)
     score:         unscored originals → passages → stance model → scores (batches)
-    pipeline:      ingest → score → search index; one runs row with the whole funnel
+    pipeline:      ingest → score → search index → alerts; one runs row with the whole funnel
                    (``shards`` > 1: ingest and score fan out to pipeline-shard runs,
                    flows/orchestration/fanout.py)
     pipeline-shard: one shard of a fanned-out run: ingest its sources, or score its article ids
@@ -97,6 +97,18 @@ def search_index_task(settings: Settings) -> None:
     """Refresh the full-text index over articles and tag new articles with topics."""
     dictionary = load_dictionary(settings.topics_file)
     settings.sink().apply([RefreshSearch(), TagTopics(dictionary)])
+
+
+@task(name="detect-shifts", cache_policy=NO_CACHE)
+def alerts_task(settings: Settings, run_id: int | None) -> dict[str, Any]:
+    """Detect stance shifts, store new alerts, notify and emit events (flows/alerts; never raises)."""
+    from flows.alerts.run import after_scoring
+
+    result = after_scoring(settings, run_id)
+    if result is None:
+        return {"alerts_failed": True}
+    failed = sum(not d["ok"] for d in result.deliveries)
+    return {"series_tested": result.tested, "alerts_new": len(result.new), "deliveries_failed": failed}
 
 
 def ingest_stage(
@@ -230,6 +242,9 @@ def _ledgered_locked(
             version, scored = score_stage(settings, say=say)
             extra = {"scored": scored, "model_version": version}
         search_index_task(settings)
+        if with_score:
+            extra["alerts"] = alerts_task(settings, run_id)
+            say(f"alerts: {extra['alerts']}")
     except StorageFault:
         raise  # a damaged warehouse or a full/read-only disk: write nothing more, not even the failure
     except Exception as exc:
@@ -335,13 +350,14 @@ def ingest_flow(overrides: dict[str, Any] | None = None, trigger: str = "manual"
 
 @flow(name="score", log_prints=False)
 def score_flow(overrides: dict[str, Any] | None = None, rescore: bool = False) -> dict[str, Any] | State:
-    """Score every article the configured model version has not scored yet."""
+    """Score every article the configured model version has not scored yet (then detect shifts)."""
     settings = Settings.load(**(overrides or {}))
     try:
         version, scored = score_stage(settings, rescore=rescore, say=progress(get_run_logger()))
     except Exception as exc:
         return _known_failure(settings, exc)
-    return {"model_version": version, "scored": scored}
+    alerts = alerts_task(settings, None) if scored else {}
+    return {"model_version": version, "scored": scored, **({"alerts": alerts} if alerts else {})}
 
 
 @flow(name="pipeline", log_prints=False, retries=1, retry_delay_seconds=30)

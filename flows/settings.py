@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as SourceError
 
+from flows.orchestration.cron import check_cron
 from warehouse.lake import Lake
 from warehouse.lake import parse as parse_warehouse
 
@@ -49,50 +50,6 @@ class SettingsError(ValueError):
 
 
 # --------------------------------------------------------------------------- value checks
-
-_CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12))
-_CRON_DOW = ("day of week", 0, 7)
-_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
-_CRON_ITEM = re.compile(r"^(?P<base>\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/(?P<step>[0-9]+))?$")
-
-
-def _cron_value(text: str, names: Sequence[str], offset: int) -> int:
-    """One cron value: a number, or a month/day name (jan, mon, ...)."""
-    if text.isdigit():
-        return int(text)
-    if text in names:
-        return names.index(text) + offset
-    raise ValueError(f"{text!r} is not a number")
-
-
-def _check_cron_field(text: str, spec: tuple[str, int, int], names: Sequence[str]) -> None:
-    """One field of a cron expression: comma-separated `*`, `N`, `N-M`, each with an optional `/step`."""
-    label, low, high = spec
-    for item in text.lower().split(","):
-        match = _CRON_ITEM.match(item)
-        if match is None or match["step"] == "0":
-            raise ValueError(f"{label} field {text!r} is not valid cron syntax")
-        if match["base"] == "*":
-            continue
-        bounds = [_cron_value(part, names, low) for part in match["base"].split("-")]
-        if not all(low <= value <= high for value in bounds) or bounds != sorted(bounds):
-            raise ValueError(f"{label} field {text!r} must stay within {low}-{high}, low to high")
-
-
-def check_cron(expression: str) -> str:
-    """A standard 5-field cron expression (minute hour day-of-month month day-of-week)."""
-    parts = expression.split()
-    specs = (*_CRON_FIELDS, _CRON_DOW)
-    names: tuple[Sequence[str], ...] = ((), (), (), _MONTHS, _DAYS)
-    try:
-        if len(parts) != 5:
-            raise ValueError(f"it has {len(parts)} fields")
-        for part, spec, spelled in zip(parts, specs, names, strict=True):
-            _check_cron_field(part, spec, spelled)
-    except ValueError as exc:
-        raise ValueError(f"must be a 5-field cron expression such as '0 7 * * 1': {exc}") from None
-    return " ".join(parts)
 
 
 def check_timezone(name: str) -> str:
@@ -232,6 +189,25 @@ class Settings(BaseSettings):
         shown="SQLite under DATA_DIR/prefect",
         pattern=r"^(postgresql\+asyncpg|sqlite\+aiosqlite)://",
     )
+    # alerts (flows/alerts, docs/alerts.md)
+    alert_notify_urls: Hosts = setting(
+        (),
+        "apprise URLs every new alert is sent to, separated by commas or spaces (`mailtos://…`, `json://…`)",
+    )
+    alert_fdr: float = setting(
+        0.03, "false discovery rate (Benjamini–Hochberg) across the series tested in one run", gt=0, le=0.5
+    )
+    alert_min_articles: int = setting(
+        10, "fewest relevant articles after a change point for a series to be tested", ge=3
+    )
+    alert_baseline_days: int = setting(28, "days before a change point that form its baseline", ge=7, le=182)
+    alert_scan_days: int = setting(7, "latest complete days searched for a change point", ge=1, le=28)
+    alert_min_delta: float = setting(
+        0.1, "smallest change of the stance index (after − before) that raises an alert", ge=0, le=2
+    )
+    alert_delivery_attempts: int = setting(
+        20, "runs that retry a failed notification before it is given up", ge=1
+    )
     # scale-out (work pool)
     shards: int = setting(
         1, "> 1: a pipeline run fans out to this many `pipeline-shard` runs on the work pool", ge=1, le=64
@@ -255,6 +231,26 @@ class Settings(BaseSettings):
         if self.warehouse and not self.warehouse.startswith("duckdb:") and not self.warehouse_data_path:
             raise ValueError("AXISWATCH_WAREHOUSE is a ducklake: set AXISWATCH_WAREHOUSE_DATA_PATH too")
         return self
+
+    @model_validator(mode="after")
+    def _notifier_urls(self) -> Settings:
+        """Every notifier URL is one apprise knows (checked offline, nothing sent; the message
+        names the scheme only, never the URL, which may hold a password)."""
+        from flows.alerts.notify import check_urls
+
+        try:
+            check_urls(self.alert_notify_urls)
+        except ValueError as exc:
+            raise ValueError(f"AXISWATCH_ALERT_NOTIFY_URLS: {exc}") from None
+        return self
+
+    @field_validator("alert_notify_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: Any) -> Any:
+        """URLs from a string: split at commas or spaces that come before a scheme (`x://`)."""
+        if isinstance(value, str):
+            return tuple(p.strip() for p in re.split(r"[\s,]+(?=[A-Za-z][\w+.-]*://)", value) if p.strip())
+        return value
 
     @field_validator("allow_hosts", mode="before")
     @classmethod

@@ -32,6 +32,7 @@ KR_A_BASELINE = [0.1, 0.0, -0.1, 0.2]  # kr_a in W44–W47
 SECTIONS = (
     "## Headline",
     "## This week",
+    "## What moved",
     "## Stance index over time",
     "### This week by country",
     "### This week by kind",

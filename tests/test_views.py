@@ -30,6 +30,9 @@ GRAINS: dict[str, tuple[str, ...]] = {
     "mart_coverage_funnel": ("source_id", "week"),
     "mart_weekly_topic": ("topic_id", "week"),
     "mart_weekly_stance_voice": ("country", "voice", "week"),
+    "stg_series_articles": ("series_kind", "series_key", "article_id"),
+    "mart_daily_stance_series": ("series_kind", "series_key", "day"),
+    "mart_weekly_stance_series": ("series_kind", "series_key", "week"),
 }
 
 

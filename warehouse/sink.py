@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from warehouse import health, ingest_ops, labels_ops, lake, poll_ops, run_ops, score_ops, spool
+from warehouse import alerts_ops, health, ingest_ops, labels_ops, lake, poll_ops, run_ops, score_ops, spool
 from warehouse.db import (
     Location,
     StorageFault,
@@ -42,7 +42,14 @@ from warehouse.db import (
 from warehouse.ops import OPS, WriteOp, write_op
 
 __all__ = ["OPS", "Sink", "WriteOp", "write_op"]
-OP_MODULES = (ingest_ops, labels_ops, poll_ops, run_ops, score_ops)  # imported for their registrations
+OP_MODULES = (
+    alerts_ops,
+    ingest_ops,
+    labels_ops,
+    poll_ops,
+    run_ops,
+    score_ops,
+)  # imported for their registrations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -40,6 +40,7 @@ start here:
   axiswatch serve      run it on a schedule (starts a local Prefect server; UI address printed)
   axiswatch status     what happened, what needs attention (exit 1 when something does)
   axiswatch report     the report of the last complete week
+  axiswatch alerts     stance shifts found after each run (list, show, ack)
 data lives under --data-dir (default ./var); `axiswatch COMMAND --help` for each command."""
 
 
@@ -65,6 +66,10 @@ def _funnel_lines(result: dict[str, Any], settings: Settings) -> list[str]:
     ]
     if "scored" in result:
         lines.append(f"  articles scored {result['scored']} (model {result.get('model_version')})")
+    if "alerts" in result:
+        from flows.cli.alerting import run_line
+
+        lines.append(run_line(result["alerts"]))
     lines += [f"  failures by class: {result['failures_json']}", f"  warehouse: {settings.location}"]
     return lines
 
@@ -257,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _register_model_commands(sub, common)
     _register_web_commands(sub, common)
+    import flows.cli.alerting as alerts_cli
+
+    alerts_cli.register(sub, common, with_json)
     from flows.orchestration import deploy
 
     deploy.register(sub, common)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from flows.report.facts import Facts
+from flows.report.moved import Moved
 
 BASELINE_WEEKS = 4
 """Movers and silent sources compare this week with the previous four."""
@@ -129,6 +130,7 @@ class ReportData:
     funnel: tuple[FunnelRow, ...] = ()
     model: ModelPin | None = None
     facts: Facts = field(default_factory=Facts)
+    moved: tuple[Moved, ...] = ()
 
     @property
     def previous(self) -> str | None:

@@ -1,5 +1,5 @@
-"""The report's reading order: headline, this week, trends, topics, attention, outlets, evidence,
-methodology, and the operations appendix."""
+"""The report's reading order: headline, this week, what moved (alerts), trends, topics, attention,
+outlets, evidence, methodology, and the operations appendix."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flows.report.caveats import appendix_sections, method_box
 from flows.report.data import ReportData
 from flows.report.evidence import evidence_section
 from flows.report.league import league_section
+from flows.report.moved import moved_section
 from flows.report.render import Section
 from flows.report.sections import headline_section, movers_section, volume_section
 from flows.report.stats import Bootstrap
@@ -24,6 +25,7 @@ def compose(data: ReportData, chart_dir: Path, boot: Bootstrap) -> list[Section]
     return [
         headline_section(data, boot),
         summary_section(data, facts, boot),
+        moved_section(data.moved, data.week),
         *trend_sections(data, chart_dir, boot),
         topics_section(data, facts, boot),
         attention_section(data, facts, chart_dir, boot),

@@ -38,6 +38,7 @@ from flows.report.data import (
 )
 from flows.report.facts import load_facts
 from flows.report.layout import compose
+from flows.report.moved import load_moved
 from flows.report.render import Document, Section, to_html, to_markdown
 from flows.report.sections import lead_blocks
 from flows.report.stats import Bootstrap
@@ -98,6 +99,7 @@ def load_report_data(
         funnel=tuple(FunnelRow(*r) for r in query.rows(con, "funnel", this, kind=REPORTS)),
         model=ModelPin(*model[0]) if model else None,
         facts=load_facts(con, week, span, model[0][3] if model else None),
+        moved=load_moved(con, monday),
     )
 
 

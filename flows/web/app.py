@@ -80,6 +80,9 @@ def create_app(settings: Settings, token: str | None = None, *, ttl: float = 5.0
         Route("/labels", pages.labels),
         Route("/search", pages.search),
         Route("/sources", pages.sources),
+        Route("/alerts", pages.alerts),
+        Route("/alerts/{alert_id}", pages.alert),
+        Route("/alerts/{alert_id}/ack", pages.post_alert_action, methods=["POST"]),
         Route("/agreement", pages.agreement),
         Route("/login", pages.dashboard),  # answered by the Guard when a token is set
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

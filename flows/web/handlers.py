@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from flows.alerts import listing as alert_reads
 from flows.web import reads
 from flows.web.cache import BoundedCache
 from flows.web.guard import check_csrf
@@ -19,6 +20,7 @@ from flows.web.policy import label_policy
 from flows.web.svgplot import chart
 from flows.web.textsearch import search_articles
 from flows.web.webdb import WebStore
+from warehouse.alerts_ops import AlertError
 from warehouse.db import WarehouseLocked
 from warehouse.labels_ops import LabelError
 
@@ -117,6 +119,37 @@ class Pages:
         """Source health: last poll, error class, silent weeks."""
         data = await self.read(("sources",), reads.sources)
         return self.render_cached(request, "sources.html", ("sources",), **data)
+
+    async def alerts(self, request: Request) -> Response:
+        """Stance-shift alerts, newest first (open ones unless ?all=1)."""
+        show_all = request.query_params.get("all") == "1"
+        found = await self.read(
+            ("alerts", show_all), lambda c: alert_reads.alerts(c, include_closed=show_all)
+        )
+        return self.render(request, "alerts.html", alerts=found, show_all=show_all)
+
+    async def alert(self, request: Request) -> Response:
+        """One alert with its evidence, levels, related series and deliveries."""
+        alert_id = request.path_params["alert_id"]
+        found = await self.read(("alert", alert_id), lambda c: alert_reads.alert(c, alert_id), fresh=True)
+        if found is None:
+            return self.render(request, "missing.html", status=404, what="alert")
+        return self.render(request, "alert.html", a=found)
+
+    async def post_alert_action(self, request: Request) -> Response:
+        """Acknowledge, dismiss or reopen an alert (POST with CSRF token): a new event row."""
+        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        if not check_csrf(request, form):
+            return PlainTextResponse("missing or wrong CSRF token; reload the page", status_code=403)
+        alert_id, name = (
+            request.path_params["alert_id"],
+            form.get("analyst", "").strip() or analyst_of(request),
+        )
+        try:
+            await run_in_threadpool(lambda: self.store.alert_event(alert_id, form.get("action", ""), name))
+        except AlertError as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
 
     async def agreement(self, request: Request) -> Response:
         """Cohen's kappa between analysts on passages both labelled."""

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from flows.web.cache import BoundedCache
+from warehouse.alerts_ops import AlertError, AlertEvent, event_row
 from warehouse.db import Location, WarehouseLocked, now_utc, reader, writer
 from warehouse.labels_ops import AddLabel, AddLabelForPassage, label_row
 from warehouse.session import use_timezone
@@ -131,6 +132,17 @@ class WebStore:
         if isinstance(done[0], Exception):
             raise done[0]
         return True
+
+    def alert_event(self, alert_id: str, action: str, analyst: str) -> None:
+        """Store an analyst's action on an alert through the sink (AlertError when it cannot be)."""
+        row = event_row(alert_id, action, analyst, now_utc())
+        with self._lock:
+            self.sink.patience = self.write_patience
+            self.sink.locked_by = None
+            done = self.sink.apply([AlertEvent(row)])
+        self._cache.clear()
+        if done is not None and isinstance(done[0], Exception):
+            raise AlertError(str(done[0]))
 
     def pending_keys(self, analyst: str) -> set[str]:
         """Passages this analyst labelled in this session whose labels wait in the spool."""

@@ -1,0 +1,1 @@
+"""Stance shifts: series, change points, evidence, notifiers (issue 23)."""

@@ -1,0 +1,54 @@
+"""The change-point detector on synthetic series: start located, BH applied, minimum n, groups."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+
+from flows.alerts.detect import DetectConfig, Series, benjamini_hochberg, check_series, consolidate, detect
+
+THROUGH = date(2026, 11, 30)
+CFG = DetectConfig()
+
+
+def make(key: str, shift: float = 0.0, start: date | None = None, per_day: int = 10, seed: int = 1) -> Series:
+    """35 days of ``per_day`` scores around -0.1 (sd 0.4), ``shift`` added from ``start``."""
+    rng = np.random.default_rng(seed)
+    days, scores, ids = [], [], []
+    for d in range(35):
+        day = THROUGH - timedelta(days=34 - d)
+        for i in range(per_day):
+            value = rng.normal(-0.1, 0.4) + (shift if start and day >= start else 0.0)
+            days.append(np.datetime64(day.isoformat(), "D"))
+            scores.append(float(np.clip(value, -1, 1)))
+            ids.append(f"{key}-{d}-{i}")
+    return Series("country", key, key, np.array(days), np.array(scores), tuple(ids))
+
+
+def test_benjamini_hochberg_matches_hand_computed_values() -> None:
+    q = benjamini_hochberg([0.01, 0.04, 0.03, 0.5])
+    assert np.allclose(q, [0.04, 0.16 / 3, 0.16 / 3, 0.5])  # p·m/rank, then the running minimum from the top
+
+
+def test_a_shift_is_found_with_its_start() -> None:
+    start = THROUGH - timedelta(days=1)
+    outcome = check_series(make("kr", 0.4, start, per_day=15), THROUGH, CFG)
+    assert outcome is not None and outcome.start == start
+    assert 0.25 < outcome.delta < 0.55 and outcome.p < 1e-3
+
+
+def test_too_few_articles_are_not_tested() -> None:
+    assert check_series(make("kr", 0.5, THROUGH, per_day=1), THROUGH, CFG) is None  # 7 days × 1 < 10
+
+
+def test_unshifted_series_raise_nothing_and_shifted_ones_are_grouped() -> None:
+    quiet = [make(f"q{i}", seed=i) for i in range(30)]
+    found, tested = detect(quiet, THROUGH, CFG)
+    assert tested == 30 and found == []
+    start = THROUGH - timedelta(days=2)
+    kr = make("kr", 0.5, start, seed=99)
+    also = Series("kind", "newspaper", "newspaper", kr.days, kr.scores + 0.01, kr.article_ids)
+    found, _ = detect([*quiet, kr, also], THROUGH, CFG)
+    groups = consolidate(found)
+    assert len(groups) == 1 and {groups[0][0].series.key, groups[0][1][0].series.key} == {"kr", "newspaper"}
