@@ -8,8 +8,9 @@ connection.
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,7 +41,7 @@ from flows.report.facts import load_facts
 from flows.report.layout import compose
 from flows.report.render import Document, Section, to_html, to_markdown
 from flows.report.sections import lead_blocks
-from flows.report.stats import Bootstrap
+from flows.report.stats import Bootstrap, weekly_series
 from warehouse import db, query, session
 
 EVIDENCE_PER_POLE = 5
@@ -106,6 +107,31 @@ def compose_sections(data: ReportData, chart_dir: Path, boot: Bootstrap) -> list
     return compose(data, chart_dir, boot)
 
 
+SERIES_KINDS = ("country", "kind", "affiliation")
+
+
+def report_numbers(data: ReportData, doc: Document, boot: Bootstrap) -> dict[str, object]:
+    """The numbers behind the report (report.json): every level/change sentence with its interval,
+    and the index of every group and week by the rules of flows/report/stats.py."""
+    series: dict[str, dict[str, dict[str, object]]] = {}
+    rows = {"all": [("All outlets", r.week, r.score) for r in data.scored]}
+    rows |= {k: [(str(getattr(r, k)), r.week, r.score) for r in data.scored] for k in SERIES_KINDS}
+    for kind, found in rows.items():
+        estimates = weekly_series(found, data.weeks, boot)
+        series[kind] = {
+            group: {w: asdict(e) for w, e in zip(data.weeks, ests, strict=True)}
+            for group, ests in estimates.items()
+        }
+    return {
+        "week": data.week,
+        "weeks": list(data.weeks),
+        "in_progress": data.in_progress,
+        "timezone": data.timezone,
+        "claims": [asdict(c) for c in doc.claims()],
+        "series": series,
+    }
+
+
 def _write_text(path: Path, text: str) -> None:
     """Write a file atomically (temp file, then rename)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -120,15 +146,18 @@ def write_report(data: ReportData, out_dir: Path, boot: Bootstrap | None = None)
     for pattern in CHART_PATTERNS:  # charts of an earlier run that this run may not redraw
         for stale in directory.glob(pattern):
             stale.unlink()
+    boot = boot or Bootstrap()
     doc = Document(
         f"axiswatch weekly report — {data.week}",
         lead_blocks(data),
-        compose_sections(data, directory, boot or Bootstrap()),
+        compose_sections(data, directory, boot),
     )
     markdown = to_markdown(doc)
     md_path, html_path = directory / "report.md", directory / "report.html"
     _write_text(md_path, markdown)
     _write_text(html_path, to_html(doc))
+    numbers = json.dumps(report_numbers(data, doc, boot), ensure_ascii=False, indent=1, sort_keys=True)
+    _write_text(directory / "report.json", numbers + "\n")
     return ReportResult(
         data.week,
         directory,
