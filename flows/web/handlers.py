@@ -26,6 +26,7 @@ ANALYST_COOKIE = "axiswatch_analyst"
 CSRF_MARK = "csrf-0f3b9d2c7a41e6d8"  # placeholders in a cached page, replaced per request
 ANALYST_MARK = "analyst-5e1c0a9b7d3f2846"
 MAX_SKIPS = 200
+KIND_NAMES = {"country": "country", "kind": "outlet kind", "affiliation": "affiliation"}
 MAX_CACHED_PAGES = 500
 
 
@@ -78,6 +79,7 @@ class Pages:
             chart=chart(data, kind),
             kind=kind,
             kinds=reads.GROUP_KINDS,
+            kind_names=KIND_NAMES,
             weeks=weeks,
         )
 
