@@ -8,6 +8,7 @@ import json
 import re
 from datetime import date
 
+import duckdb
 import pytest
 from starlette.testclient import TestClient
 
@@ -27,15 +28,20 @@ EXTRA_KR = [0.5, 0.4, 0.6, 0.3, 0.7, 0.5, 0.4, 0.6, 0.2, 0.5]  # kr_a: enough fo
 EXTRA_KR_W47 = [0.0, 0.1, -0.1, 0.2, 0.0, 0.1, -0.2, 0.0]
 
 
+def seed_enough(con: duckdb.DuckDBPyConnection) -> None:
+    """The report's seed plus enough kr_a articles in W47 and W48 for intervals."""
+    seed_report(con)
+    rows = [(f"x48_{i}", "kr_a", WEEK, v) for i, v in enumerate(EXTRA_KR)]
+    rows += [(f"x47_{i}", "kr_a", "2026-W47", v) for i, v in enumerate(EXTRA_KR_W47)]
+    scored_articles(con, rows)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportResult, Settings]:
     """The seeded warehouse with enough articles in W47 and W48 for intervals, and its report."""
     base = tmp_path_factory.mktemp("onerule")
     con = fresh(base / "axiswatch.duckdb")
-    seed_report(con)
-    rows = [(f"x48_{i}", "kr_a", WEEK, v) for i, v in enumerate(EXTRA_KR)]
-    rows += [(f"x47_{i}", "kr_a", "2026-W47", v) for i, v in enumerate(EXTRA_KR_W47)]
-    scored_articles(con, rows)
+    seed_enough(con)
     result = build_report(con, WEEK, out_dir=base / "out", now=NOW)
     con.close()
     settings = Settings.load(env={}, data_dir=base, db_path=base / "axiswatch.duckdb")

@@ -230,7 +230,8 @@ th { background: #f3f3f3; }
 .why { margin: 0.3rem 0; }
 img { max-width: 100%; height: auto; display: block; margin: 0.8rem 0; }
 img.key { margin: 0.3rem 0; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr)); gap: 0.8rem;
+.nw { white-space: nowrap; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(26rem, 1fr)); gap: 0.8rem;
          margin: 0.8rem 0; }
 .card { border: 1px solid #ccc; border-radius: 6px; padding: 0.6rem 0.8rem; break-inside: avoid; }
 .card blockquote { margin: 0 0 0.5rem 0; overflow-wrap: break-word; }
@@ -243,20 +244,37 @@ img.key { margin: 0.3rem 0; }
   body { max-width: none; margin: 0; padding: 0; font-size: 10.5pt; }
   h2, h3 { break-after: avoid; }
   img, tr, .card, .note { break-inside: avoid; }
-  .cards { grid-template-columns: 1fr 1fr; }
+  .cards { grid-template-columns: 1fr; }
   .scroll { overflow: visible; }
+  table { font-size: 8pt; } th, td { padding: 0.1rem 0.25rem; }
   a { color: inherit; }
 }
 """
+
+
+_JOINED = re.compile(r"\S*[-‐/]\S*")
+KEEP_CHARS = 40
+"""Hyphenated or slashed words up to this length are never split across lines (dates, 'think-tank')."""
+
+
+def _keep_words(text: str) -> str:
+    """``text`` as HTML in which no hyphenated or slashed word (up to KEEP_CHARS) breaks across lines."""
+    out, last = [], 0
+    for m in _JOINED.finditer(text):
+        if len(m.group(0)) > KEEP_CHARS or "://" in m.group(0):
+            continue
+        out += [html.escape(text[last : m.start()]), f'<span class="nw">{html.escape(m.group(0))}</span>']
+        last = m.end()
+    return "".join([*out, html.escape(text[last:])])
 
 
 def _html_cell(cell: Cell) -> str:
     """One HTML table cell's content."""
     if isinstance(cell, Link):
         url = safe_url(cell.url)
-        text = html.escape(cell.text)
+        text = _keep_words(cell.text)
         return f'<a href="{html.escape(url, quote=True)}">{text}</a>' if url else text
-    return html.escape(cell)
+    return _keep_words(cell)
 
 
 def png_data_uri(path: Path) -> str:
@@ -272,7 +290,7 @@ def _html_card(card: Card) -> str:
         facts.append(f"<span>voice: {html.escape(card.voice)}</span>")
     facts.append(_html_cell(card.link))
     return (
-        f'<article class="card"><blockquote>{html.escape(card.passage)}</blockquote>'
+        f'<article class="card"><blockquote>{_keep_words(card.passage)}</blockquote>'
         f'<div class="facts">{"".join(facts)}</div></article>'
     )
 

@@ -104,7 +104,10 @@ def why_text(data: ReportData, boot: Bootstrap, toward: str | None) -> str:
         voice, k = Counter(c.voice for c in pulling).most_common(1)[0]
         name = VOICE_NAMES.get(str(voice), str(voice))
         side = "Washington" if pole == "washington" else "Beijing"
-        parts.append(f"{k} of the {len(pulling)} confident passages toward {side} were by {name}")
+        if len(pulling) == 1:
+            parts.append(f"the one confident passage toward {side} was by {name}")
+        else:
+            parts.append(f"{k} of the {len(pulling)} confident passages toward {side} were by {name}")
     movers = sorted(source_changes(data, boot), key=lambda m: (-abs(m[2].delta or 0.0), m[1]))
     if movers:
         _, name, ch = movers[0]
@@ -160,7 +163,7 @@ def headline_section(data: ReportData, chart_dir: Path, boot: Bootstrap) -> Sect
             )
         )
         return section
-    level = level_claim("Across all outlets the index", ch.new)
+    level = level_claim("It now", ch.new)
     provisional = data.so_far([data.week]) is not None
     when = f"{data.week} ({SO_FAR})" if provisional else data.week
     if ch.delta is None or prev is None:
