@@ -16,7 +16,6 @@ Import this module only after ``flows.orchestration.prefect_env.configure`` has 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,6 +30,7 @@ from flows.ingest.counts import IngestCounts
 from flows.ingest.extract_pool import Extractor
 from flows.ingest.fetch import Fetcher
 from flows.orchestration import fanout, faults, runlock
+from flows.progress import tracker
 from flows.score import stage as score
 from flows.settings import Settings
 from warehouse import health
@@ -119,17 +119,22 @@ def ingest_stage(
         keep = lambda entry: shard.owns(entry.source_id)  # noqa: E731
     total = IngestCounts()
     with Fetcher(settings) as fetcher, Extractor(settings) as extractor:
-        for start in range(0, len(due), polling.FEED_BATCH):
-            total.add(poll(settings, due[start : start + polling.FEED_BATCH], fetcher, sink, run_id))
+        with tracker("polling feeds", total=len(due)) as bar:
+            for start in range(0, len(due), polling.FEED_BATCH):
+                chunk = due[start : start + polling.FEED_BATCH]
+                total.add(poll(settings, chunk, fetcher, sink, run_id))
+                bar.advance(len(chunk))
         say(
             f"polled {total.feeds_polled} feeds ({total.not_modified} unchanged, "
             f"{total.feeds_failed} failed): {total.discovered} new entries"
         )
-        for batch in pages.iter_pending(settings, sink, keep):
-            total.add(fetch(settings, batch, fetcher, extractor, sink, run_id))
-            if sink.locked_by:
-                say(f"warehouse locked by {sink.locked_by}: the rest waits for the next run")
-                break
+        with tracker("fetching pages") as bar:
+            for batch in pages.iter_pending(settings, sink, keep):
+                total.add(fetch(settings, batch, fetcher, extractor, sink, run_id))
+                bar.advance(len(batch))
+                if sink.locked_by:
+                    say(f"warehouse locked by {sink.locked_by}: the rest waits for the next run")
+                    break
         say(f"stored {total.extracted} articles, {total.duplicates} duplicates, {total.failed} failed pages")
     return total
 
@@ -156,25 +161,26 @@ def score_stage(
     if isinstance(classifier, str):  # nothing to score: the version, already registered
         return classifier, 0
     version, total = score.model_version(classifier), 0
-    for batch in score.iter_batches(settings, sink, classifier.version, keep):  # a re-score: staging key
-        total += score_one(settings, classifier, batch, sink)
-        say(f"scored {total} articles with model {version}")
-        if sink.locked_by:
-            say(f"warehouse locked by {sink.locked_by}: scoring resumes on the next run")
-            return version, total
+    waiting = score.to_score(settings, sink, classifier.version) if shard is None else None
+    with tracker(f"scoring articles ({version})", total=waiting) as bar:
+        for batch in score.iter_batches(settings, sink, classifier.version, keep):  # a re-score: staging key
+            done = score_one(settings, classifier, batch, sink)
+            total += done
+            bar.advance(len(batch))
+            say(f"scored {total} articles with model {version}")
+            if sink.locked_by:
+                say(f"warehouse locked by {sink.locked_by}: scoring resumes on the next run")
+                return version, total
     if shard is None:
         score.finish(sink, classifier)
     return version, total
 
 
 def progress(logger: Any) -> Say:
-    """Log progress through the run logger and, on an interactive terminal, show it on stderr."""
-    interactive = sys.stderr.isatty()
+    """Log progress through the run logger (the terminal's progress bars are flows/progress.py's)."""
 
     def say(message: str) -> None:
         logger.info(message)
-        if interactive:
-            print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
 
     return say
 

@@ -31,6 +31,12 @@ def articles_to_score(
     return [ArticleToScore(*row) for row in rows]
 
 
+def count_to_score(con: duckdb.DuckDBPyConnection, model_version: str) -> int:
+    """How many originals have no article_scores row for ``model_version`` (for progress)."""
+    row = con.execute(query_text("count_to_score"), {"model_version": model_version}).fetchone()
+    return int(row[0]) if row else 0
+
+
 @op("store_scores")
 def store_scores(
     con: duckdb.DuckDBPyConnection,

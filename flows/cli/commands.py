@@ -12,6 +12,7 @@ from typing import Any
 import flows.cli.jsonout as jsonout
 import flows.cli.search as search
 import flows.cli.sql as sqlcli
+from flows import progress
 from flows.cli.argv import not_utf8
 from flows.cli.common import (
     EXIT_FAILED,
@@ -285,6 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no weight-loading bars on stdout/stderr
     parser = build_parser()
     args = parser.parse_args(argv)
+    progress.configure(quiet=bool(getattr(args, "quiet", False)))
     undecodable = not_utf8(args)
     if undecodable:
         print(f"axiswatch: {undecodable}", file=sys.stderr)

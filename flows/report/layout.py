@@ -3,8 +3,10 @@ methodology, and the operations appendix."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+from flows.progress import tracker
 from flows.report.attention import attention_section
 from flows.report.caveats import appendix_sections, method_box
 from flows.report.data import ReportData
@@ -22,16 +24,23 @@ from flows.report.trends import trend_sections
 def compose(data: ReportData, chart_dir: Path, boot: Bootstrap) -> list[Section]:
     """Every section of the report, in reading order (charts are written to ``chart_dir``)."""
     facts = data.facts
-    return [
-        headline_section(data, chart_dir, boot),
-        summary_section(data, facts, boot),
-        *trend_sections(data, chart_dir, boot),
-        topics_section(data, facts, boot),
-        attention_section(data, facts, chart_dir, boot),
-        league_section(data, facts, boot),
-        volume_section(data, chart_dir),
-        movers_section(data, boot),
-        *evidence_section(facts.candidates, facts.card, data.week),
-        method_box(data, facts, boot),
-        *appendix_sections(data, facts, chart_dir),
+    parts: list[Callable[[], Section | list[Section]]] = [
+        lambda: headline_section(data, chart_dir, boot),
+        lambda: summary_section(data, facts, boot),
+        lambda: trend_sections(data, chart_dir, boot),
+        lambda: topics_section(data, facts, boot),
+        lambda: attention_section(data, facts, chart_dir, boot),
+        lambda: league_section(data, facts, boot),
+        lambda: volume_section(data, chart_dir),
+        lambda: movers_section(data, boot),
+        lambda: evidence_section(facts.candidates, facts.card, data.week),
+        lambda: method_box(data, facts, boot),
+        lambda: appendix_sections(data, facts, chart_dir),
     ]
+    sections: list[Section] = []
+    with tracker(f"drawing the report of {data.week}", total=len(parts)) as bar:
+        for part in parts:
+            made = part()
+            sections.extend(made if isinstance(made, list) else [made])
+            bar.advance()
+    return sections

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, cast
 from flows.settings import Settings
 from models.aggregate import aggregate
 from models.passages import segment
-from warehouse.db import now_utc
-from warehouse.score_ops import ArticleToScore, articles_to_score, staging_version
+from warehouse.db import WarehouseError, now_utc
+from warehouse.score_ops import ArticleToScore, articles_to_score, count_to_score, staging_version
 from warehouse.sink import Sink
 
 if TYPE_CHECKING:  # models.classifier and models.registry import scikit-learn: loaded in run_score
@@ -105,6 +105,15 @@ def iter_batches(
         mine = batch if keep is None else [a for a in batch if keep(a.article_id)]
         if mine:
             yield mine
+
+
+def to_score(settings: Settings, sink: Sink, version: str) -> int | None:
+    """How many articles wait for ``version`` (None when the warehouse cannot be read now)."""
+    try:
+        with sink.read() as con:
+            return count_to_score(con, version)
+    except WarehouseError:
+        return None
 
 
 def resolve_version(version: str | None) -> str:
