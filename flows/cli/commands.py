@@ -188,7 +188,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(jsonout.dumps(snapshot))
     elif not args.quiet:
-        print(status.render(snapshot))
+        print(status.render(snapshot, sources=args.per_source))
     return EXIT_FAILED if snapshot.attention else EXIT_OK
 
 
@@ -254,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("status", parents=[with_json], help="runs, source health, volumes; exit 1 on problems")
+    p.add_argument("--per-source", action="store_true", help="also print the per-source table")
     p.set_defaults(func=cmd_status)
 
     _register_model_commands(sub, common)
