@@ -119,7 +119,8 @@ def test_a_synthetic_date_demo_source_is_never_judged_silent(tmp_path: Path) -> 
         "source broken failed on its last poll (dns)"
     ]
     text = status.render(snapshot)
-    assert text.startswith("axiswatch status: 3 things need attention\nlast run:  none yet\n")  # no run, no model
+    # no run and no model yet: two more things
+    assert text.startswith("axiswatch status: 3 things need attention\nlast run:  none yet\n")
     assert (
         "sources:   4 active, 1 failing on their last poll, 0 disabled, 1 with synthetic demo dates" in text
     )
