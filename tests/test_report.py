@@ -14,7 +14,14 @@ import duckdb
 import numpy as np
 import pytest
 
-from flows.report.calendar import ReportError, current_week, parse_week, resolve_week, week_window
+from flows.report.calendar import (
+    ReportError,
+    current_week,
+    parse_week,
+    resolve_week,
+    week_range,
+    week_window,
+)
 from flows.report.render import Document, Link, Section, Table, to_html, to_markdown
 from flows.report.stats import Bootstrap, estimate
 from flows.report.weekly import ReportResult, build_report
@@ -260,7 +267,11 @@ def test_default_week_is_the_last_complete_one_in_the_time_zone() -> None:
     sunday = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
     assert resolve_week(None, "UTC", sunday) == "2026-W47"
     assert resolve_week(None, "Asia/Seoul", sunday) == "2026-W48"
-    assert resolve_week(" 2027-W01 ", "UTC", sunday) == "2027-W01"
+    assert resolve_week(" 2026-W47 ", "UTC", sunday) == "2026-W47"
+    with pytest.raises(ReportError, match="week 2027-W01 has not begun yet"):  # a future week has no data
+        resolve_week(" 2027-W01 ", "UTC", sunday)
+    assert week_range("2030-W01") == "Mon 31 Dec 2029 – Sun 06 Jan 2030"
+    assert week_range("2026-W48") == "Mon 23 Nov – Sun 29 Nov 2026"
     assert resolve_week(None, "UTC", datetime(2027, 1, 4, 0, 30, tzinfo=UTC)) == "2026-W53"
 
 

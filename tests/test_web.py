@@ -141,6 +141,7 @@ def test_labels_need_csrf_and_supersede_without_overwriting(client: TestClient) 
     assert response.status_code == 303
     listing = client.get("/labels").text
     assert listing.count('class="superseded"') == 1 and "first &lt;b&gt;note&lt;/b&gt;" in listing
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d KST</td>", listing)  # times name their zone
     out = subprocess.run(
         [
             sys.executable,

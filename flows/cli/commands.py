@@ -232,7 +232,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sources", type=Path, help="sources file (default seeds/sources.toml)")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("demo", parents=[common], help="run the pipeline on the offline demo corpus")
+    p = sub.add_parser(
+        "demo",
+        help="run the pipeline on the offline demo corpus",
+        description="Serve the offline demo corpus on loopback, run the pipeline on it and draw the "
+        "weekly report. Everything goes under DATA_DIR/demo (default ./var/demo): the warehouse, "
+        "sources.toml, the reports and Prefect's home.",
+    )
+    p.add_argument(
+        "--db", type=Path, help="warehouse file (default: DATA_DIR/demo/axiswatch.duckdb, ./var/demo/…)"
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        help="data directory; the demo writes under DATA_DIR/demo (default ./var/demo)",
+    )
+    p.add_argument("--quiet", action="store_true", help="print nothing on success (and no progress)")
     p.add_argument("--port", type=int, default=8731, help="loopback port for the demo server (0: any)")
     p.set_defaults(func=cmd_demo)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -21,6 +21,7 @@ from flows.report.calendar import (
     ReportError,
     parse_week,
     resolve_week,
+    week_range,
     week_window,
     zone,
 )
@@ -70,7 +71,6 @@ def load_report_data(
     history = week_window(week, max(weeks, BASELINE_WEEKS + 1))
     span = {"first_week": parse_week(history[0]), "last_week": parse_week(week)}
     this = {"week": week}
-    monday = parse_week(week)
     evidence = {
         pole: tuple(
             EvidenceRow(*r)
@@ -86,7 +86,7 @@ def load_report_data(
         weeks=window,
         history=history,
         timezone=timezone,
-        week_range=f"{monday:%a %d %b} – {monday + timedelta(days=6):%a %d %b %Y}",
+        week_range=week_range(week),
         generated_at=now.astimezone(zone(timezone)),
         totals=Totals(*query.rows(con, "totals", kind=REPORTS)[0]),
         scored=tuple(ScoredArticle(*r) for r in query.rows(con, "scored_articles", span, kind=REPORTS)),
