@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -247,3 +248,12 @@ def test_article_page_shows_voice_when_the_model_stores_it(
         con.execute("UPDATE passage_scores SET voice = 'beijing' WHERE article_id = ?", [article_id])
     fresh = TestClient(create_app(settings), base_url=BASE)
     assert "· voice beijing" in fresh.get(f"/article/{article_id}").text
+
+
+def test_search_ranks_by_relevance_and_shows_the_matching_passage(client: TestClient) -> None:
+    page = client.get("/search", params={"q": "alliance Washington"}).text
+    assert "most relevant first" in page
+    ranks = [float(r) for r in re.findall(r'<tr data-rank="([0-9.]+)">', page)]
+    assert len(ranks) >= 2 and ranks == sorted(ranks, reverse=True)  # BM25, not dates
+    passages = [html.unescape(p) for p in re.findall(r'<div class="hit-passage muted">([^<]*)', page)]
+    assert passages and all("alliance" in p.lower() or "washington" in p.lower() for p in passages)
