@@ -107,15 +107,30 @@ def test_queue_puts_the_least_confident_passage_first(
 ) -> None:
     article_id, ordinal = queue_key(client.get("/queue").text)
     with reader(web_warehouse.settings.warehouse_path) as con:
-        probs = con.execute(
-            "SELECT article_id, ordinal, greatest(p_washington, p_hedge, p_beijing, p_irrelevant)"
-            " FROM stg_passage_scores"
+        rows = con.execute(
+            "SELECT p.article_id, p.ordinal, greatest(p_washington, p_hedge, p_beijing, p_irrelevant),"
+            " p.label = 'irrelevant' OR NOT coalesce(s.is_relevant, false), coalesce(p.language, a.language),"
+            " a.source_id, p.label"
+            " FROM stg_passage_scores p JOIN stg_articles a USING (article_id)"
+            " LEFT JOIN stg_article_scores s USING (article_id)"
         ).fetchall()
-    lowest = min(floor for *_, floor in ((a, o, int(p * 20)) for a, o, p in probs))
-    shown = next(p for a, o, p in probs if a == article_id and o == ordinal)
-    assert int(shown * 20) == lowest
+    on_topic = [r for r in rows if not r[3]]
+    assert on_topic and len(on_topic) < len(rows)  # both kinds exist in the fixture
+    lowest = min(int(r[2] * 20) for r in on_topic)  # off-topic passages wait until the end
+    shown = next(r for r in rows if r[0] == article_id and r[1] == ordinal)
+    assert not shown[3] and int(shown[2] * 20) == lowest
     page = client.get("/queue").text
-    assert "Label policy" in page and "strategic ambiguity" in page
+    assert "Label policy" in page and "strategic ambiguity" in page and 'id="queue-filters"' in page
+    by_key = {(r[0], r[1]): r for r in rows}
+    for params, check in (
+        ({"offtopic": "only"}, lambda r: r[3]),
+        ({"predicted": "beijing"}, lambda r: r[6] == "beijing"),
+        ({"language": "ko"}, lambda r: r[4] == "ko"),
+        ({"source": shown[5], "offtopic": "include"}, lambda r: r[5] == shown[5]),
+    ):
+        key = queue_key(client.get("/queue", params=params).text)
+        assert check(by_key[key]), (params, by_key[key])
+    assert 'id="queue-empty"' in client.get("/queue", params={"topic": "no-such-topic"}).text
 
 
 def test_labels_need_csrf_and_supersede_without_overwriting(client: TestClient) -> None:

@@ -179,7 +179,7 @@ def fmt_interval(est: Estimate | Change) -> str:
 
 def lean_words(est: Estimate) -> str:
     """A level in words, by the one rule: 'leans toward Washington/Beijing' only when the interval
-    excludes zero; 'is close to balanced' when it includes zero; without an interval (fewer than
+    excludes zero; 'is not clearly on either side' when it includes zero; without an interval (fewer than
     ``BAND_MIN`` articles) only the number is given, with no direction."""
     if est.mean is None:
         return f"has too few articles for an index (n={est.n}, needs {MIN_ARTICLES})"
@@ -187,4 +187,4 @@ def lean_words(est: Estimate) -> str:
         return f"stands at {fmt(est.mean)} from only {est.n} articles, too few to say which way it leans"
     if est.excludes_zero:
         return "leans toward Washington" if est.mean > 0 else "leans toward Beijing"
-    return "is close to balanced (its interval includes zero)"
+    return "is not clearly on either side"

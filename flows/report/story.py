@@ -163,7 +163,7 @@ def headline_section(data: ReportData, chart_dir: Path, boot: Bootstrap) -> Sect
             )
         )
         return section
-    level = level_claim("It now", ch.new)
+    level = level_claim("Its level", ch.new)
     provisional = data.so_far([data.week]) is not None
     when = f"{data.week} ({SO_FAR})" if provisional else data.week
     if ch.delta is None or prev is None:

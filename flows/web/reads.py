@@ -28,12 +28,32 @@ def first_week(con: duckdb.DuckDBPyConnection, weeks: int) -> date:
     return first
 
 
-def queue(con: duckdb.DuckDBPyConnection, analyst: str, skipped: list[str], limit: int = 1) -> dict[str, Any]:
-    """The next passage(s) to label for ``analyst`` with article context, and how many remain."""
-    picked = records(con, "web_queue", analyst=analyst, skipped=skipped, limit=limit)
+QUEUE_FILTERS = ("source", "language", "topic", "predicted")
+OFF_TOPIC = ("last", "include", "only")
+"""Where off-topic passages go in the queue: last (default), among the rest, or alone."""
+
+
+def queue(
+    con: duckdb.DuckDBPyConnection,
+    analyst: str,
+    skipped: list[str],
+    limit: int = 1,
+    filters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The next passage(s) to label for ``analyst`` with article context, how many remain, and the
+    values the queue can be filtered by (``filters``: source, language, topic, predicted, offtopic)."""
+    chosen = {k: (filters or {}).get(k) or None for k in QUEUE_FILTERS}
+    offtopic = (filters or {}).get("offtopic") or "last"
+    picked = records(
+        con, "web_queue", analyst=analyst, skipped=skipped, limit=limit, offtopic=offtopic, **chosen
+    )
     remaining = records(con, "web_queue_size", analyst=analyst)[0]["remaining"]
     items = [passage(con, p["article_id"], p["ordinal"]) | p for p in picked]
-    return {"items": items, "remaining": remaining}
+    options: dict[str, list[tuple[str, str]]] = {"source": [], "language": [], "topic": []}
+    for row in records(con, "web_queue_options"):
+        options[row["kind"]].append((row["value"], row["name"]))
+    options["predicted"] = [(label, label) for label in LABELS]
+    return {"items": items, "remaining": remaining, "options": options}
 
 
 def passage(con: duckdb.DuckDBPyConnection, article_id: str, ordinal: int, radius: int = 1) -> dict[str, Any]:
