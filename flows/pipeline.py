@@ -30,7 +30,7 @@ from flows.ingest.counts import IngestCounts
 from flows.ingest.extract_pool import Extractor
 from flows.ingest.fetch import Fetcher
 from flows.orchestration import fanout, faults, runlock
-from flows.progress import tracker
+from flows.orchestration.progress import tracker
 from flows.score import stage as score
 from flows.settings import Settings
 from warehouse import health

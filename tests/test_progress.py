@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flows import progress
+from flows.orchestration import progress
 from tests.test_report import fresh, seed_report
 
 TIMEOUT = 180
@@ -19,7 +19,7 @@ TIMEOUT = 180
 
 TINY = """
 import sys
-from flows import progress
+from flows.orchestration import progress
 progress.configure(quiet="--quiet" in sys.argv)
 with progress.tracker("tiny work", total=4) as bar:
     for _ in range(4):

@@ -12,7 +12,6 @@ from typing import Any
 import flows.cli.jsonout as jsonout
 import flows.cli.search as search
 import flows.cli.sql as sqlcli
-from flows import progress
 from flows.cli.argv import not_utf8
 from flows.cli.common import (
     EXIT_FAILED,
@@ -23,7 +22,7 @@ from flows.cli.common import (
     warehouse_message,
 )
 from flows.ingest.sources import SourcesError, load_sources
-from flows.orchestration import launch
+from flows.orchestration import launch, progress
 from flows.orchestration.launch import overrides_of, preflight, run_flow
 from flows.orchestration.runlock import RunActive, RunLockError, exclusive_run, file_of
 from flows.settings import Settings, SettingsError

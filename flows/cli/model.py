@@ -212,7 +212,7 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
         line = json.dumps({"id": None, "text": args.text}, ensure_ascii=True).encode() + b"\n"
         bad = classify_stream(model, io.BytesIO(line), sys.stdout, sys.stderr)
         return EXIT_FAILED if bad else EXIT_OK
-    from flows.progress import tracker
+    from flows.orchestration.progress import tracker
 
     with tracker(f"classifying lines ({model.version})") as bar:
         bad = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr, tick=bar.advance)

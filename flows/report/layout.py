@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from flows.progress import tracker
+from flows.orchestration.progress import tracker
 from flows.report.attention import attention_section
 from flows.report.caveats import appendix_sections, method_box
 from flows.report.data import ReportData
