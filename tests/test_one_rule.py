@@ -71,6 +71,7 @@ def test_report_and_dashboard_show_the_same_index_and_interval(built: tuple[Repo
             assert stroke == (palette.ALL_OUTLETS if not kind else palette.color(kind, group))
             compared += 1
     assert compared == 4
+    assert re.search(r'class="tick">W48</text>', page)  # week labels on the axis
     cn = numbers["series"]["country"]["CN"][WEEK]
     assert cn["n"] == 2 and cn["mean"] is None and ("China", WEEK) not in shown  # under 3: no point anywhere
     assert "CN" not in re.findall(r'data-series="([^"]+)"', page)  # names, not codes
