@@ -154,7 +154,7 @@ def score_stage(
     sink = settings.sink()
     keep = None if shard is None else shard.owns
     if shard is not None:
-        version = score.resolve_version(settings.model_version)
+        version = score.resolve_version(settings)
         if next(score.iter_batches(settings, sink, version, keep), None) is None:
             return version, 0  # nothing of this shard's: the encoders are not loaded
     classifier = score.prepare(settings, sink, rescore=rescore)
