@@ -137,6 +137,7 @@ def _load(version: str | None, settings: Settings) -> StanceClassifier:
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch model build`: rebuild the model and print its version and targets."""
+    from flows.orchestration.progress import tracker
     from flows.score.stage import locate, registry_dir
     from flows.settings import SEEDS_DIR
     from models.build import BuildConfig, build
@@ -156,16 +157,16 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     config = BuildConfig(threads=settings.torch_threads)
     try:
         labels = _labels_file(getattr(args, "with_labels", None), settings)
-        if labels is None:
-            version = build(
-                out, config, seeds_dir=SEEDS_DIR, dev_path=args.dev, cache_dir=getattr(args, "cache", None)
-            )
-        else:
-            from models.labelled import build_with_labels
+        with tracker("building the model (folds, calibration, card)"):  # a spinner and the time taken
+            if labels is None:
+                cache = getattr(args, "cache", None)
+                version = build(out, config, seeds_dir=SEEDS_DIR, dev_path=args.dev, cache_dir=cache)
+            else:
+                from models.labelled import build_with_labels
 
-            version = build_with_labels(
-                out, config, seeds_dir=SEEDS_DIR, dev_path=args.dev, labels_path=labels
-            )
+                version = build_with_labels(
+                    out, config, seeds_dir=SEEDS_DIR, dev_path=args.dev, labels_path=labels
+                )
     except (TrainingDataError, FileNotFoundError, ValueError) as exc:
         print(f"axiswatch model build: {exc}", file=sys.stderr)
         return EXIT_FAILED
