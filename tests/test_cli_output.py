@@ -68,7 +68,7 @@ def test_every_command_that_takes_json_implements_it() -> None:
     commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     takes_json = sorted(n for n, p in commands.items() if any(a.dest == "json" for a in p._actions))
     assert "serve" not in takes_json and "demo" not in takes_json
-    assert set(takes_json) == {"bench", "ingest", "report", "run", "score", "sql", "status"}
+    assert set(takes_json) == {"bench", "ingest", "report", "run", "score", "search", "sql", "status"}
 
 
 @pytest.mark.parametrize(

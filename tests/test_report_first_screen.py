@@ -24,14 +24,15 @@ LONG = (
     "extended-deterrence consultations with Washington, which the opposition calls "
     "over-institutionalised, should anchor the alliance for the 2026-2030 planning cycle."
 )
-# Every Latin word (whitespace-separated; hyphens and slashes inside stay part of it) of every
-# table cell and evidence card, checked for being laid out on more than one line.
+# Every Latin word (letters and digits with the punctuation inside them: hyphens, slashes, dots)
+# of every table cell and evidence card, checked for being laid out on more than one line; Korean
+# and Chinese text may wrap between characters.
 BROKEN_WORDS = """(() => {
   const found = [];
   document.querySelectorAll("td, th, .card blockquote, .card .facts > *").forEach(el => {
     const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const re = /[A-Za-z0-9][^\\s]*/g;
+      const re = /[A-Za-z0-9][A-Za-z0-9\\-\\u2010\\/.,:;'\\u2019%()&+]*/g;
       let m;
       while ((m = re.exec(node.data)) !== null) {
         if (m[0].includes("://")) continue;
