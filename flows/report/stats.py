@@ -14,6 +14,7 @@ The rules, written once:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -157,7 +158,13 @@ def weekly_series(
     by: dict[str, dict[str, list[float]]] = {}
     for group, week, score in scores:
         by.setdefault(group, {}).setdefault(week, []).append(float(score))
-    return {g: tuple(estimate(w.get(week, []), boot) for week in weeks) for g, w in by.items()}
+    return {g: tuple(_remembered(tuple(w.get(week, [])), boot) for week in weeks) for g, w in by.items()}
+
+
+@functools.lru_cache(maxsize=512)
+def _remembered(values: tuple[float, ...], boot: Bootstrap) -> Estimate:
+    """``estimate`` of a sample seen before, from memory (the dashboard redraws unchanged weeks)."""
+    return estimate(values, boot)
 
 
 def provisional(week: str, current: str) -> bool:

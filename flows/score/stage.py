@@ -193,13 +193,14 @@ def prepare(settings: Settings, sink: Sink, *, rescore: bool = False) -> StanceC
     new, the version (registered) without loading the encoders."""
     from models.classifier import StanceClassifier
 
-    version, directory = locate(settings)
+    version = resolve_version(settings)
     if not rescore:
         with sink.read() as con:
             pending = articles_to_score(con, version, 1)
         if not pending:  # nothing new: skip loading the encoders
             sink.apply([("register_model", (version, read_card(settings), now_utc()))])
             return version
+    directory = locate(settings)[1]  # where resolve_version found it
     loaded = StanceClassifier.load(version, artifacts_dir=directory, threads=settings.torch_threads)
     if not rescore:
         return loaded
