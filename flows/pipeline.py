@@ -16,7 +16,6 @@ Import this module only after ``flows.orchestration.prefect_env.configure`` has 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,6 +30,7 @@ from flows.ingest.counts import IngestCounts
 from flows.ingest.extract_pool import Extractor
 from flows.ingest.fetch import Fetcher
 from flows.orchestration import fanout, faults, runlock
+from flows.orchestration.progress import log_lines, tracker
 from flows.score import stage as score
 from flows.settings import Settings
 from warehouse import health
@@ -133,17 +133,22 @@ def ingest_stage(
         keep = lambda entry: shard.owns(entry.source_id)  # noqa: E731
     total = IngestCounts()
     with Fetcher(settings) as fetcher, Extractor(settings) as extractor:
-        for start in range(0, len(due), polling.FEED_BATCH):
-            total.add(poll(settings, due[start : start + polling.FEED_BATCH], fetcher, sink, run_id))
+        with tracker("polling feeds", total=len(due)) as bar:
+            for start in range(0, len(due), polling.FEED_BATCH):
+                chunk = due[start : start + polling.FEED_BATCH]
+                total.add(poll(settings, chunk, fetcher, sink, run_id))
+                bar.advance(len(chunk))
         say(
             f"polled {total.feeds_polled} feeds ({total.not_modified} unchanged, "
             f"{total.feeds_failed} failed): {total.discovered} new entries"
         )
-        for batch in pages.iter_pending(settings, sink, keep):
-            total.add(fetch(settings, batch, fetcher, extractor, sink, run_id))
-            if sink.locked_by:
-                say(f"warehouse locked by {sink.locked_by}: the rest waits for the next run")
-                break
+        with tracker("fetching pages") as bar:
+            for batch in pages.iter_pending(settings, sink, keep):
+                total.add(fetch(settings, batch, fetcher, extractor, sink, run_id))
+                bar.advance(len(batch))
+                if sink.locked_by:
+                    say(f"warehouse locked by {sink.locked_by}: the rest waits for the next run")
+                    break
         say(f"stored {total.extracted} articles, {total.duplicates} duplicates, {total.failed} failed pages")
     return total
 
@@ -163,34 +168,26 @@ def score_stage(
     sink = settings.sink()
     keep = None if shard is None else shard.owns
     if shard is not None:
-        version = score.resolve_version(settings.model_version)
+        version = score.resolve_version(settings)
         if next(score.iter_batches(settings, sink, version, keep), None) is None:
             return version, 0  # nothing of this shard's: the encoders are not loaded
     classifier = score.prepare(settings, sink, rescore=rescore)
     if isinstance(classifier, str):  # nothing to score: the version, already registered
         return classifier, 0
     version, total = score.model_version(classifier), 0
-    for batch in score.iter_batches(settings, sink, classifier.version, keep):  # a re-score: staging key
-        total += score_one(settings, classifier, batch, sink)
-        say(f"scored {total} articles with model {version}")
-        if sink.locked_by:
-            say(f"warehouse locked by {sink.locked_by}: scoring resumes on the next run")
-            return version, total
+    waiting = score.to_score(settings, sink, classifier.version) if shard is None else None
+    with tracker(f"scoring articles ({version})", total=waiting) as bar:
+        for batch in score.iter_batches(settings, sink, classifier.version, keep):  # a re-score: staging key
+            done = score_one(settings, classifier, batch, sink)
+            total += done
+            bar.advance(len(batch))
+            say(f"scored {total} articles with model {version}")
+            if sink.locked_by:
+                say(f"warehouse locked by {sink.locked_by}: scoring resumes on the next run")
+                return version, total
     if shard is None:
         score.finish(sink, classifier)
     return version, total
-
-
-def progress(logger: Any) -> Say:
-    """Log progress through the run logger and, on an interactive terminal, show it on stderr."""
-    interactive = sys.stderr.isatty()
-
-    def say(message: str) -> None:
-        logger.info(message)
-        if interactive:
-            print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
-
-    return say
 
 
 def _ledgered(
@@ -224,7 +221,7 @@ def _ledgered_locked(
     settings: Settings, name: str, trigger: str, *, with_score: bool, overrides: dict[str, Any]
 ) -> dict[str, Any]:
     """The body of ``_ledgered`` once this process holds the data directory's run lock."""
-    say = progress(get_run_logger())
+    say = log_lines(get_run_logger())
     sink = settings.sink()
     run_id = new_run_id()
     sink.apply([StartRun(run_id, name, now_utc(), trigger, flow_run.get_id())])
@@ -289,7 +286,7 @@ def sharded_stages(
 
 def _shard_locked(settings: Settings, stage: str, shard: fanout.Shard, parent_run_id: int) -> dict[str, Any]:
     """One shard's stage inside its own runs row (trigger ``shard:<parent run id>``)."""
-    say = progress(get_run_logger())
+    say = log_lines(get_run_logger())
     sink = settings.sink()
     run_id, label = new_run_id(), shard.label(stage)
     flow_name = f"{stage}-shard-{shard.index + 1}/{shard.count}"  # sibling shards never close each other
@@ -353,7 +350,7 @@ def score_flow(overrides: dict[str, Any] | None = None, rescore: bool = False) -
     """Score every article the configured model version has not scored yet (then detect shifts)."""
     settings = Settings.load(**(overrides or {}))
     try:
-        version, scored = score_stage(settings, rescore=rescore, say=progress(get_run_logger()))
+        version, scored = score_stage(settings, rescore=rescore, say=log_lines(get_run_logger()))
     except Exception as exc:
         return _known_failure(settings, exc)
     alerts = alerts_task(settings, None) if scored else {}

@@ -14,7 +14,7 @@ model fails on is retried line by line so one bad line cannot take its neighbour
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, TextIO
 
@@ -151,8 +151,15 @@ def answer_batch(model: StanceClassifier, lines: list[Line], report: Any) -> Ite
             report(line.number, f"could not classify ({type(exc).__name__}: {exc})")
 
 
-def classify_stream(model: StanceClassifier, stream: IO[bytes], out: TextIO, err: TextIO) -> int:
-    """Classify every line of ``stream``; return how many lines were reported on ``err``."""
+def classify_stream(
+    model: StanceClassifier,
+    stream: IO[bytes],
+    out: TextIO,
+    err: TextIO,
+    tick: Callable[[int], None] | None = None,
+) -> int:
+    """Classify every line of ``stream``; return how many lines were reported on ``err``;
+    ``tick(n)`` after every batch of n lines (the caller's progress display)."""
     bad = 0
 
     def report(number: int, reason: str) -> None:
@@ -166,8 +173,12 @@ def classify_stream(model: StanceClassifier, stream: IO[bytes], out: TextIO, err
         batch.append(line)
         if len(batch) >= BATCH:
             _emit(out, answer_batch(model, batch, report))
+            if tick is not None:
+                tick(len(batch))
             batch = []
     _emit(out, answer_batch(model, batch, report))
+    if tick is not None:
+        tick(len(batch))
     return bad
 
 

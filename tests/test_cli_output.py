@@ -68,7 +68,7 @@ def test_every_command_that_takes_json_implements_it() -> None:
     commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     takes_json = sorted(n for n, p in commands.items() if any(a.dest == "json" for a in p._actions))
     assert "serve" not in takes_json and "demo" not in takes_json
-    assert set(takes_json) == {"bench", "ingest", "report", "run", "score", "sql", "status"}
+    assert set(takes_json) == {"bench", "ingest", "report", "run", "score", "search", "sql", "status"}
 
 
 @pytest.mark.parametrize(
@@ -77,6 +77,7 @@ def test_every_command_that_takes_json_implements_it() -> None:
         (["--week", "2026-48"], "axiswatch: report: week '2026-48' is not an ISO week like 2026-W48\n"),
         (["--week", "2026-W54"], "axiswatch: report: week '2026-W54' does not exist"),
         (["--weeks", "0"], "axiswatch: report: weeks must be between 1 and 104, not 0\n"),
+        (["--week", "2030-W01"], "axiswatch: report: week 2030-W01 has not begun yet (the current week is "),
     ],
 )
 def test_report_arguments_fail_before_prefect_with_one_line(
@@ -120,3 +121,10 @@ def test_top_level_help_describes_the_product(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "South Korea" in out and "Washington" in out and "Beijing" in out
     assert "parses arguments" not in out
+
+
+def test_demo_help_names_the_demo_data_dir(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "DATA_DIR/demo (default ./var/demo)" in text and "DATA_DIR/demo/axiswatch.duckdb" in text

@@ -14,7 +14,14 @@ import duckdb
 import numpy as np
 import pytest
 
-from flows.report.calendar import ReportError, current_week, parse_week, resolve_week, week_window
+from flows.report.calendar import (
+    ReportError,
+    current_week,
+    parse_week,
+    resolve_week,
+    week_range,
+    week_window,
+)
 from flows.report.render import Document, Link, Section, Table, to_html, to_markdown
 from flows.report.stats import Bootstrap, estimate
 from flows.report.weekly import ReportResult, build_report
@@ -183,22 +190,21 @@ def test_report_files_and_every_section(report: ReportResult) -> None:
 
 def test_stance_index_matches_hand_computation(report: ReportResult) -> None:
     kr = table_row(report.markdown, "### This week by country", "South Korea")
-    mean, low, high = interval(kr[1])
-    assert mean == round(sum(KR_W48) / 5, 2) == 0.24 and kr[2] == "5"
-    assert low <= mean <= high
-    prev, _, _ = interval(kr[3])
-    assert prev == 0.0 and kr[4] == "3"
-    assert interval(kr[5])[0] == 0.24
-    cn = table_row(report.markdown, "### This week by country", "China")
-    assert cn[1] == "— (n=2 < 3)" and cn[5] == "—"
+    assert kr[1] == f"{sum(KR_W48) / 5:+.2f}" == "+0.24" and kr[2] == "5"  # n=5 < 8: no interval printed
+    assert kr[3] == "+0.00" and kr[4] == "3" and kr[5] == "+0.24"
+    by_country = report.markdown.split("### This week by country\n", 1)[1].split("\n#", 1)[0]
+    assert "| China" not in by_country  # n=2: summarised in one line, not a row of dashes
+    assert "Fewer than 3 relevant articles in either week, so no index: China." in by_country
     everyone = KR_W48 + CN_W48
-    assert f"stance index {sum(everyone) / len(everyone):+.2f} in {WEEK}" in report.markdown
+    headline = report.markdown.split("## Headline\n", 1)[1].split("\n## ", 1)[0]
+    assert f"in {WEEK}, from +0.00 in 2026-W47 to {sum(everyone) / len(everyone):+.2f}" in headline
+    assert "neither the move nor a lean is established" in headline and "leans" not in headline
 
 
 def test_movers_evidence_coverage_and_model(report: ReportResult) -> None:
     md = report.markdown
     mover = table_row(md, "## Biggest movers against the previous 4 weeks", "KR_A")
-    assert mover[1] == "+0.35 (4)" and mover[2] == "+0.05 (4)" and mover[3].startswith("+0.30 [")
+    assert mover[1] == "+0.35 (4)" and mover[2] == "+0.05 (4)" and mover[3] == "+0.30" and mover[4] == "n < 8"
     washington = md.split("### Toward Washington", 1)[1].split("###", 1)[0]
     assert washington.index("0.72") < washington.index("0.48")  # P(w)·relevance, strongest first
     assert "[Title w48_kr_a0](http://127.0.0.1/w48_kr_a0)" in washington and "2026-11-23" in washington
@@ -232,7 +238,8 @@ def test_report_is_deterministic(warehouse: db.Location, report: ReportResult, t
 
 def test_bootstrap_interval_contains_the_mean_and_is_seeded() -> None:
     boot = Bootstrap()
-    est = estimate(KR_W48, boot)
+    assert estimate(KR_W48, boot).low is None  # the rule: no interval from fewer than 8 articles
+    est = estimate(KR_W48, boot, band_min=3)
     assert est.mean == pytest.approx(0.24)
     assert est.low is not None and est.high is not None and est.mean is not None
     assert est.low < est.mean < est.high
@@ -261,7 +268,11 @@ def test_default_week_is_the_last_complete_one_in_the_time_zone() -> None:
     sunday = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
     assert resolve_week(None, "UTC", sunday) == "2026-W47"
     assert resolve_week(None, "Asia/Seoul", sunday) == "2026-W48"
-    assert resolve_week(" 2027-W01 ", "UTC", sunday) == "2027-W01"
+    assert resolve_week(" 2026-W47 ", "UTC", sunday) == "2026-W47"
+    with pytest.raises(ReportError, match="week 2027-W01 has not begun yet"):  # a future week has no data
+        resolve_week(" 2027-W01 ", "UTC", sunday)
+    assert week_range("2030-W01") == "Mon 31 Dec 2029 – Sun 06 Jan 2030"
+    assert week_range("2026-W48") == "Mon 23 Nov – Sun 29 Nov 2026"
     assert resolve_week(None, "UTC", datetime(2027, 1, 4, 0, 30, tzinfo=UTC)) == "2026-W53"
 
 

@@ -201,7 +201,7 @@ document.getElementById("f").addEventListener("load", function () {
   out.push("images " + imgs.length + " decoded " + ok);
   var tables = Array.prototype.filter.call(d.querySelectorAll("h2"), function (h) {
     for (var n = h.nextElementSibling; n && n.tagName !== "H2"; n = n.nextElementSibling) {
-      if (n.tagName === "TABLE") return true;
+      if (n.tagName === "TABLE" || n.querySelector("table")) return true;
     }
     return false; }).map(function (h) { return h.textContent; });
   out.push("tables " + JSON.stringify(tables));

@@ -69,7 +69,8 @@ def test_status_flags_a_failed_last_poll_and_silence_learned_from_history(tmp_pa
     by_id = {s["source_id"]: s for s in snapshot.sources}
     assert by_id["fresh"]["expected_interval_hours"] == 12.0
     assert by_id["young"]["expected_interval_hours"] is None
-    assert "newest_entry_at" in status.render(snapshot)
+    assert "newest_entry_at" in status.render(snapshot, sources=True)
+    assert "newest_entry_at" not in status.render(snapshot)  # the summary first, the table on request
 
 
 def test_expected_interval_has_a_floor_of_two_polls() -> None:
@@ -102,3 +103,25 @@ def test_a_run_where_every_feed_fails_exits_1_and_status_names_the_cause(
     cause = "no feed could be polled: all 2 failed (connect ×2)"
     assert f"last pipeline run {result['run_id']} failed: {cause}" in out
     assert "source a failed on its last poll (connect)" in out
+
+
+def test_a_synthetic_date_demo_source_is_never_judged_silent(tmp_path: Path) -> None:
+    from flows.report.facts import DEMO_MARKER
+
+    settings = warehouse(tmp_path)
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute(
+        "UPDATE sources SET config_json = ? WHERE source_id = 'silent'", [json.dumps({"notes": DEMO_MARKER})]
+    )
+    con.close()
+    snapshot = status.collect(settings, now=NOW)
+    assert [p for p in snapshot.attention if p.startswith("source")] == [
+        "source broken failed on its last poll (dns)"
+    ]
+    text = status.render(snapshot)
+    # no run and no model yet: two more things
+    assert text.startswith("axiswatch status: 3 things need attention\nlast run:  none yet\n")
+    assert (
+        "sources:   4 active, 1 failing on their last poll, 0 disabled, 1 with synthetic demo dates" in text
+    )
+    assert max(len(line) for line in text.splitlines()) <= 120

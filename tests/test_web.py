@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -61,13 +62,13 @@ def label(client: TestClient, label: str, analyst: str = "kim", note: str = "") 
 
 def test_dashboard_points_link_to_their_articles(client: TestClient) -> None:
     page = client.get("/").text
-    points = re.findall(r'<circle class="point"[^>]*data-n="(\d+)"[^>]*data-href="([^"]+)"', page)
+    points = re.findall(r'<circle class="point[^"]*"[^>]*data-n="(\d+)"[^>]*data-href="([^"]+)"', page)
     assert points, "no point drawn"
     assert all(int(n) >= 3 for n, _ in points)
     href = points[0][1].replace("&amp;", "&")
     listing = client.get(href).text
     assert listing.count('class="article-link"') >= int(points[0][0])
-    assert "all outlets" in page and "state-media" in page
+    assert "All outlets" in page and "State media" in page and 'state-media"' not in page  # names, not slugs
     assert "country" in client.get("/?kind=country").text
 
 
@@ -106,15 +107,30 @@ def test_queue_puts_the_least_confident_passage_first(
 ) -> None:
     article_id, ordinal = queue_key(client.get("/queue").text)
     with reader(web_warehouse.settings.warehouse_path) as con:
-        probs = con.execute(
-            "SELECT article_id, ordinal, greatest(p_washington, p_hedge, p_beijing, p_irrelevant)"
-            " FROM stg_passage_scores"
+        rows = con.execute(
+            "SELECT p.article_id, p.ordinal, greatest(p_washington, p_hedge, p_beijing, p_irrelevant),"
+            " p.label = 'irrelevant' OR NOT coalesce(s.is_relevant, false), coalesce(p.language, a.language),"
+            " a.source_id, p.label"
+            " FROM stg_passage_scores p JOIN stg_articles a USING (article_id)"
+            " LEFT JOIN stg_article_scores s USING (article_id)"
         ).fetchall()
-    lowest = min(floor for *_, floor in ((a, o, int(p * 20)) for a, o, p in probs))
-    shown = next(p for a, o, p in probs if a == article_id and o == ordinal)
-    assert int(shown * 20) == lowest
+    on_topic = [r for r in rows if not r[3]]
+    assert on_topic and len(on_topic) < len(rows)  # both kinds exist in the fixture
+    lowest = min(int(r[2] * 20) for r in on_topic)  # off-topic passages wait until the end
+    shown = next(r for r in rows if r[0] == article_id and r[1] == ordinal)
+    assert not shown[3] and int(shown[2] * 20) == lowest
     page = client.get("/queue").text
-    assert "Label policy" in page and "strategic ambiguity" in page
+    assert "Label policy" in page and "strategic ambiguity" in page and 'id="queue-filters"' in page
+    by_key = {(r[0], r[1]): r for r in rows}
+    for params, check in (
+        ({"offtopic": "only"}, lambda r: r[3]),
+        ({"predicted": "beijing"}, lambda r: r[6] == "beijing"),
+        ({"language": "ko"}, lambda r: r[4] == "ko"),
+        ({"source": shown[5], "offtopic": "include"}, lambda r: r[5] == shown[5]),
+    ):
+        key = queue_key(client.get("/queue", params=params).text)
+        assert check(by_key[key]), (params, by_key[key])
+    assert 'id="queue-empty"' in client.get("/queue", params={"topic": "no-such-topic"}).text
 
 
 def test_labels_need_csrf_and_supersede_without_overwriting(client: TestClient) -> None:
@@ -141,6 +157,7 @@ def test_labels_need_csrf_and_supersede_without_overwriting(client: TestClient) 
     assert response.status_code == 303
     listing = client.get("/labels").text
     assert listing.count('class="superseded"') == 1 and "first &lt;b&gt;note&lt;/b&gt;" in listing
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d KST</td>", listing)  # times name their zone
     out = subprocess.run(
         [
             sys.executable,
@@ -246,3 +263,12 @@ def test_article_page_shows_voice_when_the_model_stores_it(
         con.execute("UPDATE passage_scores SET voice = 'beijing' WHERE article_id = ?", [article_id])
     fresh = TestClient(create_app(settings), base_url=BASE)
     assert "· voice beijing" in fresh.get(f"/article/{article_id}").text
+
+
+def test_search_ranks_by_relevance_and_shows_the_matching_passage(client: TestClient) -> None:
+    page = client.get("/search", params={"q": "alliance Washington"}).text
+    assert "most relevant first" in page
+    ranks = [float(r) for r in re.findall(r'<tr data-rank="([0-9.]+)">', page)]
+    assert len(ranks) >= 2 and ranks == sorted(ranks, reverse=True)  # BM25, not dates
+    passages = [html.unescape(p) for p in re.findall(r'<div class="hit-passage muted">([^<]*)', page)]
+    assert passages and all("alliance" in p.lower() or "washington" in p.lower() for p in passages)

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import insert_rows, query_text
+from warehouse.db import insert_rows, query_text, run_query
 from warehouse.ops import WriteOp, write_op
 
 
@@ -29,6 +29,12 @@ def articles_to_score(
         query_text("articles_to_score"), {"model_version": model_version, "limit": limit, "after": after}
     ).fetchall()
     return [ArticleToScore(*row) for row in rows]
+
+
+def count_to_score(con: duckdb.DuckDBPyConnection, model_version: str) -> int:
+    """How many originals have no article_scores row for ``model_version`` (for progress)."""
+    row = run_query(con, "count_to_score", {"model_version": model_version})
+    return int(row[0][0]) if row else 0
 
 
 def store_scores(

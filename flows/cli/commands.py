@@ -22,7 +22,7 @@ from flows.cli.common import (
     warehouse_message,
 )
 from flows.ingest.sources import SourcesError, load_sources
-from flows.orchestration import launch
+from flows.orchestration import launch, progress
 from flows.orchestration.launch import overrides_of, preflight, run_flow
 from flows.orchestration.runlock import RunActive, RunLockError, exclusive_run, file_of
 from flows.settings import Settings, SettingsError
@@ -192,7 +192,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(jsonout.dumps(snapshot))
     elif not args.quiet:
-        print(status.render(snapshot))
+        print(status.render(snapshot, sources=args.per_source))
     return EXIT_FAILED if snapshot.attention else EXIT_OK
 
 
@@ -236,7 +236,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sources", type=Path, help="sources file (default seeds/sources.toml)")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("demo", parents=[common], help="run the pipeline on the offline demo corpus")
+    p = sub.add_parser(
+        "demo",
+        help="run the pipeline on the offline demo corpus",
+        description="Serve the offline demo corpus on loopback, run the pipeline on it and draw the "
+        "weekly report. Everything goes under DATA_DIR/demo (default ./var/demo): the warehouse, "
+        "sources.toml, the reports and Prefect's home.",
+    )
+    p.add_argument(
+        "--db", type=Path, help="warehouse file (default: DATA_DIR/demo/axiswatch.duckdb, ./var/demo/…)"
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        help="data directory; the demo writes under DATA_DIR/demo (default ./var/demo)",
+    )
+    p.add_argument("--quiet", action="store_true", help="print nothing on success (and no progress)")
     p.add_argument("--port", type=int, default=8731, help="loopback port for the demo server (0: any)")
     p.set_defaults(func=cmd_demo)
 
@@ -258,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("status", parents=[with_json], help="runs, source health, volumes; exit 1 on problems")
+    p.add_argument("--per-source", action="store_true", help="also print the per-source table")
     p.set_defaults(func=cmd_status)
 
     _register_model_commands(sub, common)
@@ -293,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no weight-loading bars on stdout/stderr
     parser = build_parser()
     args = parser.parse_args(argv)
+    progress.configure(quiet=bool(getattr(args, "quiet", False)))
     undecodable = not_utf8(args)
     if undecodable:
         print(f"axiswatch: {undecodable}", file=sys.stderr)

@@ -54,8 +54,21 @@ def register(
     model.set_defaults(func=_usage(model))
     actions = model.add_subparsers(dest="model_command", metavar="{build,eval}")
 
-    build = actions.add_parser("build", help="fit and calibrate a model version (deterministic)")
-    build.add_argument("--out", type=Path, default=None, help="artifact directory (default models/artifacts)")
+    build = actions.add_parser(
+        "build",
+        help="fit and calibrate a model version (deterministic)",
+        description="Fit and calibrate a stance model version (5-fold out-of-fold evaluation: several "
+        "minutes on 2 cores). Without --with-labels it rebuilds the committed model into "
+        "models/artifacts. With --with-labels the new version goes into the data directory's model "
+        "registry (DATA_DIR/models; the committed versions stay read-only) and becomes the one the "
+        "next runs score new articles with; `axiswatch model use VERSION` switches back.",
+    )
+    build.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="artifact directory (default models/artifacts; with --with-labels DATA_DIR/models)",
+    )
     build.add_argument("--dev", type=Path, default=None, help="dev set JSON lines (default: found)")
     build.add_argument("--json", action="store_true", help="print a JSON summary")
     build.add_argument(
@@ -75,6 +88,19 @@ def register(
         help="directory keeping embeddings between builds (changes no figure)",
     )
     build.set_defaults(func=cmd_build)
+
+    use = actions.add_parser(
+        "use",
+        help="choose the model version new articles are scored with",
+        description="Point the data directory's model registry (DATA_DIR/models/LATEST) at VERSION, "
+        "a committed or a user-built version; --committed drops the pointer, so the committed "
+        "LATEST applies again. Articles already scored keep their scores (`axiswatch score "
+        "--rescore` redoes them).",
+    )
+    use.add_argument("version", nargs="?", help="model version, e.g. stance-335534afc5fd")
+    use.add_argument("--committed", action="store_true", help="go back to the committed LATEST version")
+    use.add_argument("--data-dir", type=Path, help="data directory (default ./var)")
+    use.set_defaults(func=cmd_use)
 
     evaluate = actions.add_parser("eval", help="score a labelled JSON-lines file and report metrics")
     evaluate.add_argument("--data", type=Path, required=True, help="JSON lines with id, label, text[, lang]")
@@ -102,33 +128,45 @@ def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace, Any
 
 def _load(version: str | None, settings: Settings) -> StanceClassifier:
     """Load a model version with the configured thread count."""
+    from flows.score.stage import locate
     from models.classifier import StanceClassifier
 
-    return StanceClassifier.load(version or settings.model_version, threads=settings.torch_threads)
+    found, directory = locate(settings, version)
+    return StanceClassifier.load(found, artifacts_dir=directory, threads=settings.torch_threads)
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     """`axiswatch model build`: rebuild the model and print its version and targets."""
+    from flows.orchestration.progress import tracker
+    from flows.score.stage import locate, registry_dir
     from flows.settings import SEEDS_DIR
     from models.build import BuildConfig, build
     from models.registry import ARTIFACTS_DIR, read_card
     from models.training import TrainingDataError
 
-    out = args.out or ARTIFACTS_DIR
+    with_labels = getattr(args, "with_labels", None) is not None
+    out = args.out or (registry_dir(settings) if with_labels else ARTIFACTS_DIR)
+    before = _current(settings)
+    if with_labels and not getattr(args, "json", False):
+        print(
+            f"building a model version with analyst labels into {out} (several minutes: the dev set is "
+            "refitted and evaluated out of fold, with and without the labels)",
+            file=sys.stderr,
+        )
     started = time.perf_counter()
     config = BuildConfig(threads=settings.torch_threads)
     try:
         labels = _labels_file(getattr(args, "with_labels", None), settings)
-        if labels is None:
-            version = build(
-                out, config, seeds_dir=SEEDS_DIR, dev_path=args.dev, cache_dir=getattr(args, "cache", None)
-            )
-        else:
-            from models.labelled import build_with_labels
+        with tracker("building the model (folds, calibration, card)"):  # a spinner and the time taken
+            if labels is None:
+                cache = getattr(args, "cache", None)
+                version = build(out, config, seeds_dir=SEEDS_DIR, dev_path=args.dev, cache_dir=cache)
+            else:
+                from models.labelled import build_with_labels
 
-            version = build_with_labels(
-                out, config, seeds_dir=SEEDS_DIR, dev_path=args.dev, labels_path=labels
-            )
+                version = build_with_labels(
+                    out, config, seeds_dir=SEEDS_DIR, dev_path=args.dev, labels_path=labels
+                )
     except (TrainingDataError, FileNotFoundError, ValueError) as exc:
         print(f"axiswatch model build: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -141,6 +179,59 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     for name, check in targets.items():
         verdict = "met" if check["met"] else "MISSED"
         print(f"  {name}: {check['value']} (target {check['target']}) {verdict}")
+    if out.resolve() == registry_dir(settings).resolve():
+        now = locate(settings)[0]
+        print(
+            f"what changes: {out / 'LATEST'} names {version}, so the next runs score new articles with it "
+            f"(before: {before or 'none'}); articles already scored keep their scores until "
+            "`axiswatch score --rescore`"
+        )
+        back = (
+            f"axiswatch model use {before}" if before and before != now else "axiswatch model use --committed"
+        )
+        print(f"roll back: {back}")
+    return EXIT_OK
+
+
+def _current(settings: Settings) -> str | None:
+    """The version new articles are scored with now (None when there is none)."""
+    from flows.score.stage import locate
+    from models.registry import ModelNotFoundError
+
+    try:
+        return locate(settings)[0]
+    except ModelNotFoundError:
+        return None
+
+
+def cmd_use(args: argparse.Namespace, settings: Settings) -> int:
+    """`axiswatch model use VERSION|--committed`: switch the version new articles are scored with."""
+    from flows.score.stage import locate, registry_dir
+    from models.registry import LATEST, ModelNotFoundError
+
+    pointer = registry_dir(settings) / LATEST
+    before = _current(settings)
+    if args.committed == bool(args.version):
+        print("axiswatch model use: give a VERSION or --committed", file=sys.stderr)
+        return EXIT_USAGE
+    if args.committed:
+        pointer.unlink(missing_ok=True)
+    else:
+        try:
+            version, _ = locate(settings, args.version)
+        except ModelNotFoundError as exc:
+            print(f"axiswatch model use: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        pointer.parent.mkdir(parents=True, exist_ok=True)
+        tmp = pointer.with_name(f".{LATEST}.tmp")
+        tmp.write_text(version + "\n", encoding="utf-8")
+        tmp.replace(pointer)
+    now, where = locate(settings.replace(model_version=None))
+    print(f"new articles are scored with {now} (from {where}; before: {before or 'none'})")
+    if settings.model_version:
+        print(
+            f"note: AXISWATCH_MODEL_VERSION={settings.model_version} overrides this choice", file=sys.stderr
+        )
     return EXIT_OK
 
 
@@ -212,5 +303,8 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
         line = json.dumps({"id": None, "text": args.text}, ensure_ascii=True).encode() + b"\n"
         bad = classify_stream(model, io.BytesIO(line), sys.stdout, sys.stderr)
         return EXIT_FAILED if bad else EXIT_OK
-    bad = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr)
+    from flows.orchestration.progress import tracker
+
+    with tracker(f"classifying lines ({model.version})") as bar:
+        bad = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr, tick=bar.advance)
     return EXIT_FAILED if bad else EXIT_OK

@@ -7,7 +7,11 @@ silent for longer than its expected interval, when spooled writes wait, or when 
 Silence rule: a source's expected interval is twice the 90th percentile of the gaps between its
 last 50 distinct entry times (publication time, never later than discovery), and at least twice
 the poll interval; a source with fewer than ``MIN_GAPS`` gaps of history is not judged. It is
-silent when its newest entry is older than that interval.
+silent when its newest entry is older than that interval. A source whose publication dates are
+synthetic (the demo's marker in its `notes`) is never judged silent.
+
+The text output is a summary first (attention, the last run, sources, articles, model, spool);
+the per-source table only with ``--per-source``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flows.report.facts import DEMO_MARKER
 from flows.settings import Settings
 from warehouse.db import now_utc, reader
 from warehouse.query import records
@@ -77,7 +82,7 @@ def collect(settings: Settings, now: datetime | None = None) -> Status:
     with reader(settings.location) as con:
         status.runs = records(con, "status_runs", limit=10)
         status.sources = _with_silence(
-            records(con, "status_sources"), records(con, "status_silence"), settings
+            records(con, "status_sources", marker=DEMO_MARKER), records(con, "status_silence"), settings
         )
         models = records(con, "status_model")
         status.model = models[0] if models else None
@@ -119,6 +124,8 @@ def _source_problem(s: dict[str, Any], settings: Settings, now: datetime) -> str
         times = "on its last poll" if failures == 1 else f"{failures} times in a row"
         return f"source {sid} failed {times} ({s['last_error_class']}){when}"
     hours, newest = s.get("expected_interval_hours"), s.get("newest_entry_at")
+    if s.get("synthetic_dates"):
+        return None  # the demo spreads publication dates over 12 weeks: silence is an artefact
     if hours is not None and newest is not None and now - newest > timedelta(hours=hours):
         silent, newest_utc = (now - newest).total_seconds() / 3600, newest.astimezone(UTC)
         return (
@@ -174,15 +181,72 @@ def quarantine_problems(files: list[dict[str, str]], settings: Settings, shown: 
     return lines
 
 
-def render(status: Status) -> str:
-    """Human-readable status report."""
+CELL = 40
+"""Widest cell of the per-source table (longer values end in '…')."""
+
+
+def _cell(value: Any) -> Any:
+    """A table cell, long text shortened to ``CELL`` characters."""
+    if isinstance(value, str) and len(value) > CELL:
+        return value[: CELL - 1] + "…"
+    if isinstance(value, datetime):
+        return f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return value
+
+
+def summary(status: Status) -> list[str]:
+    """The first lines: what needs attention, the last run, sources, articles, model, spool."""
+    n = len(status.attention)
+    need = "1 thing needs attention" if n == 1 else f"{n} things need attention"
+    lines = [f"axiswatch status: {need}" if n else "axiswatch status: all well"]
+    last = status.runs[0] if status.runs else None
+    if last:
+        started = f"{last['started_at'].astimezone(UTC):%Y-%m-%d %H:%M} UTC" if last["started_at"] else "?"
+        lines.append(
+            f"last run:  {last['flow']} #{last['run_id']} {last['outcome']} at {started} (discovered "
+            f"{last['discovered'] or 0}, stored {last['extracted'] or 0}, scored {last['scored'] or 0}, "
+            f"failed {last['failed'] or 0})"
+        )
+    else:
+        lines.append("last run:  none yet")
+    active = [s for s in status.sources if s["active"]]
+    failing = sum(1 for s in active if s["consecutive_failures"])
+    disabled = sum(1 for s in status.sources if s["disabled_reason"])
+    synthetic = sum(1 for s in active if s.get("synthetic_dates"))
+    demo = f", {synthetic} with synthetic demo dates (never judged silent)" if synthetic else ""
+    lines.append(
+        f"sources:   {len(active)} active, {failing} failing on their last poll, {disabled} disabled{demo}"
+    )
+    if status.weeks:
+        newest = status.weeks[0]
+        total = sum(int(w["articles"] or 0) for w in status.weeks)
+        lines.append(
+            f"articles:  {total} in the last {len(status.weeks)} weeks; {newest['week']}: "
+            f"{newest['articles']} ({newest['scored']} scored)"
+        )
+    model = status.model
+    lines.append(
+        f"model:     {model['model_version']} ({model['articles_scored']} articles scored)"
+        if model
+        else "model:     none registered"
+    )
+    waiting = status.spooled_files + len(status.unreadable)
+    lines.append(f"spool:     {waiting} waiting, {len(status.quarantined)} quarantined")
+    return lines
+
+
+def render(status: Status, sources: bool = False) -> str:
+    """Human-readable status: the summary and what needs attention first; recent runs and weekly
+    volumes; the per-source table only when ``sources`` is asked for."""
     from flows.cli.sql import render as table
 
-    lines = ["## runs", table(RUN_COLUMNS, [tuple(r[c] for c in RUN_COLUMNS) for r in status.runs], "table")]
+    lines = summary(status)
+    lines += ["", "## attention"] + ([f"- {p}" for p in status.attention] or ["nothing needs attention"])
+    run_cols = ["run_id", "flow", "started_at", "outcome", "discovered", "extracted", "scored", "failed"]
     lines += [
         "",
-        "## sources",
-        table(SOURCE_COLUMNS, [tuple(s[c] for c in SOURCE_COLUMNS) for s in status.sources], "table"),
+        "## recent runs",
+        table(run_cols, [tuple(_cell(r[c]) for c in run_cols) for r in status.runs[:5]], "table"),
     ]
     week_cols = ["week", "articles", "scored"]
     lines += [
@@ -190,12 +254,17 @@ def render(status: Status) -> str:
         "## articles per week",
         table(week_cols, [tuple(w[c] for c in week_cols) for w in status.weeks], "table"),
     ]
-    model = status.model
-    lines += [
-        "",
-        f"## model: {model['model_version']} ({model['articles_scored']} articles scored)"
-        if model
-        else "## model: none registered",
-    ]
-    lines += ["", "## attention"] + ([f"- {p}" for p in status.attention] or ["nothing needs attention"])
+    if sources:
+        lines += [
+            "",
+            "## sources",
+            table(
+                SOURCE_COLUMNS, [tuple(_cell(s[c]) for c in SOURCE_COLUMNS) for s in status.sources], "table"
+            ),
+        ]
+    else:
+        lines += [
+            "",
+            f"({len(status.sources)} sources: `axiswatch status --per-source` shows the per-source table)",
+        ]
     return "\n".join(lines)

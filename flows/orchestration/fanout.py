@@ -192,9 +192,9 @@ def complete_version(settings: Settings, sink: Sink) -> str:
     from warehouse.db import now_utc
     from warehouse.score_ops import articles_to_score
 
-    version = score.resolve_version(settings.model_version)
+    version = score.resolve_version(settings)
     with sink.read() as con:
         left = articles_to_score(con, version, 1)
     if not left:
-        sink.apply([RegisterModel(version, score.read_card(version), now_utc())])
+        sink.apply([RegisterModel(version, score.read_card(settings), now_utc())])
     return version

@@ -82,11 +82,7 @@ def run_flow(settings: Settings, flow: Callable[[], Flow], **params: Any) -> dic
         os.environ["PREFECT_API_URL"] = served
     try:
         fn = flow()  # imported only now, after the Prefect environment is configured
-        try:
-            result: dict[str, Any] = fn(overrides=overrides_of(settings), **params)
-        finally:
-            if sys.stderr.isatty():
-                print(file=sys.stderr)  # end the progress line
+        result: dict[str, Any] = fn(overrides=overrides_of(settings), **params)
         return result
     except FailedRun as exc:  # a flow that stopped on a known fault returned Failed(message)
         raise SystemExit(f"axiswatch: {exc}") from None

@@ -11,8 +11,7 @@ from flows.report.data import ReportData
 from flows.report.facts import ArticleFact, Facts
 from flows.report.palette import color, display_name
 from flows.report.render import Chart, Paragraph, Section, Table, not_enough
-from flows.report.sections import fmt
-from flows.report.stats import Bootstrap, estimate
+from flows.report.stats import Bootstrap, estimate, fmt
 from flows.report.trend_charts import ShareLine, attention_chart
 
 MAX_LINES = 6

@@ -58,12 +58,24 @@ def last_complete_week(timezone: str = DEFAULT_TIMEZONE, now: datetime | None = 
 
 def resolve_week(week: str | None, timezone: str = DEFAULT_TIMEZONE, now: datetime | None = None) -> str:
     """The ISO week a report is asked for: None → the last complete week, 'current' → this week,
-    else a valid '2026-W48' (ReportError otherwise)."""
+    else a valid '2026-W48' that has begun (ReportError otherwise: a future week has no data)."""
     if week is None:
         return last_complete_week(timezone, now)
+    this = current_week(timezone, now)
     if week.strip().lower() == "current":
-        return current_week(timezone, now)
-    return week_label(parse_week(week))
+        return this
+    asked = week_label(parse_week(week))
+    if asked > this:
+        raise ReportError(f"week {asked} has not begun yet (the current week is {this} in {timezone})")
+    return asked
+
+
+def week_range(week: str) -> str:
+    """'Mon 23 Nov – Sun 29 Nov 2026'; the year on both ends when the week spans two years."""
+    monday = parse_week(week)
+    sunday = monday + timedelta(days=6)
+    start = f"{monday:%a %d %b %Y}" if monday.year != sunday.year else f"{monday:%a %d %b}"
+    return f"{start} – {sunday:%a %d %b %Y}"
 
 
 def week_window(week: str, weeks: int) -> tuple[str, ...]:

@@ -3,6 +3,7 @@ of operations (coverage funnel, failures, silent sources) with only rows that ar
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flows.report.coverage import card_figures, coverage_sections
@@ -10,8 +11,8 @@ from flows.report.data import ReportData
 from flows.report.evidence import DEFAULT_CONFIDENCE, card_threshold
 from flows.report.facts import Facts
 from flows.report.render import Bullets, Note, Section, Table, not_enough
-from flows.report.stats import MIN_ARTICLES, Bootstrap
-from flows.report.trend_charts import BAND_MIN
+from flows.report.sections import source_volume_section
+from flows.report.stats import BAND_MIN, MIN_ARTICLES, Bootstrap
 
 LANGUAGE_NAMES = {"overall": "all languages", "en": "English", "ko": "Korean", "zh": "Chinese"}
 METRIC_NAMES = {"temperature": "Temperature", "ece": "Calibration error (ECE)", "macro_f1": "Macro-F1"}
@@ -79,7 +80,9 @@ def method_box(data: ReportData, facts: Facts, boot: Bootstrap) -> Section:
         "Bands are 95% bootstrap intervals over articles "
         f"({boot.resamples} resamples): they show sampling noise "
         f"only, not model error. Fewer than {BAND_MIN} relevant articles: no band (hollow point); fewer than "
-        f"{MIN_ARTICLES}: no point. 'Beyond sampling noise' means the interval of a change excludes zero.",
+        f"{MIN_ARTICLES}: no point. 'Beyond sampling noise' means the interval of a change excludes zero; "
+        "a level 'leans' toward a side only when its own interval excludes zero. The week in progress is "
+        "provisional: hollow and labelled 'so far'.",
         "Evidence passages are quoted only where the model is confident (top probability at least "
         f"{threshold if threshold is not None else DEFAULT_CONFIDENCE:.2f}) and only from relevant articles.",
         "Topic tags come from a keyword dictionary, not from the model: an article that mentions a topic in "
@@ -92,10 +95,7 @@ def method_box(data: ReportData, facts: Facts, boot: Bootstrap) -> Section:
             "DEMO DATA: the publication dates in this warehouse are synthetic (spread by `axiswatch "
             "demo` over the last 12 weeks), so week-to-week changes here say nothing about the world.",
         )
-    blocks: list[Any] = [Bullets(tuple(items))]
-    if facts.synthetic_dates:
-        blocks.insert(0, Note("Demo data: publication dates are synthetic."))
-    return Section("Methodology and caveats", blocks)
+    return Section("Methodology and caveats", [Bullets(tuple(items))])
 
 
 def _nonzero_funnel(data: ReportData) -> ReportData:
@@ -105,9 +105,10 @@ def _nonzero_funnel(data: ReportData) -> ReportData:
     return replace(data, funnel=tuple(f for f in data.funnel if any(f[2:])))
 
 
-def appendix_sections(data: ReportData, facts: Facts) -> list[Section]:
-    """Operations (coverage, failures, funnel without all-zero rows) and readable model metrics."""
-    ops = coverage_sections(_nonzero_funnel(data))
+def appendix_sections(data: ReportData, facts: Facts, chart_dir: Path) -> list[Section]:
+    """Operations (articles per source, coverage, failures, funnel without all-zero rows) and
+    readable model metrics."""
+    ops = [source_volume_section(data, chart_dir), *coverage_sections(_nonzero_funnel(data))]
     head = Section("Appendix: operations and model", level=2)
     for section in ops:
         section.level = 3

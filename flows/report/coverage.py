@@ -8,6 +8,9 @@ from typing import Any
 from flows.report.data import BASELINE_WEEKS, ReportData
 from flows.report.render import Link, Paragraph, Section, Table, not_enough
 
+MAX_ROWS = 15
+"""Rows of an appendix table; the rest are summed up in one line."""
+
 
 def _silent(data: ReportData) -> list[tuple[str, int, int, str]]:
     """Sources with articles in the baseline weeks but none this week, most regular first:
@@ -25,7 +28,12 @@ def _silent(data: ReportData) -> list[tuple[str, int, int, str]]:
 def coverage_sections(data: ReportData) -> list[Section]:
     """Silent and failing sources, extraction failures, and the funnel of this week."""
     silent = Section("Silent sources", level=3)
-    rows = _silent(data)
+    every = _silent(data)
+    rows = every[:MAX_ROWS]
+    if data.facts.synthetic_dates and every:
+        silent.blocks.append(
+            Paragraph("Demo data: publication dates are synthetic, so a 'silent' source here is an artefact.")
+        )
     if rows:
         silent.blocks.append(
             Table(
@@ -38,6 +46,10 @@ def coverage_sections(data: ReportData) -> list[Section]:
                 tuple((n, str(c), str(k), w) for n, c, k, w in rows),
             )
         )
+        if len(every) > len(rows):
+            silent.blocks.append(
+                Paragraph(f"{len(every) - len(rows)} more silent sources with fewer articles before.")
+            )
     else:
         silent.blocks.append(
             Paragraph(
@@ -99,6 +111,7 @@ def funnel_section(data: ReportData) -> Section:
         return section
     cols = list(zip(*[f[2:] for f in data.funnel], strict=True))
     total = ("total", *(str(sum(c)) for c in cols))
+    busiest = sorted(data.funnel, key=lambda f: (-f.discovered, -f.failed_entries, f.source_name))
     head = (
         "source",
         "discovered",
@@ -110,8 +123,12 @@ def funnel_section(data: ReportData) -> Section:
         "feed fetches",
         "failed fetches",
     )
-    body = tuple((f.source_name, *(str(x) for x in f[2:])) for f in data.funnel)
+    body = tuple((f.source_name, *(str(x) for x in f[2:])) for f in busiest[:MAX_ROWS])
     section.blocks.append(Table(head, (*body, total)))
+    if len(busiest) > MAX_ROWS:
+        section.blocks.append(
+            Paragraph(f"{len(busiest) - MAX_ROWS} more sources with fewer entries are counted in the total.")
+        )
     return section
 
 

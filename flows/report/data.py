@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
+from flows.report.calendar import current_week
 from flows.report.facts import Facts
 from flows.report.moved import Moved
+from flows.report.stats import provisional
 
 BASELINE_WEEKS = 4
 """Movers and silent sources compare this week with the previous four."""
@@ -131,6 +133,16 @@ class ReportData:
     model: ModelPin | None = None
     facts: Facts = field(default_factory=Facts)
     moved: tuple[Moved, ...] = ()
+
+    @property
+    def in_progress(self) -> str:
+        """The week in progress when the report was generated (its numbers are 'so far')."""
+        return current_week(self.timezone, self.generated_at)
+
+    def so_far(self, weeks: tuple[str, ...] | list[str]) -> int | None:
+        """The position of the week in progress among ``weeks`` (None when it is not shown)."""
+        found = [i for i, w in enumerate(weeks) if provisional(w, self.in_progress)]
+        return found[0] if found else None
 
     @property
     def previous(self) -> str | None:

@@ -6,13 +6,23 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from flows.report.facts import Candidate
 from flows.report.palette import display_name
-from flows.report.render import Link, Paragraph, Section, Table, not_enough
+from flows.report.render import Card, Cards, Link, Paragraph, Section, not_enough
 
 PER_POLE = 5
 EXCERPT_CHARS = 280
+LINK_CHARS = 60
+"""Longest link text of an evidence card (a title is shortened on a word boundary)."""
+VOICES = {
+    "author": "author",
+    "beijing": "Beijing side",
+    "seoul": "Seoul",
+    "washington": "Washington",
+    "other": "other actor",
+}
 DEFAULT_CONFIDENCE = 0.6
 """Used when the model card states no abstention/confidence threshold."""
 POLE_TITLES = {"washington": "Toward Washington", "beijing": "Toward Beijing", "hedge": "Hedging"}
@@ -97,15 +107,36 @@ def quotable(candidates: Iterable[Candidate], threshold: float) -> list[Quote]:
     return sorted(best.values(), key=lambda ct: (-ct[0].strength, ct[0].article_id, ct[0].ordinal))
 
 
-def _row(quote: Quote, with_voice: bool) -> tuple[Any, ...]:
-    """One evidence table row (the link says 'article' when the title would repeat the passage)."""
-    c, text, titled = quote
-    lang = display_name("language", c.language or "")
-    cells: list[Any] = [f"{c.strength:.2f}", c.source_name, c.day.isoformat(), lang]
-    if with_voice:
-        cells.append(c.voice or "—")
-    label = (c.title or c.url) if titled else "article"
-    return (*cells, Link(label, c.url), excerpt(text))
+def short(text: str, limit: int = LINK_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters on a word boundary where there is one."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut) + "…"
+
+
+def link_text(quote: Quote) -> str:
+    """A short link text: the title (shortened), or the site's name when the title repeats the passage."""
+    c, _, titled = quote
+    if titled and c.title:
+        return short(c.title)
+    host = urlsplit(c.url).hostname or ""
+    return f"article on {host.removeprefix('www.')}" if host else "article"
+
+
+def evidence_card(quote: Quote) -> Card:
+    """One evidence card: outlet, date, language, voice, strength and a short link beside the passage."""
+    c, text, _ = quote
+    return Card(
+        strength=f"{c.strength:.2f}",
+        outlet=c.source_name,
+        day=c.day.isoformat(),
+        language=display_name("language", c.language or ""),
+        voice=VOICES.get(c.voice or "", c.voice or ""),
+        link=Link(link_text(quote), c.url),
+        passage=excerpt(text),
+    )
 
 
 def evidence_section(candidates: Sequence[Candidate], card: dict[str, Any], week: str) -> list[Section]:
@@ -124,22 +155,12 @@ def evidence_section(candidates: Sequence[Candidate], card: dict[str, Any], week
         ],
     )
     picked = quotable(candidates, threshold)
-    with_voice = any(q[0].voice for q in picked)
-    head = (
-        "strength",
-        "outlet",
-        "date",
-        "language",
-        *(("voice",) if with_voice else ()),
-        "article",
-        "passage",
-    )
     sections = [top]
     for pole, title in POLE_TITLES.items():
         sub = Section(title, level=3)
         rows = [q for q in picked if q[0].label == pole][:PER_POLE]
         if rows:
-            sub.blocks.append(Table(head, tuple(_row(q, with_voice) for q in rows)))
+            sub.blocks.append(Cards(tuple(evidence_card(q) for q in rows)))
         else:
             sub.blocks.append(not_enough(f"no confident {pole} passage in a relevant article dated {week}."))
         sections.append(sub)

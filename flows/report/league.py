@@ -8,8 +8,8 @@ from flows.report.data import BASELINE_WEEKS, ReportData
 from flows.report.facts import Facts
 from flows.report.palette import display_name
 from flows.report.render import Paragraph, Section, Table, not_enough
-from flows.report.sections import _scores, fmt
-from flows.report.stats import MIN_ARTICLES, Bootstrap, Change, change
+from flows.report.sections import _scores
+from flows.report.stats import MIN_ARTICLES, Bootstrap, Change, change, fmt
 
 MAX_ROWS = 40
 
@@ -74,13 +74,15 @@ def league_rows(data: ReportData, facts: Facts, boot: Bootstrap) -> list[tuple[s
 def league_section(data: ReportData, facts: Facts, boot: Bootstrap) -> Section:
     """The league table section with how to read the arrows."""
     section = Section("Outlets this week")
-    rows = league_rows(data, facts, boot)
-    if not rows:
+    every = league_rows(data, facts, boot)
+    if not every:
         section.blocks.append(not_enough(f"no article dated {data.week}."))
         return section
+    rows = [r for r in every if int(r[4]) >= MIN_ARTICLES]
+    rest = [r for r in every if int(r[4]) < MIN_ARTICLES]
     section.blocks.append(
         Paragraph(
-            f"Every outlet with an article in {data.week}. Change: this "
+            f"Outlets with {MIN_ARTICLES}+ relevant articles in {data.week}. Change: this "
             "week's index against the outlet's previous "
             f"{BASELINE_WEEKS} weeks pooled (needs {MIN_ARTICLES}+ "
             "relevant articles on both sides); ▲ (toward "
@@ -99,7 +101,19 @@ def league_section(data: ReportData, facts: Facts, boot: Bootstrap) -> Section:
         f"change vs {BASELINE_WEEKS} weeks",
         "dominant topic",
     )
-    section.blocks.append(Table(head, tuple(rows[:MAX_ROWS])))
+    if rows:
+        section.blocks.append(Table(head, tuple(rows[:MAX_ROWS])))
+    else:
+        section.blocks.append(not_enough(f"no outlet had {MIN_ARTICLES}+ relevant articles in {data.week}."))
     if len(rows) > MAX_ROWS:
         section.blocks.append(Paragraph(f"{len(rows) - MAX_ROWS} more outlets with fewer relevant articles."))
+    if rest:
+        articles = sum(int(r[3]) for r in rest)
+        relevant = sum(int(r[4]) for r in rest)
+        section.blocks.append(
+            Paragraph(
+                f"{len(rest)} other outlets had fewer than {MIN_ARTICLES} relevant articles each "
+                f"({articles} articles, {relevant} relevant, in all): too few for an index."
+            )
+        )
     return section

@@ -8,9 +8,8 @@ from typing import Any
 
 from flows.report import charts
 from flows.report.data import BASELINE_WEEKS, ReportData, ScoredArticle
-from flows.report.palette import display_name
-from flows.report.render import Bullets, Chart, Paragraph, Section, Table, not_enough
-from flows.report.stats import MIN_ARTICLES, Bootstrap, Change, Estimate, change
+from flows.report.render import Chart, Note, Paragraph, Section, Table, not_enough
+from flows.report.stats import BAND_MIN, MIN_ARTICLES, SO_FAR, Bootstrap, Change, Estimate, change, fmt
 
 CHART_GROUPS = ("country", "kind")
 TABLE_GROUPS = ("country", "kind", "affiliation")
@@ -18,23 +17,18 @@ MAX_MOVERS = 10
 MAX_SOURCE_BARS = 20
 
 
-def fmt(value: float | None) -> str:
-    """A score with two decimals and an explicit sign (never '-0.00'), or an em dash."""
-    if value is None:
-        return "—"
-    return f"{round(value, 2) + 0.0:+.2f}"
-
-
 def fmt_est(est: Estimate) -> str:
-    """'+0.12 [+0.05, +0.19]' or 'n=2 < 3' when too few articles."""
+    """'+0.12 [+0.05, +0.19]'; '+0.12' (no interval) under BAND_MIN; '— (n=2 < 3)' under MIN_ARTICLES."""
     if est.mean is None:
         return f"— (n={est.n} < {MIN_ARTICLES})"
-    return f"{fmt(est.mean)} [{fmt(est.low)}, {fmt(est.high)}]"
+    return f"{fmt(est.mean)} [{fmt(est.low)}, {fmt(est.high)}]" if est.has_interval else fmt(est.mean)
 
 
 def fmt_change(ch: Change) -> str:
-    """'+0.09 [−0.02, +0.20]' or an em dash when either side has too few articles."""
-    return "—" if ch.delta is None else f"{fmt(ch.delta)} [{fmt(ch.low)}, {fmt(ch.high)}]"
+    """'+0.09 [−0.02, +0.20]'; the change alone when a side has fewer than BAND_MIN articles; '—'."""
+    if ch.delta is None:
+        return "—"
+    return fmt(ch.delta) if ch.low is None else f"{fmt(ch.delta)} [{fmt(ch.low)}, {fmt(ch.high)}]"
 
 
 def _scores(
@@ -48,12 +42,24 @@ def _scores(
 def lead_blocks(data: ReportData) -> list[Any]:
     """The opening lines: week, time zone, model pin, and whether there is anything to report."""
     model = data.model.model_version if data.model else "none"
-    blocks: list[Any] = [
+    blocks: list[Any] = []
+    if data.facts.synthetic_dates:
+        blocks.append(
+            Note(
+                "Demo data: publication dates are synthetic (spread by `axiswatch demo` over the last 12 "
+                "weeks), so week-to-week changes in this report say nothing about the world.",
+                role="banner",
+            )
+        )
+    in_progress = data.so_far([data.week]) is not None
+    so_far = f" The week is in progress: its numbers are {SO_FAR}." if in_progress else ""
+    blocks.append(
         Paragraph(
             f"ISO week {data.week} ({data.week_range}, time zone {data.timezone}). "
-            f"Generated {data.generated_at:%Y-%m-%d %H:%M %Z}. Model version: {model}."
+            f"Generated {data.generated_at:%Y-%m-%d %H:%M %Z}. Model version: {model}.{so_far}",
+            role="meta",
         )
-    ]
+    )
     t = data.totals
     if t.sources == 0 and t.entries == 0 and t.articles == 0:
         blocks.append(
@@ -69,73 +75,24 @@ def lead_blocks(data: ReportData) -> list[Any]:
     return blocks
 
 
-def headline_section(data: ReportData, boot: Bootstrap) -> Section:
-    """This week's stance index over all outlets against the previous week, and groups that moved."""
-    section = Section("Headline")
-    prev = data.previous
-    ch = change(_scores(data.scored, [data.week]), _scores(data.scored, [prev] if prev else []), boot)
-    if not any(v.n_articles for v in data.volume if v.week == data.week):
-        section.blocks.append(
-            Paragraph(
-                f"No data for {data.week}: no article dated in this week was stored, so there is no "
-                "stance index, movement or evidence to report for it.",
-                strong=True,
-            )
-        )
-        return section
-    if ch.new.mean is None:
-        section.blocks.append(
-            not_enough(
-                f"{ch.new.n} relevant scored articles in {data.week} "
-                f"(the index needs at least {MIN_ARTICLES})."
-            )
-        )
-        return section
-    text = (
-        f"All outlets: stance index {fmt(ch.new.mean)} in {data.week} "
-        f"(95% CI {fmt(ch.new.low)} to {fmt(ch.new.high)}, n={ch.new.n})"
-    )
-    if ch.delta is None:
-        text += f"; the week before had too few relevant articles to compare (n={ch.old.n} < {MIN_ARTICLES})."
-    else:
-        direction = "toward Washington" if ch.delta > 0 else "toward Beijing"
-        verdict = f"a move {direction} beyond sampling noise" if ch.significant else "within sampling noise"
-        text += (
-            f" against {fmt(ch.old.mean)} in {prev} (n={ch.old.n}): change {fmt(ch.delta)} "
-            f"(95% CI {fmt(ch.low)} to {fmt(ch.high)}), {verdict}."
-        )
-    section.blocks.append(Paragraph(text, strong=True))
-    moved = []
-    for kind in CHART_GROUPS:
-        for value in sorted({getattr(r, kind) for r in data.scored}):
-            g = change(
-                _scores(data.scored, [data.week], kind, value),
-                _scores(data.scored, [prev] if prev else [], kind, value),
-                boot,
-            )
-            if g.significant and g.delta is not None:
-                moves = f"{fmt_change(g)} ({fmt(g.old.mean)} → {fmt(g.new.mean)})"
-                moved.append((abs(g.delta), f"{display_name(kind, value)}: {moves}"))
-    if moved:
-        section.blocks.append(Paragraph("Groups whose change excludes zero at 95%:"))
-        section.blocks.append(Bullets(tuple(t for _, t in sorted(moved, key=lambda m: -m[0]))))
-    return section
-
-
-def _group_table(data: ReportData, kind: str, boot: Bootstrap) -> Table | None:
-    """This week vs the previous week for every group of ``kind`` with articles in either."""
+def _group_table(data: ReportData, kind: str, boot: Bootstrap) -> tuple[Table | None, list[str]]:
+    """This week vs the previous week for every group of ``kind`` with ``MIN_ARTICLES`` relevant
+    articles in either week; the values of the smaller groups."""
     prev = [data.previous] if data.previous else []
     values = sorted({getattr(r, kind) for r in data.scored if r.week in (data.week, *prev)})
-    rows = []
+    rows, small = [], []
     for value in values:
         ch = change(
             _scores(data.scored, [data.week], kind, value), _scores(data.scored, prev, kind, value), boot
         )
+        if max(ch.new.n, ch.old.n) < MIN_ARTICLES:
+            small.append(value)
+            continue
         rows.append((value, fmt_est(ch.new), str(ch.new.n), fmt_est(ch.old), str(ch.old.n), fmt_change(ch)))
     if not rows:
-        return None
+        return None, small
     head = (kind, f"{data.week} index [95% CI]", "n", "previous week [95% CI]", "n", "change [95% CI]")
-    return Table(head, tuple(rows))
+    return Table(head, tuple(rows)), small
 
 
 def _volume_by_week(data: ReportData) -> dict[str, tuple[int, int, int]]:
@@ -164,7 +121,7 @@ def _source_rows(data: ReportData) -> list[tuple[str, str, int, int, int, float]
 
 
 def volume_section(data: ReportData, chart_dir: Path) -> Section:
-    """Article volume per week and per source; the share of relevant articles."""
+    """Article volume per week and the share of relevant articles (per source: the appendix)."""
     section = Section("Article volume and relevance")
     weekly = _volume_by_week(data)
     if sum(sum(v) for v in weekly.values()) == 0:
@@ -176,12 +133,20 @@ def volume_section(data: ReportData, chart_dir: Path) -> Section:
     relevant, other, unscored = weekly[data.week]
     scored = relevant + other
     share = f"{relevant / scored:.0%}" if scored else "— (nothing scored)"
+    active = sum(1 for r in _source_rows(data) if r[2] > 0)
     section.blocks.append(
         Paragraph(
-            f"Articles dated {data.week}: {scored + unscored}; scored: {scored}; relevant: {relevant} "
-            f"(relevant share of scored articles: {share})."
+            f"Articles dated {data.week}: {scored + unscored}; sources with articles: {active}; "
+            f"scored: {scored}; relevant: {relevant} (relevant share of scored articles: {share}). "
+            "Articles per source: the operations appendix."
         )
     )
+    return section
+
+
+def source_volume_section(data: ReportData, chart_dir: Path) -> Section:
+    """This week's articles per source (appendix): the busiest sources, the rest in one line."""
+    section = Section("Articles per source", level=3)
     rows = _source_rows(data)
     busy = [(r[1], r[4], r[3] - r[4], r[2] - r[3]) for r in rows if r[2] > 0][:MAX_SOURCE_BARS]
     if busy:
@@ -189,14 +154,9 @@ def volume_section(data: ReportData, chart_dir: Path) -> Section:
         section.blocks.append(Chart(path, f"Articles per source in {data.week}"))
     else:
         section.blocks.append(not_enough(f"no source had an article in {data.week}; no per-source chart."))
-    quiet = len({v.source_id for v in data.volume}) - len(rows)
-    if quiet:
-        section.blocks.append(
-            Paragraph(
-                f"{quiet} other sources had no article in {data.week} or the {BASELINE_WEEKS} weeks before."
-            )
-        )
-    if rows:
+    this_week = [r for r in rows if r[2] > 0]
+    shown = this_week[:MAX_SOURCE_BARS]
+    if shown:
         head = (
             "source",
             "articles",
@@ -210,10 +170,21 @@ def volume_section(data: ReportData, chart_dir: Path) -> Section:
                 head,
                 tuple(
                     (name, str(n), str(s), str(r), f"{r / s:.0%}" if s else "—", f"{base:.1f}")
-                    for _, name, n, s, r, base in rows
+                    for _, name, n, s, r, base in shown
                 ),
             )
         )
+    rest = this_week[MAX_SOURCE_BARS:]
+    if rest:
+        section.blocks.append(
+            Paragraph(
+                f"{len(rest)} more sources had {sum(r[2] for r in rest)} articles in {data.week} "
+                f"(at most {max(r[2] for r in rest)} each)."
+            )
+        )
+    quiet = len({v.source_id for v in data.volume}) - len(this_week)
+    if quiet:
+        section.blocks.append(Paragraph(f"{quiet} other sources had no article in {data.week}."))
     return section
 
 
@@ -261,7 +232,7 @@ def movers_section(data: ReportData, boot: Bootstrap) -> Section:
                     f"{fmt(ch.new.mean)} ({ch.new.n})",
                     f"{fmt(ch.old.mean)} ({ch.old.n})",
                     fmt_change(ch),
-                    "yes" if ch.significant else "no",
+                    "yes" if ch.significant else ("no" if ch.low is not None else f"n < {BAND_MIN}"),
                 )
                 for ch, name in found[:MAX_MOVERS]
             ),

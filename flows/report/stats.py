@@ -1,14 +1,31 @@
-"""Statistics of the weekly report: bootstrap confidence intervals over articles (seeded, numpy)."""
+"""The one statistics module of the report and the workbench: the stance index of a group-week,
+its bootstrap interval (seeded, numpy), the minimum numbers of articles, and how a level or a change
+may be put in words.
+
+The rules, written once:
+
+- a group-week gets an index (a point) from ``MIN_ARTICLES`` relevant scored articles;
+- it gets a 95% interval (a band, a filled point) only from ``BAND_MIN`` articles; under that the
+  point is hollow and no interval is printed anywhere;
+- a level "leans" toward a side only when its interval excludes zero; a change is "beyond sampling
+  noise" only when the interval of the change excludes zero (both sides need ``BAND_MIN``);
+- the week in progress is provisional: drawn hollow and labelled "so far".
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 MIN_ARTICLES = 3
 """Fewest relevant scored articles a group-week needs before its index is shown or plotted."""
+BAND_MIN = 8
+"""Fewest relevant scored articles a group-week needs for an interval (band, filled point)."""
+SO_FAR = "so far"
+"""How the week in progress is labelled wherever it is shown."""
 CHUNK_CELLS = 2_000_000
 """Resampled values drawn at once (bounds memory for large weeks)."""
 
@@ -74,6 +91,16 @@ class Estimate:
         """Whether there were enough values to show the mean."""
         return self.mean is not None
 
+    @property
+    def has_interval(self) -> bool:
+        """Whether there were enough values for an interval (``BAND_MIN``)."""
+        return self.low is not None and self.high is not None
+
+    @property
+    def excludes_zero(self) -> bool:
+        """True when the interval lies wholly on one side of zero (only then does the level 'lean')."""
+        return self.low is not None and self.high is not None and (self.low > 0 or self.high < 0)
+
 
 @dataclass(frozen=True)
 class Change:
@@ -91,18 +118,80 @@ class Change:
         return self.low is not None and self.high is not None and (self.low > 0 or self.high < 0)
 
 
-def estimate(values: Sequence[float], boot: Bootstrap, min_n: int = MIN_ARTICLES) -> Estimate:
-    """Mean and bootstrap interval of ``values``, or only the count when there are too few."""
+def estimate(
+    values: Sequence[float], boot: Bootstrap, min_n: int = MIN_ARTICLES, band_min: int = BAND_MIN
+) -> Estimate:
+    """Mean of ``values`` from ``min_n`` values, with its bootstrap interval from ``band_min``."""
     if len(values) < min_n:
         return Estimate(n=len(values))
+    mean = float(np.mean(values))
+    if len(values) < band_min:
+        return Estimate(n=len(values), mean=mean)
     low, high = boot.mean_ci(values)
-    return Estimate(n=len(values), mean=float(np.mean(values)), low=low, high=high)
+    return Estimate(n=len(values), mean=mean, low=low, high=high)
 
 
-def change(new: Sequence[float], old: Sequence[float], boot: Bootstrap, min_n: int = MIN_ARTICLES) -> Change:
-    """The change of the mean from ``old`` to ``new`` with a bootstrap interval."""
-    est_new, est_old = estimate(new, boot, min_n), estimate(old, boot, min_n)
+def change(
+    new: Sequence[float],
+    old: Sequence[float],
+    boot: Bootstrap,
+    min_n: int = MIN_ARTICLES,
+    band_min: int = BAND_MIN,
+) -> Change:
+    """The change of the mean from ``old`` to ``new``; its bootstrap interval only when both sides
+    have ``band_min`` values."""
+    est_new, est_old = estimate(new, boot, min_n, band_min), estimate(old, boot, min_n, band_min)
     if est_new.mean is None or est_old.mean is None:
         return Change(est_new, est_old)
+    delta = est_new.mean - est_old.mean
+    if not (est_new.has_interval and est_old.has_interval):
+        return Change(est_new, est_old, delta)
     low, high = boot.diff_ci(new, old)
-    return Change(est_new, est_old, est_new.mean - est_old.mean, low, high)
+    return Change(est_new, est_old, delta, low, high)
+
+
+def weekly_series(
+    scores: Iterable[tuple[str, str, float]], weeks: Sequence[str], boot: Bootstrap
+) -> dict[str, tuple[Estimate, ...]]:
+    """Estimates per group and week from (group, week, score) rows: the same numbers in the report's
+    charts and the workbench's dashboard. Groups in first-seen order; one estimate per week."""
+    by: dict[str, dict[str, list[float]]] = {}
+    for group, week, score in scores:
+        by.setdefault(group, {}).setdefault(week, []).append(float(score))
+    return {g: tuple(_remembered(tuple(w.get(week, [])), boot) for week in weeks) for g, w in by.items()}
+
+
+@functools.lru_cache(maxsize=512)
+def _remembered(values: tuple[float, ...], boot: Bootstrap) -> Estimate:
+    """``estimate`` of a sample seen before, from memory (the dashboard redraws unchanged weeks)."""
+    return estimate(values, boot)
+
+
+def provisional(week: str, current: str) -> bool:
+    """Whether ``week`` is the week in progress (or later): its numbers are 'so far'."""
+    return week >= current
+
+
+def fmt(value: float | None) -> str:
+    """A score with two decimals and an explicit sign (never '-0.00'), or an em dash."""
+    if value is None:
+        return "—"
+    return f"{round(value, 2) + 0.0:+.2f}"
+
+
+def fmt_interval(est: Estimate | Change) -> str:
+    """'[+0.05, +0.19]', or '' where the rule gives no interval."""
+    return "" if est.low is None or est.high is None else f"[{fmt(est.low)}, {fmt(est.high)}]"
+
+
+def lean_words(est: Estimate) -> str:
+    """A level in words, by the one rule: 'leans toward Washington/Beijing' only when the interval
+    excludes zero; 'is not clearly on either side' when it includes zero; without an interval (fewer than
+    ``BAND_MIN`` articles) only the number is given, with no direction."""
+    if est.mean is None:
+        return f"has too few articles for an index (n={est.n}, needs {MIN_ARTICLES})"
+    if not est.has_interval:
+        return f"stands at {fmt(est.mean)} from only {est.n} articles, too few to say which way it leans"
+    if est.excludes_zero:
+        return "leans toward Washington" if est.mean > 0 else "leans toward Beijing"
+    return "is not clearly on either side"

@@ -9,12 +9,10 @@ from flows.report.data import BASELINE_WEEKS, ReportData
 from flows.report.evidence import DEFAULT_CONFIDENCE, card_threshold, excerpt, quotable
 from flows.report.facts import Candidate, Facts
 from flows.report.palette import display_name
-from flows.report.render import Paragraph, Section, Table
-from flows.report.sections import _scores, fmt, source_changes
-from flows.report.stats import MIN_ARTICLES, Bootstrap, Change, change
+from flows.report.render import Claim, Paragraph, Section, Table
+from flows.report.sections import _scores, source_changes
+from flows.report.stats import BAND_MIN, MIN_ARTICLES, Bootstrap, Change, Estimate, change, fmt, lean_words
 
-LEAN = 0.15
-"""|index| below this reads as 'close to balanced'."""
 GROUP_KINDS = ("country", "kind")
 MAX_GROUPS = 4
 MOVERS = 3
@@ -22,11 +20,9 @@ TOPIC_MIN_CHANGE = 2.0
 Row = tuple[str, str]
 
 
-def lean(mean: float) -> str:
-    """'leans toward Washington' / 'leans toward Beijing' / 'is close to balanced'."""
-    if mean >= LEAN:
-        return "leans toward Washington"
-    return "leans toward Beijing" if mean <= -LEAN else "is close to balanced"
+def claim(text: str, est: Estimate) -> Claim:
+    """A sentence about the level ``est`` with its numbers."""
+    return Claim(text, est.n, est.mean, est.low, est.high)
 
 
 def direction(delta: float) -> str:
@@ -38,6 +34,8 @@ def verdict(ch: Change, since: str) -> str:
     """How the change against ``since`` reads: beyond or within sampling noise."""
     if ch.delta is None:
         return f"there are too few relevant articles in {since} to compare (n={ch.old.n} < {MIN_ARTICLES})"
+    if ch.low is None:
+        return f"the change since {since} has no interval (fewer than {BAND_MIN} articles on a side)"
     if ch.significant:
         return f"it moved {direction(ch.delta)} since {since}, beyond sampling noise"
     return f"the change since {since} is within sampling noise"
@@ -46,12 +44,16 @@ def verdict(ch: Change, since: str) -> str:
 def figure(ch: Change) -> str:
     """The number behind an index sentence: index (n), change [95% CI]."""
     text = f"{fmt(ch.new.mean)} (n={ch.new.n})"
+    if ch.new.has_interval:
+        text += f" [95% CI {fmt(ch.new.low)} to {fmt(ch.new.high)}]"
     if ch.delta is not None:
-        text += f"; change {fmt(ch.delta)} [95% CI {fmt(ch.low)} to {fmt(ch.high)}]"
+        text += f"; change {fmt(ch.delta)}"
+        if ch.low is not None:
+            text += f" [95% CI {fmt(ch.low)} to {fmt(ch.high)}]"
     return text
 
 
-def index_rows(data: ReportData, boot: Bootstrap) -> list[Row]:
+def index_rows(data: ReportData, boot: Bootstrap, claims: list[Claim] | None = None) -> list[Row]:
     """The all-outlets sentence, then one per large-enough country and outlet kind."""
     prev = [data.previous] if data.previous else []
     since = data.previous or "the week before"
@@ -63,7 +65,10 @@ def index_rows(data: ReportData, boot: Bootstrap) -> list[Row]:
                 f"n={ch.new.n} (needs {MIN_ARTICLES})",
             )
         ]
-    rows = [(f"Across all outlets the index {lean(ch.new.mean)}; {verdict(ch, since)}.", figure(ch))]
+    said = claims if claims is not None else []
+    text = f"Across all outlets the index {lean_words(ch.new)}; {verdict(ch, since)}."
+    said.append(claim(text, ch.new))
+    rows = [(text, figure(ch))]
     for kind in GROUP_KINDS:
         values = Counter(getattr(r, kind) for r in data.scored if r.week == data.week)
         for value, _ in sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_GROUPS]:
@@ -71,8 +76,9 @@ def index_rows(data: ReportData, boot: Bootstrap) -> list[Row]:
                 _scores(data.scored, [data.week], kind, value), _scores(data.scored, prev, kind, value), boot
             )
             if g.new.mean is not None:
-                name = display_name(kind, value)
-                rows.append((f"{name}: the index {lean(g.new.mean)}; {verdict(g, since)}.", figure(g)))
+                text = f"{display_name(kind, value)}: the index {lean_words(g.new)}; {verdict(g, since)}."
+                said.append(claim(text, g.new))
+                rows.append((text, figure(g)))
     return rows
 
 
@@ -93,6 +99,8 @@ def mover_rows(data: ReportData, facts: Facts, boot: Bootstrap) -> list[Row]:
     for _, sid, ch in sorted(found, key=lambda f: (-f[0], f[1]))[:MOVERS]:
         assert ch.delta is not None
         noise = "beyond sampling noise" if ch.significant else "within sampling noise"
+        if ch.low is None:
+            noise = f"not established: fewer than {BAND_MIN} articles on a side"
         rows.append(
             (
                 f"{names[sid]} moved {direction(ch.delta)} against its previous {BASELINE_WEEKS} weeks "
@@ -166,15 +174,18 @@ def topic_rows(data: ReportData, facts: Facts) -> list[Row]:
 
 def summary_section(data: ReportData, facts: Facts, boot: Bootstrap) -> Section:
     """The 'This week' section: index sentences, the three biggest movers, topics that rose or fell."""
-    rows = [*index_rows(data, boot), *mover_rows(data, facts, boot), *topic_rows(data, facts)]
+    claims: list[Claim] = []
+    rows = [*index_rows(data, boot, claims), *mover_rows(data, facts, boot), *topic_rows(data, facts)]
     return Section(
         "This week",
         [
             Paragraph(
                 f"What changed in {data.week}, in sentences generated from the data; the number beside "
                 "each sentence is what it rests on. 'Sampling noise' means the 95% bootstrap interval "
-                "of the change includes zero."
+                "of the change includes zero; a level 'leans' only when its interval excludes zero, and "
+                f"no interval is given under {BAND_MIN} articles."
             ),
             Table(("finding", "number"), tuple(rows)),
         ],
+        claims=claims,
     )

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flows.report.data import BASELINE_WEEKS, ReportData
 from flows.report.facts import Facts
 from flows.report.render import Paragraph, Section, Table, not_enough
-from flows.report.sections import fmt
-from flows.report.stats import Bootstrap, estimate
+from flows.report.stats import Bootstrap, estimate, fmt
 from flows.report.summary import topic_counts
 
 

@@ -10,10 +10,11 @@ from flows.report.data import ReportData
 from flows.report.palette import ALL_OUTLETS, color, display_name
 from flows.report.render import Chart, Paragraph, Section, not_enough
 from flows.report.sections import TABLE_GROUPS, _group_table, _scores
-from flows.report.stats import MIN_ARTICLES, Bootstrap, Estimate, estimate
-from flows.report.trend_charts import BAND_MIN, Line
+from flows.report.stats import BAND_MIN, MIN_ARTICLES, SO_FAR, Bootstrap, Estimate, estimate
+from flows.report.trend_charts import Line
 
-CHART_KINDS = ("country", "kind")
+CHART_KINDS = ("kind",)
+"""Charts of this section (the country chart is the key chart of the first screen)."""
 MAX_LINES = 6
 
 
@@ -24,7 +25,7 @@ def weekly(data: ReportData, boot: Bootstrap, attr: str = "", value: str = "") -
 
 def overall_line(data: ReportData, boot: Bootstrap) -> Line:
     """The all-outlets line."""
-    return Line("All outlets", ALL_OUTLETS, weekly(data, boot), width=2.8)
+    return Line("All outlets", ALL_OUTLETS, weekly(data, boot), width=2.8, band=True)
 
 
 def group_lines(data: ReportData, kind: str, boot: Bootstrap) -> tuple[list[Line], list[str]]:
@@ -44,11 +45,11 @@ def group_lines(data: ReportData, kind: str, boot: Bootstrap) -> tuple[list[Line
 
 CAPTION = (
     "Index = mean article stance (P(washington) − P(beijing)) over relevant articles: −1 is fully toward "
-    "Beijing, +1 fully toward Washington. Shaded bands and whiskers "
-    "are 95% bootstrap intervals over articles. "
+    "Beijing, +1 fully toward Washington. The shaded band (all outlets) and the whiskers (groups, set "
+    "slightly apart so they do not hide each other) are 95% bootstrap intervals over articles. "
     f"Hollow points stand for fewer than {BAND_MIN} relevant articles in that group and week: they get no "
-    "band, because an interval from so few articles looks far more "
-    "precise than it is. Weeks with fewer than "
+    "interval, because an interval from so few articles looks far more "
+    f"precise than it is; the week in progress is hollow too and labelled '{SO_FAR}'. Weeks with fewer than "
     f"{MIN_ARTICLES} relevant articles get no point, and the line shows a gap there."
 )
 
@@ -58,7 +59,12 @@ def _chart_block(data: ReportData, chart_dir: Path, kind: str, boot: Bootstrap) 
     lines, left_out = group_lines(data, kind, boot)
     title = f"Stance index: all outlets and by {'country' if kind == 'country' else 'outlet kind'}"
     path = trend_charts.index_chart(
-        chart_dir / f"stance_{kind}.png", title, data.weeks, overall_line(data, boot), lines
+        chart_dir / f"stance_{kind}.png",
+        title,
+        data.weeks,
+        overall_line(data, boot),
+        lines,
+        so_far=data.so_far(data.weeks),
     )
     blocks: list[Chart | Paragraph] = [Chart(path, f"{title}, weeks {data.weeks[0]} to {data.week}")]
     if left_out:
@@ -86,12 +92,16 @@ def trend_sections(data: ReportData, chart_dir: Path, boot: Bootstrap) -> list[S
             top.blocks.extend(_chart_block(data, chart_dir, kind, boot))
     sections = [top]
     for kind in TABLE_GROUPS:
-        table = _group_table(data, kind, boot)
+        table, small = _group_table(data, kind, boot)
         sub = Section(f"This week by {kind}", level=3)
-        if table is None:
+        if table is None and not small:
             sub.blocks.append(not_enough(f"no relevant scored article in {data.week} or the week before."))
-        else:
+        if table is not None:
             named = tuple((display_name(kind, str(r[0])), *r[1:]) for r in table.rows)
             sub.blocks.append(type(table)(table.headers, named))
+        if small:
+            names = ", ".join(display_name(kind, v) for v in small)
+            few = f"Fewer than {MIN_ARTICLES} relevant articles in either week, so no index: {names}."
+            sub.blocks.append(Paragraph(few))
         sections.append(sub)
     return sections

@@ -8,9 +8,10 @@ connection.
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -20,6 +21,7 @@ from flows.report.calendar import (
     ReportError,
     parse_week,
     resolve_week,
+    week_range,
     week_window,
     zone,
 )
@@ -41,7 +43,7 @@ from flows.report.layout import compose
 from flows.report.moved import load_moved
 from flows.report.render import Document, Section, to_html, to_markdown
 from flows.report.sections import lead_blocks
-from flows.report.stats import Bootstrap
+from flows.report.stats import Bootstrap, weekly_series
 from warehouse import db, query, session
 
 EVIDENCE_PER_POLE = 5
@@ -70,7 +72,6 @@ def load_report_data(
     history = week_window(week, max(weeks, BASELINE_WEEKS + 1))
     span = {"first_week": parse_week(history[0]), "last_week": parse_week(week)}
     this = {"week": week}
-    monday = parse_week(week)
     evidence = {
         pole: tuple(
             EvidenceRow(*r)
@@ -86,7 +87,7 @@ def load_report_data(
         weeks=window,
         history=history,
         timezone=timezone,
-        week_range=f"{monday:%a %d %b} – {monday + timedelta(days=6):%a %d %b %Y}",
+        week_range=week_range(week),
         generated_at=now.astimezone(zone(timezone)),
         totals=Totals(*query.rows(con, "totals", kind=REPORTS)[0]),
         scored=tuple(ScoredArticle(*r) for r in query.rows(con, "scored_articles", span, kind=REPORTS)),
@@ -99,13 +100,38 @@ def load_report_data(
         funnel=tuple(FunnelRow(*r) for r in query.rows(con, "funnel", this, kind=REPORTS)),
         model=ModelPin(*model[0]) if model else None,
         facts=load_facts(con, week, span, model[0][3] if model else None),
-        moved=load_moved(con, monday),
+        moved=load_moved(con, parse_week(week)),
     )
 
 
 def compose_sections(data: ReportData, chart_dir: Path, boot: Bootstrap) -> list[Section]:
     """Every section of the report, in reading order (charts are written to ``chart_dir``)."""
     return compose(data, chart_dir, boot)
+
+
+SERIES_KINDS = ("country", "kind", "affiliation")
+
+
+def report_numbers(data: ReportData, doc: Document, boot: Bootstrap) -> dict[str, object]:
+    """The numbers behind the report (report.json): every level/change sentence with its interval,
+    and the index of every group and week by the rules of flows/report/stats.py."""
+    series: dict[str, dict[str, dict[str, object]]] = {}
+    rows = {"all": [("All outlets", r.week, r.score) for r in data.scored]}
+    rows |= {k: [(str(getattr(r, k)), r.week, r.score) for r in data.scored] for k in SERIES_KINDS}
+    for kind, found in rows.items():
+        estimates = weekly_series(found, data.weeks, boot)
+        series[kind] = {
+            group: {w: asdict(e) for w, e in zip(data.weeks, ests, strict=True)}
+            for group, ests in estimates.items()
+        }
+    return {
+        "week": data.week,
+        "weeks": list(data.weeks),
+        "in_progress": data.in_progress,
+        "timezone": data.timezone,
+        "claims": [asdict(c) for c in doc.claims()],
+        "series": series,
+    }
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -122,15 +148,18 @@ def write_report(data: ReportData, out_dir: Path, boot: Bootstrap | None = None)
     for pattern in CHART_PATTERNS:  # charts of an earlier run that this run may not redraw
         for stale in directory.glob(pattern):
             stale.unlink()
+    boot = boot or Bootstrap()
     doc = Document(
         f"axiswatch weekly report — {data.week}",
         lead_blocks(data),
-        compose_sections(data, directory, boot or Bootstrap()),
+        compose_sections(data, directory, boot),
     )
     markdown = to_markdown(doc)
     md_path, html_path = directory / "report.md", directory / "report.html"
     _write_text(md_path, markdown)
     _write_text(html_path, to_html(doc))
+    numbers = json.dumps(report_numbers(data, doc, boot), ensure_ascii=False, indent=1, sort_keys=True)
+    _write_text(directory / "report.json", numbers + "\n")
     return ReportResult(
         data.week,
         directory,

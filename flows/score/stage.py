@@ -14,12 +14,13 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from flows.settings import Settings
 from models.aggregate import aggregate
 from models.passages import segment
-from warehouse.db import now_utc
+from warehouse.db import WarehouseError, now_utc
 from warehouse.score_ops import (
     ArticleToScore,
     ForgetScores,
@@ -27,6 +28,7 @@ from warehouse.score_ops import (
     RegisterModel,
     StoreScores,
     articles_to_score,
+    count_to_score,
     staging_version,
 )
 from warehouse.sink import Sink
@@ -115,18 +117,52 @@ def iter_batches(
             yield mine
 
 
-def resolve_version(version: str | None) -> str:
-    """The model version to score with (models.registry is imported here, on first use)."""
+def to_score(settings: Settings, sink: Sink, version: str) -> int | None:
+    """How many articles wait for ``version`` (None when the warehouse cannot be read now)."""
+    try:
+        with sink.read() as con:
+            return count_to_score(con, version)
+    except WarehouseError:
+        return None
+
+
+REGISTRY = "models"
+"""The data directory's model registry (DATA_DIR/models): user-built versions and its LATEST."""
+
+
+def registry_dir(settings: Settings) -> Path:
+    """Where user-built model versions live (never the source tree's models/artifacts)."""
+    return settings.data_dir / REGISTRY
+
+
+def locate(settings: Settings, version: str | None = None) -> tuple[str, Path]:
+    """The model version to score with and the directory holding it: ``version`` (else the
+    configured one) from the data directory's registry or the committed artifacts; with none
+    asked, the registry's LATEST (`model build --with-labels`, `model use`), else the committed
+    LATEST. models.registry is imported here, on first use."""
+    from models.registry import ARTIFACTS_DIR, LATEST, list_versions
     from models.registry import resolve_version as resolve
 
-    return resolve(version)
+    user = registry_dir(settings)
+    wanted = version or settings.model_version
+    if wanted is None and (user / LATEST).is_file():
+        wanted = (user / LATEST).read_text(encoding="utf-8").strip()
+    if wanted and wanted in list_versions(user):
+        return wanted, user
+    return resolve(wanted), ARTIFACTS_DIR
 
 
-def read_card(version: str) -> dict[str, Any]:
-    """The JSON card of a model version (models.registry is imported here, on first use)."""
+def resolve_version(settings: Settings) -> str:
+    """The model version to score with (see ``locate``)."""
+    return locate(settings)[0]
+
+
+def read_card(settings: Settings) -> dict[str, Any]:
+    """The JSON card of the model version to score with."""
     from models.registry import read_card as read
 
-    return read(version)
+    version, directory = locate(settings)
+    return read(version, directory)
 
 
 ScoreFn = Callable[[Settings, "StanceClassifier", Sequence[ArticleToScore], Sink], int]
@@ -166,14 +202,15 @@ def prepare(settings: Settings, sink: Sink, *, rescore: bool = False) -> StanceC
     new, the version (registered) without loading the encoders."""
     from models.classifier import StanceClassifier
 
-    version = resolve_version(settings.model_version)
+    version = resolve_version(settings)
     if not rescore:
         with sink.read() as con:
             pending = articles_to_score(con, version, 1)
         if not pending:  # nothing new: skip loading the encoders
-            sink.apply([RegisterModel(version, read_card(version), now_utc())])
+            sink.apply([RegisterModel(version, read_card(settings), now_utc())])
             return version
-    loaded = StanceClassifier.load(version, threads=settings.torch_threads)
+    directory = locate(settings)[1]  # where resolve_version found it
+    loaded = StanceClassifier.load(version, artifacts_dir=directory, threads=settings.torch_threads)
     if not rescore:
         return loaded
     # a re-score writes beside the old rows under a staging key and swaps them in at the end

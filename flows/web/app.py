@@ -8,10 +8,11 @@ writes labels through the warehouse sink, which spools them while the pipeline h
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -55,13 +56,23 @@ def when(value: Any) -> str:
     )
 
 
-def environment() -> Environment:
-    """The Jinja2 environment: templates of flows/web/templates, autoescaping always on."""
+def moment(value: Any, timezone: str = "UTC") -> str:
+    """A time with its zone ('2026-12-07 16:40 KST'), in ``timezone``; naive times are UTC."""
+    if not isinstance(value, datetime):
+        return "–" if value is None else str(value)
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def environment(timezone: str = "UTC") -> Environment:
+    """The Jinja2 environment: templates of flows/web/templates, autoescaping always on; times are
+    shown in ``timezone`` with the zone named."""
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     env.filters.update({"safe_url": safe_url, "num": number, "when": when})
+    env.filters["moment"] = lambda value: moment(value, timezone)
     env.globals["label_keys"] = LABEL_KEYS
     return env
 
@@ -70,7 +81,7 @@ def create_app(settings: Settings, token: str | None = None, *, ttl: float = 5.0
     """The web app on the warehouse of ``settings``; ``token`` None means loopback-only access."""
     store = WebStore(settings.location, settings.sink(), timezone=settings.timezone, ttl=ttl)
     log.info("warehouse %s: %s", settings.location, store.prepare())
-    pages = Pages(store, environment(), POLICY_FILE)
+    pages = Pages(store, environment(settings.timezone), POLICY_FILE)
     routes = [
         Route("/", pages.dashboard),
         Route("/week", pages.week),

@@ -28,6 +28,7 @@ ANALYST_COOKIE = "axiswatch_analyst"
 CSRF_MARK = "csrf-0f3b9d2c7a41e6d8"  # placeholders in a cached page, replaced per request
 ANALYST_MARK = "analyst-5e1c0a9b7d3f2846"
 MAX_SKIPS = 200
+KIND_NAMES = {"country": "country", "kind": "outlet kind", "affiliation": "affiliation"}
 MAX_CACHED_PAGES = 500
 
 
@@ -80,6 +81,7 @@ class Pages:
             chart=chart(data, kind),
             kind=kind,
             kinds=reads.GROUP_KINDS,
+            kind_names=KIND_NAMES,
             weeks=weeks,
         )
 
@@ -166,9 +168,10 @@ class Pages:
         name = analyst_of(request)
         skipped = _skips(request.query_params.get("skip", ""))
         hidden = sorted(set(skipped) | self.store.pending_keys(name))
+        filters = queue_filters(request.query_params)
         data = await self.read(
-            ("queue", name, tuple(hidden)),
-            lambda c: reads.queue(c, name, hidden),
+            ("queue", name, tuple(hidden), tuple(sorted(filters.items()))),
+            lambda c: reads.queue(c, name, hidden, filters=filters),
             fresh=True,
         )
         return self.render(
@@ -179,6 +182,9 @@ class Pages:
             skip=",".join(skipped),
             policy=label_policy(self.policy_file),
             saved=request.query_params.get("saved", ""),
+            filters=filters,
+            options=data["options"],
+            filter_query=urlencode({k: v for k, v in filters.items() if v}),
         )
 
     async def post_label(self, request: Request) -> Response:
@@ -198,6 +204,7 @@ class Pages:
             return PlainTextResponse("no such scored passage", status_code=404)
         back = form.get("next", "") if form.get("next", "").startswith("/article/") else "/queue"
         query = {"skip": form.get("skip", ""), "saved": "stored" if stored else "spooled"}
+        query |= {k: v for k, v in queue_filters(form).items() if v and v != "last"}
         response = RedirectResponse(f"{back}?{urlencode(query)}", status_code=303)
         response.set_cookie(ANALYST_COOKIE, name, httponly=True, samesite="strict", max_age=365 * 86400)
         return response
@@ -222,6 +229,14 @@ class Pages:
             "shown_label": shown["label"],
         }
         return bool(await run_in_threadpool(lambda: self.store.add_label(**fields, **seen)))
+
+
+def queue_filters(params: Any) -> dict[str, str]:
+    """The queue's filters from the query string (unknown values of offtopic fall back to 'last')."""
+    found = {k: str(params.get(k, ""))[:80] for k in reads.QUEUE_FILTERS}
+    offtopic = params.get("offtopic", "last")
+    found["offtopic"] = offtopic if offtopic in reads.OFF_TOPIC else "last"
+    return found
 
 
 def analyst_of(request: Request) -> str:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
 
+from flows.report.calendar import DEFAULT_TIMEZONE, current_week
+from flows.report.data import ScoredArticle
+from flows.report.stats import Bootstrap, weekly_series
 from flows.web.webdb import Rows
-from warehouse.query import records
+from warehouse.query import records, rows
 
 LABELS = ("washington", "hedge", "beijing", "irrelevant")
 GROUP_KINDS = ("country", "kind", "affiliation")
-MIN_POINT_N = 3
-"""A (group, week) with fewer relevant scored articles gets no point (as in the weekly report)."""
+ALL_OUTLETS = "all outlets"
 
 
 def first_week(con: duckdb.DuckDBPyConnection, weeks: int) -> date:
@@ -26,12 +28,32 @@ def first_week(con: duckdb.DuckDBPyConnection, weeks: int) -> date:
     return first
 
 
-def queue(con: duckdb.DuckDBPyConnection, analyst: str, skipped: list[str], limit: int = 1) -> dict[str, Any]:
-    """The next passage(s) to label for ``analyst`` with article context, and how many remain."""
-    picked = records(con, "web_queue", analyst=analyst, skipped=skipped, limit=limit)
+QUEUE_FILTERS = ("source", "language", "topic", "predicted")
+OFF_TOPIC = ("last", "include", "only")
+"""Where off-topic passages go in the queue: last (default), among the rest, or alone."""
+
+
+def queue(
+    con: duckdb.DuckDBPyConnection,
+    analyst: str,
+    skipped: list[str],
+    limit: int = 1,
+    filters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The next passage(s) to label for ``analyst`` with article context, how many remain, and the
+    values the queue can be filtered by (``filters``: source, language, topic, predicted, offtopic)."""
+    chosen = {k: (filters or {}).get(k) or None for k in QUEUE_FILTERS}
+    offtopic = (filters or {}).get("offtopic") or "last"
+    picked = records(
+        con, "web_queue", analyst=analyst, skipped=skipped, limit=limit, offtopic=offtopic, **chosen
+    )
     remaining = records(con, "web_queue_size", analyst=analyst)[0]["remaining"]
     items = [passage(con, p["article_id"], p["ordinal"]) | p for p in picked]
-    return {"items": items, "remaining": remaining}
+    options: dict[str, list[tuple[str, str]]] = {"source": [], "language": [], "topic": []}
+    for row in records(con, "web_queue_options"):
+        options[row["kind"]].append((row["value"], row["name"]))
+    options["predicted"] = [(label, label) for label in LABELS]
+    return {"items": items, "remaining": remaining, "options": options}
 
 
 def passage(con: duckdb.DuckDBPyConnection, article_id: str, ordinal: int, radius: int = 1) -> dict[str, Any]:
@@ -72,15 +94,27 @@ def _contribution(p: dict[str, Any], total_weight: float) -> float | None:
     return float(max(0.0, 1.0 - p["p_irrelevant"]) * p["score"] / total_weight)
 
 
-def weekly(con: duckdb.DuckDBPyConnection, group_kind: str, weeks: int) -> dict[str, Any]:
-    """Weekly index series: all outlets and each group of ``group_kind``, over ``weeks`` weeks."""
+def weekly(
+    con: duckdb.DuckDBPyConnection, group_kind: str, weeks: int, now: datetime | None = None
+) -> dict[str, Any]:
+    """Weekly index series, all outlets and each group of ``group_kind``, over ``weeks`` weeks: the
+    report's articles (reports/scored_articles.sql) through the report's statistics (the same index,
+    interval and minimum n), and which week is still in progress ('so far')."""
     start = first_week(con, weeks)
     newest = records(con, "web_latest_week")[0]["week_start"] or start
     weeks = min(weeks, (newest - start).days // 7 + 1)
-    series: dict[str, Rows] = {"all outlets": records(con, "web_weekly_all", first_week=start)}
-    for row in records(con, "web_weekly_group", group_kind=group_kind, first_week=start):
-        series.setdefault(str(row["group_value"]), []).append(row)
-    return {"first_week": start, "weeks": _week_labels(start, weeks), "series": series}
+    labels = _week_labels(start, weeks)
+    names = [w for w, _ in labels]
+    span = {"first_week": start, "last_week": newest}
+    found = [ScoredArticle(*r) for r in rows(con, "scored_articles", span, kind="reports")]
+    boot = Bootstrap()
+    series = weekly_series(((ALL_OUTLETS, a.week, a.score) for a in found), names, boot)
+    series |= dict(
+        sorted(weekly_series(((getattr(a, group_kind), a.week, a.score) for a in found), names, boot).items())
+    )
+    zone = (records(con, "session_timezone") or [{}])[0].get("tz") or DEFAULT_TIMEZONE
+    in_progress = current_week(zone, now or datetime.now(UTC))
+    return {"first_week": start, "weeks": labels, "series": series, "in_progress": in_progress}
 
 
 def _week_labels(start: date, weeks: int) -> list[tuple[str, date]]:

@@ -1,22 +1,23 @@
 """The dashboard's weekly index chart as plain geometry (the template draws it as inline SVG).
 
-Each point is a (series, week) with at least MIN_POINT_N relevant scored articles; its interval is
-mean ± 1.96 · std / √n (normal approximation over articles). Scores live in [−1, 1].
+The numbers are the report's (flows/report/stats.py): a point from MIN_ARTICLES relevant scored
+articles, a 95% bootstrap interval (whisker, filled point) only from BAND_MIN, a hollow point
+without an interval under that and for the week in progress, labelled "so far". Groups carry the
+report's names and colours (flows/report/palette.py). Scores live in [−1, 1].
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from flows.web.reads import MIN_POINT_N
+from flows.report.palette import ALL_OUTLETS, color, display_name
+from flows.report.stats import BAND_MIN, MIN_ARTICLES, SO_FAR, Estimate, provisional
 
 WIDTH, HEIGHT = 860, 320
-LEFT, RIGHT, TOP, BOTTOM = 48, 150, 16, 40
-PALETTE = ("#222222", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+LEFT, RIGHT, TOP, BOTTOM = 48, 170, 16, 40
 
 
 @dataclass
@@ -25,14 +26,16 @@ class Point:
 
     x: float
     y: float
-    y_lo: float
-    y_hi: float
+    y_lo: float | None
+    y_hi: float | None
     week: str
     n: int
     mean: float
-    lo: float
-    hi: float
+    lo: float | None
+    hi: float | None
     href: str
+    hollow: bool
+    so_far: bool
 
 
 @dataclass
@@ -52,26 +55,31 @@ def y_of(score: float) -> float:
     return TOP + (1.0 - max(-1.0, min(1.0, score))) / 2.0 * inner
 
 
-def interval(mean: float, std: float | None, n: int) -> tuple[float, float]:
-    """95% normal-approximation interval of a weekly mean, clipped to [−1, 1]."""
-    half = 1.96 * (std or 0.0) / math.sqrt(n) if n > 1 else 0.0
-    return max(-1.0, mean - half), min(1.0, mean + half)
-
-
 def chart(data: dict[str, Any], group_kind: str) -> dict[str, Any]:
     """Geometry of the weekly chart for ``reads.weekly`` output."""
     weeks: list[tuple[str, date]] = data["weeks"]
+    in_progress = data.get("in_progress") or "9999-W99"
     step = (WIDTH - LEFT - RIGHT) / max(1, len(weeks) - 1)
     x_of = {name: LEFT + k * step for k, (name, _) in enumerate(weeks)}
     drawn = []
-    for k, (name, rows) in enumerate(data["series"].items()):
+    for k, (value, estimates) in enumerate(data["series"].items()):
         kind = "" if k == 0 else group_kind
-        points = [_point(r, x_of, kind, name) for r in rows if r["week"] in x_of and _drawable(r)]
+        name = "All outlets" if k == 0 else display_name(group_kind, str(value))
+        points = [
+            _point(e, week, x_of[week], kind, str(value), provisional(week, in_progress))
+            for (week, _), e in zip(weeks, estimates, strict=True)
+            if e.mean is not None
+        ]
         path = " ".join(f"{'M' if i == 0 else 'L'}{p.x:.1f},{p.y:.1f}" for i, p in enumerate(points))
-        drawn.append(Series(name, PALETTE[k % len(PALETTE)], path, TOP + 14 * (k + 1), points))
+        colour = ALL_OUTLETS if k == 0 else color(group_kind, str(value))
+        drawn.append(Series(name, colour, path, TOP + 14 * (k + 1), points))
     drawn.reverse()  # all outlets drawn last, on top
     ticks = [(v, y_of(v)) for v in (-1.0, -0.5, 0.0, 0.5, 1.0)]
-    labels = [(name, x_of[name]) for k, (name, _) in enumerate(weeks) if k % 2 == 0 or len(weeks) <= 8]
+    labels = [
+        (name[5:] + (f" ({SO_FAR})" if provisional(name, in_progress) else ""), x_of[name])
+        for k, (name, _) in enumerate(weeks)
+        if k % 2 == (len(weeks) - 1) % 2 or len(weeks) <= 8
+    ]
     return {
         "width": WIDTH,
         "height": HEIGHT,
@@ -82,29 +90,27 @@ def chart(data: dict[str, Any], group_kind: str) -> dict[str, Any]:
         "right": WIDTH - RIGHT,
         "top": TOP,
         "bottom": HEIGHT - BOTTOM,
+        "min_n": MIN_ARTICLES,
+        "band_min": BAND_MIN,
     }
 
 
-def _drawable(row: dict[str, Any]) -> bool:
-    """A point needs a mean and at least MIN_POINT_N relevant articles."""
-    return row["mean_score"] is not None and int(row["n_relevant"] or 0) >= MIN_POINT_N
-
-
-def _point(row: dict[str, Any], x_of: dict[str, float], group_kind: str, group_value: str) -> Point:
-    """A point of one weekly row, linking to the week's article list."""
-    n = int(row["n_relevant"])
-    mean = float(row["mean_score"])
-    lo, hi = interval(mean, row["std_score"], n)
-    query = {"week": row["week"], "group_kind": group_kind, "group_value": group_value if group_kind else ""}
+def _point(est: Estimate, week: str, x: float, group_kind: str, group_value: str, so_far: bool) -> Point:
+    """A point of one group-week estimate, linking to the week's article list."""
+    assert est.mean is not None
+    query = {"week": week, "group_kind": group_kind, "group_value": group_value if group_kind else ""}
+    lo, hi = (est.low, est.high) if est.has_interval else (None, None)
     return Point(
-        x_of[row["week"]],
-        y_of(mean),
-        y_of(lo),
-        y_of(hi),
-        row["week"],
-        n,
-        mean,
+        x,
+        y_of(est.mean),
+        None if lo is None else y_of(lo),
+        None if hi is None else y_of(hi),
+        week,
+        est.n,
+        est.mean,
         lo,
         hi,
         "/week?" + urlencode(query),
+        hollow=so_far or not est.has_interval,
+        so_far=so_far,
     )

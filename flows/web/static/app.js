@@ -36,7 +36,8 @@ function chartHover() {
   chart.querySelectorAll("circle.point").forEach(function (dot) {
     dot.addEventListener("mouseenter", function () {
       var d = dot.dataset;
-      tip.textContent = d.series + " · " + d.week + ": " + d.mean + "  n=" + d.n + "  95% [" + d.lo + ", " + d.hi + "]";
+      var band = d.lo ? "  95% [" + d.lo + ", " + d.hi + "]" : "  no interval (too few articles)";
+      tip.textContent = d.series + " · " + d.week + ": " + d.mean + "  n=" + d.n + band;
       var box = dot.getBoundingClientRect();
       tip.style.left = (window.scrollX + box.right + 8) + "px";
       tip.style.top = (window.scrollY + box.top - 8) + "px";
