@@ -18,7 +18,7 @@ import pytest
 
 from flows.alerts import run as alert_run
 from flows.cli import main
-from flows.score import read_card, resolve_version
+from flows.score.stage import read_card, resolve_version
 from flows.settings import SEEDS_DIR, Settings
 from flows.tools.demo_site import DemoFeed, render_feed, render_item
 from flows.tools.loopback import LoopbackServer
