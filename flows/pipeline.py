@@ -149,16 +149,16 @@ def score_stage(
     say = say or (lambda _msg: None)
     score_one = score_task.fn if plain else score_task
     sink = settings.sink()
-    keep = None if shard is None else shard.owns
+    part = (0, 1) if shard is None else (shard.index, shard.count)
     if shard is not None:
         version = score.resolve_version(settings.model_version)
-        if next(score.iter_batches(settings, sink, version, keep), None) is None:
+        if next(score.iter_batches(settings, sink, version, part), None) is None:
             return version, 0  # nothing of this shard's: the encoders are not loaded
     classifier = score.prepare(settings, sink, rescore=rescore)
     if isinstance(classifier, str):  # nothing to score: the version, already registered
         return classifier, 0
     version, total = score.model_version(classifier), 0
-    for batch in score.iter_batches(settings, sink, classifier.version, keep):  # a re-score: staging key
+    for batch in score.iter_batches(settings, sink, classifier.version, part):  # a re-score: staging key
         total += score_one(settings, classifier, batch, sink)
         say(f"scored {total} articles with model {version}")
         if sink.locked_by:

@@ -204,6 +204,12 @@ class Settings(BaseSettings):
         60.0, "seconds a writer waits for the warehouse lock before spooling", ge=0
     )
     batch_size: int = setting(32, "entries fetched, or articles scored, per batch", ge=1)
+    lake_commit_writes: int = setting(
+        64, "on a DuckLake: writes (an article, a batch of scores, …) sharing one commit at most", ge=1
+    )
+    lake_commit_mib: float = setting(
+        16.0, "on a DuckLake: approximate MiB of rows sharing one commit at most", gt=0
+    )
     sql_timeout_seconds: float = setting(
         300.0, "seconds an `axiswatch sql` query may run before it is cancelled", gt=0
     )
@@ -304,7 +310,13 @@ class Settings(BaseSettings):
         """The warehouse sink for these settings (warehouse file, spool, lock patience)."""
         from warehouse.sink import Sink
 
-        return Sink(self.location, self.spool_dir, self.lock_patience_seconds)
+        return Sink(
+            self.location,
+            self.spool_dir,
+            self.lock_patience_seconds,
+            commit_ops=self.lake_commit_writes,
+            commit_bytes=int(self.lake_commit_mib * 1024 * 1024),
+        )
 
     def replace(self, **changes: Any) -> Settings:
         """Return a validated copy with some fields changed (strings are parsed like env values)."""

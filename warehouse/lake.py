@@ -42,7 +42,14 @@ class Lake:
     """Where a DuckLake warehouse lives: its PostgreSQL catalog and its data path."""
 
     catalog: str  # libpq conninfo of the catalog database
-    data_path: str  # local directory or s3://bucket/prefix/
+    data_path: str  # local directory (made absolute) or s3://bucket/prefix/
+
+    def __post_init__(self) -> None:
+        """A local data path is made absolute here, whoever builds the Lake: DuckLake records the
+        path in the catalog at the first attach and refuses any other spelling later, so a
+        relative path reaching it from one process and a resolved one from another would fail."""
+        if not self.is_remote:
+            object.__setattr__(self, "data_path", str(Path(self.data_path).expanduser().resolve()))
 
     def __str__(self) -> str:
         """The spec as AXISWATCH_WAREHOUSE takes it, plus the data path."""
@@ -72,7 +79,7 @@ def parse(spec: str, data_path: str | None) -> Path | Lake:
             raise ValueError(
                 "a ducklake warehouse needs AXISWATCH_WAREHOUSE_DATA_PATH (a directory or s3://…)"
             )
-        return Lake(catalog, data_path if data_path.startswith("s3://") else str(Path(data_path).resolve()))
+        return Lake(catalog, data_path)
     raise ValueError(f"unknown warehouse {spec!r}: use duckdb:PATH or ducklake:postgres:<libpq conninfo>")
 
 
@@ -140,6 +147,11 @@ def connect(lake: Lake, ext_dir: Path, *, read_only: bool = False) -> duckdb.Duc
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if read_only and "does not exist" in first.lower():
             raise MissingWarehouse(Path(lake.data_path)) from exc
+        if "does not match existing data path" in first:
+            raise WarehouseError(
+                f"AXISWATCH_WAREHOUSE_DATA_PATH {lake.data_path} is not the data path this lake's catalog"
+                f" was created with ({first.split('catalog', 1)[-1].strip()}): give every process that one"
+            ) from exc
         raise WarehouseError(f"cannot open the DuckLake warehouse {lake}: {first}") from exc
     return con
 
