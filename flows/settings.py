@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, JsonValue, ValidationError, field_validator, model_validator
@@ -25,7 +25,7 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as SourceError
 
-from warehouse.lake import Lake
+from warehouse.lake import S3, Lake
 from warehouse.lake import parse as parse_warehouse
 
 if TYPE_CHECKING:
@@ -147,7 +147,21 @@ class Settings(BaseSettings):
         shown="duckdb:DB_PATH",
     )
     warehouse_data_path: str | None = setting(
-        None, "a DuckLake warehouse's table data: a directory or `s3://bucket/prefix/`"
+        None, "a DuckLake warehouse's table data: a directory (made absolute) or `s3://bucket/prefix/`"
+    )
+    s3_endpoint: str | None = setting(
+        None,
+        "an `s3://` data path's S3-compatible server, `http(s)://host:port` (MinIO, Ceph, …)",
+        shown="(AWS)",
+        pattern=r"^(https?://)?[A-Za-z0-9.\-\[\]:]+/?$",
+    )
+    s3_region: str = setting("us-east-1", "an `s3://` data path's region", min_length=1)
+    s3_access_key_id: str | None = setting(None, "an `s3://` data path's access key id")
+    s3_secret_access_key: str | None = setting(
+        None, "an `s3://` data path's secret access key (never printed)", repr=False
+    )
+    s3_url_style: Literal["path", "vhost"] | None = setting(
+        None, "`path` or `vhost` addressing of the bucket", shown="(path with an endpoint, else vhost)"
     )
     sources_file: Path = setting(SEEDS_DIR / "sources.toml", "the outlets and feeds to watch")
     topics_file: Path = setting(SEEDS_DIR / "topics.toml", "the trilingual topic dictionary of articles")
@@ -290,10 +304,21 @@ class Settings(BaseSettings):
         return self.db_path if self.db_path is not None else self.data_dir / "axiswatch.duckdb"
 
     @property
+    def s3(self) -> S3:
+        """How an ``s3://`` data path is reached (endpoint, region, credentials)."""
+        return S3(
+            self.s3_endpoint,
+            self.s3_region,
+            self.s3_access_key_id,
+            self.s3_secret_access_key,
+            self.s3_url_style,
+        )
+
+    @property
     def location(self) -> Path | Lake:
         """The warehouse: a DuckDB file's path, or a DuckLake (catalog conninfo and data path)."""
         if self.warehouse and not self.warehouse.startswith("duckdb:"):
-            return parse_warehouse(self.warehouse, self.warehouse_data_path)
+            return parse_warehouse(self.warehouse, self.warehouse_data_path, self.s3)
         return self.warehouse_path
 
     @property
