@@ -306,13 +306,8 @@ class Settings(BaseSettings):
     @property
     def s3(self) -> S3:
         """How an ``s3://`` data path is reached (endpoint, region, credentials)."""
-        return S3(
-            self.s3_endpoint,
-            self.s3_region,
-            self.s3_access_key_id,
-            self.s3_secret_access_key,
-            self.s3_url_style,
-        )
+        names = ("endpoint", "region", "access_key_id", "secret_access_key", "url_style")
+        return S3(*(getattr(self, f"s3_{name}") for name in names))
 
     @property
     def location(self) -> Path | Lake:
@@ -335,13 +330,8 @@ class Settings(BaseSettings):
         """The warehouse sink for these settings (warehouse file, spool, lock patience)."""
         from warehouse.sink import Sink
 
-        return Sink(
-            self.location,
-            self.spool_dir,
-            self.lock_patience_seconds,
-            commit_ops=self.lake_commit_writes,
-            commit_bytes=int(self.lake_commit_mib * 1024 * 1024),
-        )
+        limits = {"commit_ops": self.lake_commit_writes, "commit_bytes": int(self.lake_commit_mib * 2**20)}
+        return Sink(self.location, self.spool_dir, self.lock_patience_seconds, **limits)
 
     def replace(self, **changes: Any) -> Settings:
         """Return a validated copy with some fields changed (strings are parsed like env values)."""

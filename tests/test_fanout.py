@@ -42,7 +42,7 @@ def test_sibling_shards_do_not_block_each_other_but_a_second_run_of_one_does(tmp
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from flows import runlock\n"
+            "import sys, time; from pathlib import Path; from flows.orchestration import runlock\n"
             f"with runlock.exclusive_run(Path({str(tmp_path)!r}), 'shard 1', {lock!r}):\n"
             "    print('held', flush=True); time.sleep(30)",
         ],
