@@ -157,3 +157,19 @@ def test_a_score_shard_reads_only_its_article_ids(new_warehouse: NewWarehouse) -
         shards = [[a.article_id for a in articles_to_score(con, "m", 1000, "", (k, 3))] for k in range(3)]
     assert len(every) == 40 and sorted(a for s in shards for a in s) == every
     assert all(shard_of(a, 3) == k for k, ids in enumerate(shards) for a in ids)
+
+
+def test_a_relative_data_path_is_absolute_everywhere_and_another_path_is_one_line(
+    new_warehouse: NewWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Lake("dbname=x", "lake-data") == Lake("dbname=x", str(tmp_path / "lake-data"))
+    assert Lake("dbname=x", "s3://b/p/").data_path == "s3://b/p/"
+    lake = new_warehouse("ducklake")
+    assert isinstance(lake, Lake)
+    with db.writer(lake):
+        pass
+    elsewhere = Lake(lake.catalog, str(tmp_path / "another-data-path"))
+    with pytest.raises(db.WarehouseError, match="is not the data path") as caught:
+        db.connect(elsewhere, fresh=True)
+    assert "\n" not in str(caught.value) and lake.data_path in str(caught.value)
