@@ -166,10 +166,10 @@ def score_stage(
     say = say or (lambda _msg: None)
     score_one = score_task.fn if plain else score_task
     sink = settings.sink()
-    keep = None if shard is None else shard.owns
+    part = (0, 1) if shard is None else (shard.index, shard.count)
     if shard is not None:
         version = score.resolve_version(settings)
-        if next(score.iter_batches(settings, sink, version, keep), None) is None:
+        if next(score.iter_batches(settings, sink, version, part), None) is None:
             return version, 0  # nothing of this shard's: the encoders are not loaded
     classifier = score.prepare(settings, sink, rescore=rescore)
     if isinstance(classifier, str):  # nothing to score: the version, already registered
@@ -177,7 +177,7 @@ def score_stage(
     version, total = score.model_version(classifier), 0
     waiting = score.to_score(settings, sink, classifier.version) if shard is None else None
     with tracker(f"scoring articles ({version})", total=waiting) as bar:
-        for batch in score.iter_batches(settings, sink, classifier.version, keep):  # a re-score: staging key
+        for batch in score.iter_batches(settings, sink, classifier.version, part):  # a re-score: staging key
             done = score_one(settings, classifier, batch, sink)
             total += done
             bar.advance(len(batch))

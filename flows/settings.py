@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, JsonValue, ValidationError, field_validator, model_validator
@@ -26,7 +26,7 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as SourceError
 
 from flows.orchestration.cron import check_cron
-from warehouse.lake import Lake
+from warehouse.lake import S3, Lake
 from warehouse.lake import parse as parse_warehouse
 
 if TYPE_CHECKING:
@@ -104,7 +104,21 @@ class Settings(BaseSettings):
         shown="duckdb:DB_PATH",
     )
     warehouse_data_path: str | None = setting(
-        None, "a DuckLake warehouse's table data: a directory or `s3://bucket/prefix/`"
+        None, "a DuckLake warehouse's table data: a directory (made absolute) or `s3://bucket/prefix/`"
+    )
+    s3_endpoint: str | None = setting(
+        None,
+        "an `s3://` data path's S3-compatible server, `http(s)://host:port` (MinIO, Ceph, …)",
+        shown="(AWS)",
+        pattern=r"^(https?://)?[A-Za-z0-9.\-\[\]:]+/?$",
+    )
+    s3_region: str = setting("us-east-1", "an `s3://` data path's region", min_length=1)
+    s3_access_key_id: str | None = setting(None, "an `s3://` data path's access key id")
+    s3_secret_access_key: str | None = setting(
+        None, "an `s3://` data path's secret access key (never printed)", repr=False
+    )
+    s3_url_style: Literal["path", "vhost"] | None = setting(
+        None, "`path` or `vhost` addressing of the bucket", shown="(path with an endpoint, else vhost)"
     )
     sources_file: Path = setting(SEEDS_DIR / "sources.toml", "the outlets and feeds to watch")
     topics_file: Path = setting(SEEDS_DIR / "topics.toml", "the trilingual topic dictionary of articles")
@@ -161,6 +175,12 @@ class Settings(BaseSettings):
         60.0, "seconds a writer waits for the warehouse lock before spooling", ge=0
     )
     batch_size: int = setting(32, "entries fetched, or articles scored, per batch", ge=1)
+    lake_commit_writes: int = setting(
+        64, "on a DuckLake: writes (an article, a batch of scores, …) sharing one commit at most", ge=1
+    )
+    lake_commit_mib: float = setting(
+        16.0, "on a DuckLake: approximate MiB of rows sharing one commit at most", gt=0
+    )
     sql_timeout_seconds: float = setting(
         300.0, "seconds an `axiswatch sql` query may run before it is cancelled", gt=0
     )
@@ -280,10 +300,16 @@ class Settings(BaseSettings):
         return self.db_path if self.db_path is not None else self.data_dir / "axiswatch.duckdb"
 
     @property
+    def s3(self) -> S3:
+        """How an ``s3://`` data path is reached (endpoint, region, credentials)."""
+        names = ("endpoint", "region", "access_key_id", "secret_access_key", "url_style")
+        return S3(*(getattr(self, f"s3_{name}") for name in names))
+
+    @property
     def location(self) -> Path | Lake:
         """The warehouse: a DuckDB file's path, or a DuckLake (catalog conninfo and data path)."""
         if self.warehouse and not self.warehouse.startswith("duckdb:"):
-            return parse_warehouse(self.warehouse, self.warehouse_data_path)
+            return parse_warehouse(self.warehouse, self.warehouse_data_path, self.s3)
         return self.warehouse_path
 
     @property
@@ -300,7 +326,8 @@ class Settings(BaseSettings):
         """The warehouse sink for these settings (warehouse file, spool, lock patience)."""
         from warehouse.sink import Sink
 
-        return Sink(self.location, self.spool_dir, self.lock_patience_seconds)
+        limits = {"commit_ops": self.lake_commit_writes, "commit_bytes": int(self.lake_commit_mib * 2**20)}
+        return Sink(self.location, self.spool_dir, self.lock_patience_seconds, **limits)
 
     def replace(self, **changes: Any) -> Settings:
         """Return a validated copy with some fields changed (strings are parsed like env values)."""

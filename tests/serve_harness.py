@@ -58,10 +58,16 @@ def serve_env(tmp_path: Path, sources: Path, interval: float | None = 5, **extra
 class Proc:
     """A subprocess (its own process group) whose output is collected line by line."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        """Start ``args`` with ``env``, stdout and stderr merged."""
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+        """Start ``args`` with ``env`` (in ``cwd``), stdout and stderr merged."""
         self.popen = subprocess.Popen(
-            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+            args,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []

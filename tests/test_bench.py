@@ -64,6 +64,9 @@ def test_targets_met_missed_and_not_measured() -> None:
     assert bench_report.check_target("no_change_beyond_startup_s", 5.0)["status"] == "missed"
     assert bench_report.check_target("peak_rss_mib", 1500.0)["status"] == "met"
     assert bench_report.check_target("end_to_end_vs_score", None)["status"] == "not measured"
+    assert bench_report.check_target("lake_over_file_ingest", 1.5)["status"] == "met"
+    assert bench_report.check_target("lake_2_over_lake_1", 1.0)["status"] == "missed"  # faster, not as fast
+    assert bench_report.check_target("lake_2_over_lake_1", 1.2)["status"] == "met"
 
 
 def test_no_change_check_refuses_a_run_that_changed_something() -> None:

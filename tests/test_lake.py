@@ -66,21 +66,30 @@ CONCURRENT_WRITER = textwrap.dedent(
     from datetime import UTC, datetime
     from warehouse.lake import Lake
     from warehouse.score_ops import StoreScores
+    from warehouse.ingest_ops import StoreArticle
     from warehouse.sink import Sink
     from pathlib import Path
+    from tests.test_store import article, real_texts
 
     lake = Lake(sys.argv[1], sys.argv[2])
-    sink = Sink(lake, Path(sys.argv[3]), 30.0)
-    order = range(40) if sys.argv[4] == "up" else reversed(range(40))
+    sink = Sink(lake, Path(sys.argv[3]), 30.0, commit_ops=int(sys.argv[5]))
+    order = list(range(40) if sys.argv[4] == "up" else reversed(range(40)))
     now = datetime(2026, 11, 30, tzinfo=UTC)
-    for i in order:
+    texts = real_texts(8)
+
+    def ops(i):
         row = {"article_id": f"a{i:03d}", "ordinal": 0, "start_char": 0, "end_char": 5,
                "language": "en", "text": "hello"}
         score = {"article_id": f"a{i:03d}", "model_version": "m", "score": 0.1, "label": "hedge",
                  "confidence": 0.5, "relevant_share": 1.0, "spread": 0.0, "n_passages": 1,
                  "evidence_json": "[]", "scored_at": now, "n_ignored": 0}
-        result = sink.apply([StoreScores([row], [], [score])])
-        assert result is not None and not isinstance(result[0], Exception), result
+        art = article(f"http://x/{i % 20}", texts[i % 8] + f" {i % 20}", i)
+        return [StoreScores([row], [], [score]), StoreArticle(art, None, art["canonical_url"], 0.5, now)]
+
+    for start in range(0, 40, 8):  # a fetch batch's writes at once: grouped into lake commits
+        batch = [op for i in order[start : start + 8] for op in ops(i)]
+        result = sink.apply(sorted(batch, key=lambda op: type(op).__name__))
+        assert result is not None and not any(isinstance(r, Exception) for r in result), result
     """
 )
 
@@ -88,13 +97,23 @@ CONCURRENT_WRITER = textwrap.dedent(
 def test_two_processes_writing_the_same_keys_store_each_once(
     new_warehouse: NewWarehouse, tmp_path: Path
 ) -> None:
+    """Batched lake commits (the default: many writes per commit) keep each key once."""
     lake = new_warehouse("ducklake")
     assert isinstance(lake, Lake)
     with db.writer(lake):
         pass  # migrated once, as a deployment does before workers start
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CONCURRENT_WRITER, lake.catalog, lake.data_path, str(tmp_path / d), d],
+            [
+                sys.executable,
+                "-c",
+                CONCURRENT_WRITER,
+                lake.catalog,
+                lake.data_path,
+                str(tmp_path / d),
+                d,
+                "64",
+            ],
             stderr=subprocess.PIPE,
             text=True,
         )
@@ -108,6 +127,14 @@ def test_two_processes_writing_the_same_keys_store_each_once(
             40,
             40,
         )
+        assert con.execute("SELECT count(*), count(DISTINCT canonical_url) FROM articles").fetchone() == (
+            20,
+            20,
+        )
+        bands = con.execute(
+            "SELECT count(*), count(DISTINCT (band, article_id)) FROM article_bands"
+        ).fetchone()
+        assert bands is not None and bands[0] == bands[1] > 0
 
 
 def test_a_commit_that_loses_to_a_concurrent_writer_raises_write_conflict(

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from warehouse import lsh as neardup
+from warehouse.article_batch import ArticleWrite, store_articles
 from warehouse.db import insert_rows, query_text, registered
 from warehouse.ops import WriteOp, record, write_op
 
@@ -135,6 +136,13 @@ def existing_article(con: duckdb.DuckDBPyConnection, canonical_url: str) -> str 
     """The article id already stored under this canonical URL, if any."""
     rows = q(con, "article_by_url", canonical_url=canonical_url)
     return rows[0][0] if rows else None
+
+
+def existing_articles(con: duckdb.DuckDBPyConnection, canonical_urls: Sequence[str]) -> dict[str, str]:
+    """The article id stored under each of these canonical URLs, where there is one (one query)."""
+    if not canonical_urls:
+        return {}
+    return dict(q(con, "articles_by_urls", urls=sorted(set(canonical_urls))))
 
 
 def find_duplicate(
@@ -316,6 +324,14 @@ class StoreArticle(WriteOp):
     def apply(self, con: duckdb.DuckDBPyConnection) -> str:
         """store_article: 'stored', 'duplicate' or 'known'."""
         return store_article(con, self.article, self.document, self.entry_url, self.threshold, self.now)
+
+    @classmethod
+    def apply_many(cls, con: duckdb.DuckDBPyConnection, ops: Sequence[Any]) -> list[Any]:
+        """A batch of articles in a few statements (warehouse.article_batch), as if one by one."""
+        if len(ops) == 1:
+            return [ops[0].apply(con)]
+        writes = [ArticleWrite(o.article, o.document, o.entry_url, o.threshold, o.now) for o in ops]
+        return list(store_articles(con, writes))
 
 
 @write_op("link_existing")

@@ -19,8 +19,9 @@ import contextlib
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 
@@ -38,11 +39,46 @@ _EXTENSIONS = {
 
 
 @dataclass(frozen=True)
+class S3:
+    """How to reach an ``s3://`` data path: the endpoint of an S3-compatible server (None: AWS),
+    the region and the credentials (AXISWATCH_S3_* settings), given to DuckDB as a secret."""
+
+    endpoint: str | None = None  # http(s)://host:port of MinIO, Ceph, …; None: AWS
+    region: str = "us-east-1"
+    key_id: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    url_style: str | None = None  # path | vhost; None: path with an endpoint, vhost on AWS
+
+    def secret_sql(self) -> str:
+        """The CREATE SECRET statement (temporary: this DuckDB instance only) for these settings."""
+        options = {"TYPE": "s3", "REGION": _quote(self.region)}
+        if self.key_id:
+            options.update(KEY_ID=_quote(self.key_id), SECRET=_quote(self.secret or ""))
+        if self.endpoint:
+            parts = urlsplit(self.endpoint if "://" in self.endpoint else f"https://{self.endpoint}")
+            options.update(ENDPOINT=_quote(parts.netloc), USE_SSL=str(parts.scheme != "http").lower())
+        options["URL_STYLE"] = _quote(self.url_style or ("path" if self.endpoint else "vhost"))
+        return (
+            "CREATE OR REPLACE TEMPORARY SECRET axiswatch_s3 ("
+            + ", ".join(f"{k} {v}" for k, v in options.items())
+            + ")"
+        )
+
+
+@dataclass(frozen=True)
 class Lake:
     """Where a DuckLake warehouse lives: its PostgreSQL catalog and its data path."""
 
     catalog: str  # libpq conninfo of the catalog database
-    data_path: str  # local directory or s3://bucket/prefix/
+    data_path: str  # local directory (made absolute) or s3://bucket/prefix/
+    s3: S3 | None = field(default=None, repr=False)  # how to reach an s3:// data path
+
+    def __post_init__(self) -> None:
+        """A local data path is made absolute here, whoever builds the Lake: DuckLake records the
+        path in the catalog at the first attach and refuses any other spelling later, so a
+        relative path reaching it from one process and a resolved one from another would fail."""
+        if not self.is_remote:
+            object.__setattr__(self, "data_path", str(Path(self.data_path).expanduser().resolve()))
 
     def __str__(self) -> str:
         """The spec as AXISWATCH_WAREHOUSE takes it, plus the data path."""
@@ -54,7 +90,7 @@ class Lake:
         return self.data_path.startswith("s3://")
 
 
-def parse(spec: str, data_path: str | None) -> Path | Lake:
+def parse(spec: str, data_path: str | None, s3: S3 | None = None) -> Path | Lake:
     """``duckdb:PATH`` → the file's Path; ``ducklake:postgres:<conninfo>`` → a Lake (needs a data path)."""
     if spec.startswith("duckdb:"):
         path = spec.removeprefix("duckdb:")
@@ -72,7 +108,7 @@ def parse(spec: str, data_path: str | None) -> Path | Lake:
             raise ValueError(
                 "a ducklake warehouse needs AXISWATCH_WAREHOUSE_DATA_PATH (a directory or s3://…)"
             )
-        return Lake(catalog, data_path if data_path.startswith("s3://") else str(Path(data_path).resolve()))
+        return Lake(catalog, data_path, s3 if data_path.startswith("s3://") else None)
     raise ValueError(f"unknown warehouse {spec!r}: use duckdb:PATH or ducklake:postgres:<libpq conninfo>")
 
 
@@ -127,6 +163,8 @@ def connect(lake: Lake, ext_dir: Path, *, read_only: bool = False) -> duckdb.Duc
         for name in ("ducklake", "postgres_scanner", *(("httpfs",) if lake.is_remote else ())):
             con.execute(f"INSTALL {_quote(str(extension_file(name)))}")
             con.execute(f"LOAD {name}")
+        if lake.is_remote and lake.s3 is not None:
+            con.execute(lake.s3.secret_sql())
         if not lake.is_remote:
             Path(lake.data_path).mkdir(parents=True, exist_ok=True)
         options = f"DATA_PATH {_quote(lake.data_path)}, DATA_INLINING_ROW_LIMIT {INLINE_ROWS}" + (
@@ -140,6 +178,11 @@ def connect(lake: Lake, ext_dir: Path, *, read_only: bool = False) -> duckdb.Duc
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if read_only and "does not exist" in first.lower():
             raise MissingWarehouse(Path(lake.data_path)) from exc
+        if "does not match existing data path" in first:
+            raise WarehouseError(
+                f"AXISWATCH_WAREHOUSE_DATA_PATH {lake.data_path} is not the data path this lake's catalog"
+                f" was created with ({first.split('catalog', 1)[-1].strip()}): give every process that one"
+            ) from exc
         raise WarehouseError(f"cannot open the DuckLake warehouse {lake}: {first}") from exc
     return con
 

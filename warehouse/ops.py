@@ -11,7 +11,7 @@ Operations live in ``warehouse/ingest_ops.py`` and ``warehouse/score_ops.py``;
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 import duckdb
@@ -34,6 +34,13 @@ class WriteOp:
     def apply(self, con: duckdb.DuckDBPyConnection) -> Any:
         """Run the write on ``con`` (inside a transaction the sink opened)."""
         raise NotImplementedError
+
+    @classmethod
+    def apply_many(cls, con: duckdb.DuckDBPyConnection, ops: Sequence[Any]) -> list[Any]:
+        """Run several ops of this class in order inside one transaction; their results. An op
+        type that can do it set-wise (a few statements for the lot) overrides this: on a
+        DuckLake every statement asks the catalog, so a batch of statements costs like one."""
+        return [op.apply(con) for op in ops]
 
     def args(self) -> tuple[Any, ...]:
         """The field values in declaration order (what a spool file stores)."""

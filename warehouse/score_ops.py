@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,12 +23,17 @@ class ArticleToScore:
 
 
 def articles_to_score(
-    con: duckdb.DuckDBPyConnection, model_version: str, limit: int, after: str = ""
+    con: duckdb.DuckDBPyConnection,
+    model_version: str,
+    limit: int,
+    after: str = "",
+    shard: tuple[int, int] = (0, 1),
 ) -> list[ArticleToScore]:
-    """Originals with no article_scores row for ``model_version``, in article_id order."""
-    rows = con.execute(
-        query_text("articles_to_score"), {"model_version": model_version, "limit": limit, "after": after}
-    ).fetchall()
+    """Originals with no article_scores row for ``model_version``, in article_id order; with
+    ``shard`` (index, count), only those whose article id hashes to that shard (filtered in SQL)."""
+    params = {"model_version": model_version, "limit": limit, "after": after}
+    params.update(shard=shard[0], shards=shard[1])
+    rows = con.execute(query_text("articles_to_score"), params).fetchall()
     return [ArticleToScore(*row) for row in rows]
 
 
@@ -94,6 +100,20 @@ class StoreScores(WriteOp):
     def apply(self, con: duckdb.DuckDBPyConnection) -> int:
         """store_scores."""
         return store_scores(con, self.passages, self.passage_scores, self.article_scores)
+
+    @classmethod
+    def apply_many(cls, con: duckdb.DuckDBPyConnection, ops: Sequence[Any]) -> list[Any]:
+        """Several batches' rows in one statement per table (keys already stored are skipped)."""
+        if len(ops) > 1:
+            store_scores(
+                con,
+                [r for o in ops for r in o.passages],
+                [r for o in ops for r in o.passage_scores],
+                [r for o in ops for r in o.article_scores],
+            )
+        else:
+            ops[0].apply(con)
+        return [len(o.article_scores) for o in ops]
 
 
 @write_op("register_model")

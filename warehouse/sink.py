@@ -13,6 +13,7 @@ name and version in ``warehouse.ops.OPS``): the modules imported here register e
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import time
@@ -33,6 +34,7 @@ from warehouse.db import (
     WriteConflict,
     corruption_of,
     exists,
+    is_lake,
     now_utc,
     reader,
     run_query,
@@ -58,21 +60,36 @@ T = TypeVar("T")
 # duckdb.IOException and duckdb.InterruptException are passed through: the file stays for later
 REPLAY_ERRORS = (TypeError, ValueError, KeyError, AttributeError, WarehouseError, duckdb.Error)
 TRANSIENT_ERRORS = (duckdb.IOException, duckdb.InterruptException)
+COMMIT_OPS = 64  # writes per lake commit at most (AXISWATCH_LAKE_COMMIT_WRITES)
+COMMIT_BYTES = 16 * 1024 * 1024  # and their approximate size (AXISWATCH_LAKE_COMMIT_MIB)
 
 
 class Sink:
     """Applies named write operations to the warehouse, spooling them while it is locked."""
 
-    def __init__(self, path: Location, spool_dir: Path, patience: float) -> None:
-        """Bind to one warehouse (file or lake), its spool directory and the lock patience in seconds."""
+    def __init__(
+        self,
+        path: Location,
+        spool_dir: Path,
+        patience: float,
+        *,
+        commit_ops: int = COMMIT_OPS,
+        commit_bytes: int = COMMIT_BYTES,
+    ) -> None:
+        """Bind to one warehouse (file or lake), its spool directory and the lock patience in
+        seconds; on a lake, up to ``commit_ops`` writes of up to ``commit_bytes`` share a commit."""
         self.path = path
         self.patience = patience
         self.spool_dir = spool_dir
+        self.commit_ops = commit_ops if is_lake(path) else 1
+        self.commit_bytes = commit_bytes
         self.spooled = 0
         self.locked_by: str | None = None
 
     def apply(self, ops: Sequence[WriteOp]) -> list[Any] | None:
-        """Apply ops in one short write window, each in its own transaction.
+        """Apply ops in one short write window: on a file each in its own transaction, on a lake
+        in groups sharing one transaction (``commit_groups``; a group that fails for another
+        reason than a lost race is rolled back and its ops run again one per transaction).
 
         Returns one result per op (an exception object for an op that failed and was rolled
         back alone), or None when the warehouse stayed locked (a file) or its catalog could not
@@ -85,8 +102,8 @@ class Sink:
         try:
             with writer(self.path, patience=patience) as con:
                 self.locked_by = None
-                for op in ops:
-                    results.append(self._one(con, op))
+                for group in commit_groups(ops, self.commit_ops, self.commit_bytes):
+                    results.extend(self._group(con, group))  # only once the group is committed
                 return results
         except WarehouseLocked as exc:
             self.locked_by = exc.holder
@@ -116,6 +133,25 @@ class Sink:
                 raise StorageFault(fault) from exc
             log.error("write %s failed and was rolled back: %s", op.op_name, exc)
             return exc
+
+    def _group(self, con: duckdb.DuckDBPyConnection, group: Sequence[WriteOp]) -> list[Any]:
+        """Run a group of ops in one transaction (re-run whole while it loses a race); if one of
+        them fails otherwise, the group is rolled back and each op runs alone (``_one``)."""
+        if len(group) == 1:
+            return [self._one(con, group[0])]
+        try:
+            return retry_conflicts(lambda: _all_in_transaction(con, group), f"{len(group)} writes")
+        except (duckdb.Error, ValueError, KeyError) as exc:
+            damaged = corruption_of(self.path, exc)
+            if damaged is not None:
+                raise damaged from None
+            fault = health.describe(exc, self.path)
+            if fault:
+                raise StorageFault(fault) from exc
+            if lake.is_unreachable(exc):
+                raise
+            log.info("a commit of %d writes failed (%s); applying them one by one", len(group), exc)
+        return [self._one(con, op) for op in group]
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -183,6 +219,38 @@ class Sink:
 CONFLICT_RETRIES = 50
 
 
+def commit_groups(ops: Sequence[WriteOp], max_ops: int, max_bytes: int) -> list[list[WriteOp]]:
+    """Consecutive ops in groups of at most ``max_ops`` and about ``max_bytes`` (an op larger
+    than that is a group of its own), in their order."""
+    groups: list[list[WriteOp]] = []
+    size = 0
+    for op in ops:
+        weight = op_bytes(op)
+        if not groups or len(groups[-1]) >= max_ops or (groups[-1] and size + weight > max_bytes):
+            groups.append([])
+            size = 0
+        groups[-1].append(op)
+        size += weight
+    return groups
+
+
+def op_bytes(value: Any, depth: int = 0) -> int:
+    """The approximate bytes an op's arguments hold (strings and bytes; containers walked)."""
+    if isinstance(value, str | bytes | bytearray):
+        return len(value)
+    if depth > 8:
+        return 8
+    if isinstance(value, WriteOp):
+        return sum(op_bytes(v, depth + 1) for v in value.args())
+    if isinstance(value, dict):
+        return sum(op_bytes(v, depth + 1) for v in value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return sum(op_bytes(v, depth + 1) for v in value)
+    if hasattr(value, "__dataclass_fields__"):
+        return sum(op_bytes(getattr(value, f), depth + 1) for f in value.__dataclass_fields__)
+    return 8
+
+
 def retry_conflicts(write: Callable[[], T], what: str) -> T:
     """Run ``write`` (one whole transaction) again while it loses to a concurrent writer."""
     delay = 0.02
@@ -202,6 +270,17 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, op: WriteOp) -> Any:
     """One op in its own transaction."""
     with transaction(con):
         return op.apply(con)
+
+
+def _all_in_transaction(con: duckdb.DuckDBPyConnection, ops: Sequence[WriteOp]) -> list[Any]:
+    """Several ops in one transaction, in order (each sees what the earlier ones wrote; a run of
+    ops of one class is applied together, set-wise where the class can); their results."""
+    results: list[Any] = []
+    with transaction(con):
+        for _, run in itertools.groupby(ops, key=type):
+            same = list(run)
+            results.extend(type(same[0]).apply_many(con, same))
+    return results
 
 
 def _replay_in_transaction(con: duckdb.DuckDBPyConnection, file_name: str, ops: Sequence[WriteOp]) -> bool:

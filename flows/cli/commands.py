@@ -28,6 +28,17 @@ from flows.orchestration.runlock import RunActive, RunLockError, exclusive_run, 
 from flows.settings import Settings, SettingsError
 from warehouse.db import WarehouseError
 
+BENCH_SECTIONS = (
+    "no_change",
+    "many_feeds",
+    "feed_parse",
+    "fetch",
+    "extract",
+    "score",
+    "store",
+    "end_to_end",
+    "scale",
+)  # flows/tools/bench.py runs them in this order (not imported here: it loads psutil and more)
 DESCRIPTION = """\
 axiswatch: week by week, how published commentary places South Korea between Washington
 and Beijing. It polls the RSS/Atom feeds of the outlets in a sources file, fetches and
@@ -166,6 +177,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from flows.tools.bench import bench_command
 
     options = {name: getattr(args, name) for name in ("quick", "pages", "repeats", "quiet")}
+    options["only"] = tuple(args.only or ())
     return bench_command(settings, json_path=args.json, **options)
 
 
@@ -262,6 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, help="runs per figure (median; default 3, 1 with --quick)")
     p.add_argument("--data-dir", type=Path, help="data directory; work files go to DATA_DIR/bench")
     p.add_argument("--quiet", action="store_true", help="print nothing")
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=BENCH_SECTIONS,
+        metavar="SECTION",
+        help=f"run only this section (repeatable): {', '.join(BENCH_SECTIONS)}",
+    )
     p.set_defaults(func=cmd_bench)
 
     sqlcli.register(sub, with_json)

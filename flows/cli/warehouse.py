@@ -17,8 +17,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def cmd_copy(args: argparse.Namespace, settings: Settings) -> int:
     """Copy every table, print per-table counts and whether keys match; exit 1 if not verified."""
     try:
-        source = parse(args.source, args.from_data_path or settings.warehouse_data_path)
-        target = parse(args.target, args.to_data_path or settings.warehouse_data_path)
+        source = parse(args.source, args.from_data_path or settings.warehouse_data_path, settings.s3)
+        target = parse(args.target, args.to_data_path or settings.warehouse_data_path, settings.s3)
     except ValueError as exc:
         print(f"axiswatch warehouse copy: {exc}", file=sys.stderr)
         return EXIT_USAGE

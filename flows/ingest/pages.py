@@ -140,17 +140,19 @@ def fetch_pages(
     sink: Sink,
     run_id: int | None,
 ) -> IngestCounts:
-    """Fetch, extract and store one batch of entries (one transaction per article)."""
+    """Fetch, extract and store one batch of entries (one transaction per article on a file; on a
+    lake the sink commits many articles at once)."""
     counts = IngestCounts()
     unique: dict[str, store.PendingEntry] = {}
     ops: list[WriteOp] = []
-    with sink.read() as con:
-        for e in entries:
-            known = store.existing_article(con, e.canonical_url)
-            if known is not None:
-                ops.append(LinkExisting(e.canonical_url, known, now_utc()))
-            else:
-                unique.setdefault(e.canonical_url, e)
+    with sink.read() as con:  # one lookup for the batch (on a lake each statement asks the catalog)
+        stored = store.existing_articles(con, [e.canonical_url for e in entries])
+    for e in entries:
+        known = stored.get(e.canonical_url)
+        if known is not None:
+            ops.append(LinkExisting(e.canonical_url, known, now_utc()))
+        else:
+            unique.setdefault(e.canonical_url, e)
     todo = list(unique.values())
     results = fetcher.fetch_many([e.url for e in todo], check_robots=settings.obey_robots)
     pages = [(r.body, r.headers, r.final_url) for r in results if r.ok]

@@ -24,7 +24,7 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _TABLE_HEADER = re.compile(r"^\s*\[\[\s*sources\s*\]\]")
 _TOML_STRINGS = re.compile(r'''"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*''')
-MAX_BYTES = 4 * 1024 * 1024  # about 20,000 sources
+MAX_BYTES = 64 * 1024 * 1024  # about 250,000 sources (the scale-out sizing goes to 200,000 feeds)
 MAX_DEPTH = 16  # [[sources]] tables need 2; tomllib recurses once per level
 TEXT_KEYS = ("id", "name", "feed_url", "country", "language", "kind", "affiliation", "group", "notes")
 

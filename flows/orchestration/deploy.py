@@ -1,8 +1,9 @@
 """`axiswatch deploy`: the deployments on a process work pool, executed by `prefect worker start`.
 
-Registers, on the Prefect server PREFECT_API_URL names, from this checkout (``flow.from_source``
-of the project directory with module entrypoints, so a worker with the project installed runs
-them from the same code):
+Registers, on the Prefect server PREFECT_API_URL names, deployments by module entrypoint
+(``flows.pipeline.pipeline_flow``) with no storage and no pull step: a worker runs them from the
+axiswatch it has installed (``pip install``, or the compose image), in whatever directory it was
+started, never from the path of the checkout that registered them:
 
 - ``pipeline`` with the schedule ``serve`` uses (``pipeline_cron`` or ``pipeline_interval_seconds``
   in ``timezone``), one run at a time (an overlapping run is cancelled, never queued);
@@ -23,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from flows.settings import PROJECT_ROOT, Settings, SettingsError
+from flows.settings import Settings, SettingsError
 
 PIPELINE, WEEKLY_REPORT = "pipeline", "weekly-report"
 ENTRYPOINTS = {
@@ -67,16 +68,21 @@ def ensure_pool(name: str) -> bool:
 
 
 def _deploy_one(name: str, pool: str, **options: Any) -> str:
-    """Register one deployment of this checkout's flow ``name`` on ``pool``; its id."""
-    from prefect import flow
+    """Register one deployment of flow ``name`` on ``pool`` by its module path (no storage, no
+    pull step): a worker imports it from its own installed axiswatch, wherever it runs; its id."""
+    import importlib
 
-    source: Any = flow.from_source(str(PROJECT_ROOT), ENTRYPOINTS[name])
-    deployment_id = source.deploy(
+    from prefect.types.entrypoint import EntrypointType
+
+    module, attr = ENTRYPOINTS[name].rsplit(".", 1)
+    flow: Any = getattr(importlib.import_module(module), attr)
+    deployment_id = flow.deploy(
         name=name,
         work_pool_name=pool,
         build=False,
         push=False,
         print_next_steps=False,
+        entrypoint_type=EntrypointType.MODULE_PATH,
         tags=["axiswatch"],
         **options,
     )
@@ -118,7 +124,8 @@ def deploy(settings: Settings, pool: str, shards: int | None, say: Callable[[str
     say(f"axiswatch deploy: work pool {pool!r} (process, {'created' if created else 'existing'}) on {url}")
     say(f"  {describe(settings)}; {fan}")
     say("  pipeline-shard/pipeline-shard: no schedule, started by fanned-out pipeline runs")
-    say("start workers (any number, on any machine with this project installed and the same warehouse):")
+    say("start workers (any number, anywhere axiswatch is installed, with the same warehouse settings;")
+    say("  outside a checkout: AXISWATCH_SOURCES_FILE and AXISWATCH_TOPICS_FILE, or start it beside seeds/):")
     say(f"  PREFECT_API_URL={url} AXISWATCH_DATA_DIR=… prefect worker start --pool {pool} --type process")
     say(f"run one now: PREFECT_API_URL={url} prefect deployment run {PIPELINE}/{PIPELINE}")
     return 0

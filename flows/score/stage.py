@@ -101,20 +101,18 @@ def _article_row(
 
 
 def iter_batches(
-    settings: Settings, sink: Sink, version: str, keep: Callable[[str], bool] | None = None
+    settings: Settings, sink: Sink, version: str, shard: tuple[int, int] = (0, 1)
 ) -> Iterator[list[ArticleToScore]]:
     """Batches of unscored originals, read afresh each time, walking forward by article_id; with
-    ``keep`` (a shard), only the article ids it keeps."""
+    ``shard`` (index, count), only the article ids of that shard (the query filters them)."""
     after = ""
     while True:
         with sink.read() as con:
-            batch = articles_to_score(con, version, settings.batch_size, after)
+            batch = articles_to_score(con, version, settings.batch_size, after, shard)
         if not batch:
             return
         after = batch[-1].article_id
-        mine = batch if keep is None else [a for a in batch if keep(a.article_id)]
-        if mine:
-            yield mine
+        yield batch
 
 
 def to_score(settings: Settings, sink: Sink, version: str) -> int | None:

@@ -30,7 +30,7 @@ import platform
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +61,7 @@ class BenchConfig:
     feed_entries: int = 5000
     gemm_size: int = 2048
     score_passages: int = 1000
+    only: tuple[str, ...] = ()  # sections to run (empty: all)
 
     @classmethod
     def quick(cls, pages: int = 10) -> BenchConfig:
@@ -176,29 +177,33 @@ def run_bench(settings: Settings, config: BenchConfig, say: Say = lambda _m: Non
     local = stages.stage_settings(settings, workdir)
     n = config.repeats
     try:
+        sections: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+            ("no_change", lambda: runs.measure_no_change(settings, site, workdir, n)),
+            ("many_feeds", lambda: measure_many_feeds(settings, workdir, config.many_feeds, n)),
+            ("feed_parse", lambda: stages.measure_feed_parse(site.feed_bodies(), n, config.feed_entries)),
+            ("fetch", lambda: stages.measure_fetch(local, [u for _, _, u in site.pages], n)),
+            ("extract", lambda: stages.measure_extract(local, site.pages, n)),
+            (
+                "score",
+                lambda: stages.measure_score(
+                    settings, site.articles, n, config.gemm_size, config.score_passages
+                ),
+            ),
+            (
+                "store",
+                lambda: stages.measure_store(
+                    workdir, site.articles, config.store_rows, settings.batch_size, n
+                ),
+            ),
+            ("end_to_end", lambda: runs.measure_end_to_end(settings, site, workdir, n)),
+            ("scale", lambda: measure_scale(settings, site, workdir, n)),
+        ]
         with RssSampler() as sampler:
-            with _stage("no_change", sampler, report, say) as out:
-                out.update(runs.measure_no_change(settings, site, workdir, n))
-            with _stage("many_feeds", sampler, report, say) as out:
-                out.update(measure_many_feeds(settings, workdir, config.many_feeds, n))
-            with _stage("feed_parse", sampler, report, say) as out:
-                out.update(stages.measure_feed_parse(site.feed_bodies(), n, config.feed_entries))
-            with _stage("fetch", sampler, report, say) as out:
-                out.update(stages.measure_fetch(local, [u for _, _, u in site.pages], n))
-            with _stage("extract", sampler, report, say) as out:
-                out.update(stages.measure_extract(local, site.pages, n))
-            with _stage("score", sampler, report, say) as out:
-                out.update(
-                    stages.measure_score(settings, site.articles, n, config.gemm_size, config.score_passages)
-                )
-            with _stage("store", sampler, report, say) as out:
-                out.update(
-                    stages.measure_store(workdir, site.articles, config.store_rows, settings.batch_size, n)
-                )
-            with _stage("end_to_end", sampler, report, say) as out:
-                out.update(runs.measure_end_to_end(settings, site, workdir, n))
-            with _stage("scale", sampler, report, say) as out:
-                out.update(measure_scale(settings, site, workdir, n))
+            for name, measure in sections:
+                if config.only and name not in config.only:
+                    continue
+                with _stage(name, sampler, report, say) as out:
+                    out.update(measure())
     finally:
         site.server.stop()
         stages.clean_workdir(workdir)
@@ -225,11 +230,14 @@ def bench_command(
     pages: int | None = None,
     repeats: int | None = None,
     quiet: bool = False,
+    only: Sequence[str] = (),
 ) -> int:
     """`axiswatch bench`: run, print the table, write JSON; exit 1 if a stage failed."""
     config = BenchConfig.quick(pages or 10) if quick else BenchConfig(pages=pages)
     if repeats is not None:
         config = BenchConfig(**{**config.__dict__, "repeats": max(1, repeats)})
+    if only:
+        config = BenchConfig(**{**config.__dict__, "only": tuple(only)})
 
     def say(message: str) -> None:
         if not quiet:

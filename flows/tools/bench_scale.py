@@ -1,13 +1,15 @@
 """`axiswatch bench`'s scale section: the DuckLake warehouse against the embedded DuckDB file.
 
 - ``commit_ms_per_article``: wall milliseconds per article of the ``store_article`` write (its
-  duplicate lookups, the document, article and band rows, the entry links, one transaction each,
-  as ingest writes them) into a fresh warehouse: the file, and a lake whose catalog is a
-  throwaway PostgreSQL on this machine (flows/tools/pgserver.py) with data in a local directory.
+  duplicate lookups, the document, article and band rows, the entry links) as ingest writes them
+  into a fresh warehouse: on the file one transaction per article, on a lake whose catalog is a
+  throwaway PostgreSQL on this machine (flows/tools/pgserver.py, data in a local directory) a
+  fetch batch's articles in one commit, applied set-wise (warehouse/article_batch.py).
 - ``workers``: articles per second of ingest + score of the bench corpus (a) in one process on
   the file, (b) in one process on the lake, (c) in two processes at once on the lake, each
   doing one shard (the sources and article ids a pipeline-shard run of two would take), which
-  is the work two pool workers do in parallel.
+  is the work two pool workers do in parallel. The printed ratios: the lake's ingest time over
+  the file's (target <= 1.5) and two lake processes' articles/s over one's (target > 1).
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ def new_lake(pg: PostgresServer, workdir: Path, name: str) -> Lake:
 
 
 def _store_articles(location: Location, spool: Path, rows: Sequence[dict[str, Any]], batch: int) -> float:
-    """Seconds to store ``rows`` one article per transaction, ``batch`` per write window, as
-    ingest does (the warehouse is created and migrated first, outside the timing)."""
+    """Seconds to store ``rows``, ``batch`` per write window, as ingest does (one transaction per
+    article on a file, batched commits on a lake; created and migrated first, outside the timing)."""
     sink = Sink(location, spool, 30.0)
     with sink.read():
         pass

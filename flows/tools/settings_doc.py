@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import get_args, get_origin
+from typing import Literal, get_args, get_origin
 
 import annotated_types
 from pydantic import AfterValidator
@@ -35,6 +35,8 @@ def _kind(field: FieldInfo) -> str:
     if get_origin(annotation) is tuple:
         return "list, comma-separated"
     args = [a for a in get_args(annotation) if a is not type(None)] or [annotation]
+    if get_origin(args[0]) is Literal:
+        return "one of " + ", ".join(f"`{v}`" for v in get_args(args[0]))
     return _TYPE_NAMES.get(args[0], str(annotation))
 
 
