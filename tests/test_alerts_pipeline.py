@@ -82,7 +82,7 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     """Seed 33 days, serve the last two as feeds, run `axiswatch run --trigger schedule` once."""
     tmp = tmp_path_factory.mktemp("alerts-e2e")
     now = datetime.now(UTC)
-    version = resolve_version(None)
+    version = resolve_version(Settings.load(env={}, data_dir=tmp))
     with LoopbackServer() as server, receivers() as (inbox, mail, hook), pytest.MonkeyPatch.context() as mp:
         toml, titles = serve_feeds(server, now)
         (tmp / "sources.toml").write_text(toml, encoding="utf-8")
@@ -100,7 +100,9 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         emit = alert_run.emit_events
         mp.setattr(alert_run, "emit_events", lambda rows: events.append(len(rows)) or emit(rows))
         settings = Settings.load(data_dir=tmp / "var", sources_file=tmp / "sources.toml")
-        seed_warehouse(settings, version, read_card(version), now, shift=False, held_back=2)
+        seed_warehouse(
+            settings, version, read_card(Settings.load(env={}, data_dir=tmp)), now, shift=False, held_back=2
+        )
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             args = ["run", "--data-dir", str(settings.data_dir), "--sources", str(settings.sources_file)]

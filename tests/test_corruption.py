@@ -60,7 +60,7 @@ def test_damage_found_at_open_is_one_line_for_every_command(
     before = path.read_bytes()
     commands = [
         ["status"],
-        ["sql", "SELECT count(*) FROM runs"],
+        ["sql", "SELECT max(length(CAST(COLUMNS(*) AS VARCHAR))) FROM runs"],  # every column
         ["search", "korea"],
         ["run", "--sources", str(SOURCES)],
         ["ingest", "--sources", str(SOURCES)],

@@ -29,7 +29,7 @@ def test_ten_thousand_sources_validate_in_linear_time(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started
     assert len(sources) == 10_000
     # quadratic validation took ~40 s here; linear takes well under a second (bound generous for a shared CI)
-    assert elapsed < 2.0, f"10,000 sources took {elapsed:.2f}s"
+    assert elapsed < 8.0, f"10,000 sources took {elapsed:.2f}s"  # quadratic took ~40 s; 2.6 s seen at load 10
     bad = text + source_block(10_000, url="http://[::1")
     with pytest.raises(SourcesError, match=r"^big.toml:80004: feed_url"):
         parse_sources(bad, "big.toml")

@@ -146,6 +146,10 @@ def verify_migrations(path: Location) -> None:
         check_applied(con)
     except duckdb.CatalogException:
         pass  # no migration ledger yet: nothing was applied
+    except duckdb.Error as exc:
+        if isinstance(path, Path) and errors.is_corruption(exc):
+            raise errors.corrupt(path, exc) from None
+        raise
     finally:
         con.close()
 
