@@ -125,14 +125,18 @@ class Sink:
         try:
             return retry_conflicts(lambda: _in_transaction(con, op), op.op_name)
         except (duckdb.Error, ValueError, KeyError) as exc:
-            damaged = corruption_of(self.path, exc)
-            if damaged is not None:
-                raise damaged from None
-            fault = health.describe(exc, self.path)
-            if fault:
-                raise StorageFault(fault) from exc
+            self._stop_on_storage_fault(exc)
             log.error("write %s failed and was rolled back: %s", op.op_name, exc)
             return exc
+
+    def _stop_on_storage_fault(self, exc: BaseException) -> None:
+        """Raise WarehouseCorrupt or StorageFault when ``exc`` is one (the run must stop there)."""
+        damaged = corruption_of(self.path, exc)
+        if damaged is not None:
+            raise damaged from None
+        fault = health.describe(exc, self.path)
+        if fault:
+            raise StorageFault(fault) from exc
 
     def _group(self, con: duckdb.DuckDBPyConnection, group: Sequence[WriteOp]) -> list[Any]:
         """Run a group of ops in one transaction (re-run whole while it loses a race); if one of
@@ -142,12 +146,7 @@ class Sink:
         try:
             return retry_conflicts(lambda: _all_in_transaction(con, group), f"{len(group)} writes")
         except (duckdb.Error, ValueError, KeyError) as exc:
-            damaged = corruption_of(self.path, exc)
-            if damaged is not None:
-                raise damaged from None
-            fault = health.describe(exc, self.path)
-            if fault:
-                raise StorageFault(fault) from exc
+            self._stop_on_storage_fault(exc)
             if lake.is_unreachable(exc):
                 raise
             log.info("a commit of %d writes failed (%s); applying them one by one", len(group), exc)
