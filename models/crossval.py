@@ -32,7 +32,7 @@ from models.language import detect_language
 from models.lexicon import Lexicon
 
 if TYPE_CHECKING:
-    from models.build import BuildConfig
+    from models.config import BuildConfig
 
 
 def cv_mask(data: Dataset, head: str) -> np.ndarray:
