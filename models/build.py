@@ -14,67 +14,28 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from models.card import build_card, render_markdown
+from models.card import build_card, render_markdown, this_build_row
 from models.classifier import StanceClassifier
+from models.config import BuildConfig as BuildConfig
+from models.crossval import fit_calibrated, learning_curve, out_of_fold
 from models.dataset import Dataset, embed
 from models.diagnostics import choose_threshold, reliability_png, voice_accuracy
+from models.finetune import crossfit_block, with_block
 from models.heads import (
     HEADS,
-    HeadSpec,
     LinearHead,
-    fit_head,
-    fit_temperature,
-    grouped_folds,
-    head_features,
-    select_c,
-    softmax,
 )
-from models.labels import LABELS
-from models.language import detect_language
-from models.lexicon import Lexicon
-from models.notes import VARIANTS
+from models.history import variants
 from models.outlet_prior import outlets_by_id, prior_section
 from models.probes import PROBES, load_probes, run_probes
 from models.registry import ARTIFACTS_DIR, heads_bytes, version_of, write_artifact
 from models.training import Example, default_dev_path, dev_examples, pole_examples, seed_examples
-
-
-@dataclass(frozen=True)
-class BuildConfig:
-    """Everything besides the data that determines a build."""
-
-    folds: int = 5
-    inner_folds: int = 5
-    c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
-    seed_weights: tuple[float, ...] = (1.0,)
-    foreign_weights: tuple[float, ...] = (1.0, 0.3)
-    seed: int = 0
-    threads: int = 2
-    dev_limit: int | None = None
-    use_dev: bool = True
-    extras: tuple[tuple[str, tuple[str, ...]], ...] = (
-        ("en", ("cues", "voice", "voice_direction")),
-        ("multilingual", ("voice",)),
-    )
-    lexicons: tuple[tuple[str, str], ...] = (("en", "word"), ("multilingual", "char"))
-    per_language_temperature: bool = True
-    char_min_df: int = 3
-    char_max_terms: int = 4000
-    min_temperature_rows: int = 20
-
-    def extras_of(self, head: str) -> tuple[str, ...]:
-        """The extra feature blocks a head reads in this configuration."""
-        return dict(self.extras).get(head, ())
-
-    def analyzer(self, head: str) -> str | None:
-        """The lexicon analyzer of a head in this configuration (None: no lexicon)."""
-        return dict(self.lexicons).get(head)
 
 
 def load_examples(seeds_dir: Path, dev_path: Path | None, config: BuildConfig) -> list[Example]:
@@ -84,111 +45,6 @@ def load_examples(seeds_dir: Path, dev_path: Path | None, config: BuildConfig) -
         dev = dev_examples(dev_path)
         examples += dev[: config.dev_limit] if config.dev_limit is not None else dev
     return examples
-
-
-def cv_mask(data: Dataset, head: str) -> np.ndarray:
-    """Rows C and temperature are tuned on: dev rows, or pole rows when there is no dev set."""
-    dev = data.mask(head, "dev")
-    return dev if dev.any() else data.mask(head, "pole")
-
-
-def fit_calibrated(
-    data: Dataset, spec: HeadSpec, train: np.ndarray, config: BuildConfig
-) -> tuple[LinearHead, dict[str, Any]]:
-    """Choose C by inner grouped CV on ``train`` (head-row positions), fit, temperature-scale.
-
-    A lexical head's vocabulary and idf come from the texts of ``train`` only.
-    """
-    head_texts = data.texts(spec.name)
-    texts = [head_texts[i] for i in train]
-    lexicon = fit_lexicon(texts, config.analyzer(spec.name), config)
-    extras = config.extras_of(spec.name)
-    x = head_features(data.features[spec.name][train], texts, lexicon, extras)
-    y = data.labels[data.rows[spec.name][train]]
-    mask = cv_mask(data, spec.name)[train]
-    scored = mask & data.served(spec)[train]
-    groups = [data.groups(spec.name)[i] for i in train]
-    foreign = ~data.served(spec)[train]
-    foreign_grid = config.foreign_weights if foreign.any() else (1.0,)
-    grid = [(c, w, f) for c in config.c_grid for w in config.seed_weights for f in foreign_grid]
-    seed_rows = data.mask(spec.name, "seed")[train]
-    chosen = select_c(x, y, mask, scored, groups, grid, seed_rows, config.inner_folds, config.seed, foreign)
-    temperature = fit_temperature(chosen.oof_logits, y[scored]) if scored.any() else 1.0
-    langs = np.array([detect_language(t) for t in texts])[scored]
-    temperatures = language_temperatures(chosen.oof_logits, y[scored], langs, config)
-    weights = np.where(seed_rows, chosen.seed_weight, 1.0) * np.where(foreign, chosen.foreign_weight, 1.0)
-    head = fit_head(x, y, chosen.c, weights)
-    head = LinearHead(head.coef, head.intercept, temperature, lexicon, extras, temperatures)
-    info = {
-        "C": chosen.c,
-        "lexicon": lexicon.analyzer if lexicon is not None else None,
-        "lexicon_terms": lexicon.dim if lexicon is not None else 0,
-        "extras": list(extras),
-        "seed_weight": chosen.seed_weight,
-        "foreign_weight": chosen.foreign_weight,
-        "temperature": temperature,
-        "temperatures": temperatures,
-        "inner_macro_f1": chosen.scores,
-    }
-    return head, info
-
-
-def fit_lexicon(texts: list[str], analyzer: str | None, config: BuildConfig) -> Lexicon | None:
-    """A head's lexicon from its training texts: words of the English ones, or character n-grams of
-    the non-English ones (each head learns from every language but reads its own in the lexicon)."""
-    if analyzer is None:
-        return None
-    if analyzer == "char":
-        texts = [t for t in texts if detect_language(t) != "en"]
-        return Lexicon.fit(texts, min_df=config.char_min_df, analyzer="char", max_terms=config.char_max_terms)
-    return Lexicon.fit([t for t in texts if detect_language(t) == "en"], analyzer=analyzer)
-
-
-def language_temperatures(
-    logits: np.ndarray, labels: np.ndarray, langs: np.ndarray, config: BuildConfig
-) -> dict[str, float]:
-    """One temperature per language with at least ``min_temperature_rows`` inner out-of-fold rows."""
-    if not config.per_language_temperature:
-        return {}
-    out = {}
-    for lang in sorted(set(langs.tolist())):
-        rows = langs == lang
-        if rows.sum() >= config.min_temperature_rows:
-            out[str(lang)] = fit_temperature(logits[rows], labels[rows])
-    return out
-
-
-def out_of_fold(data: Dataset, config: BuildConfig) -> dict[str, Any] | None:
-    """Nested out-of-fold probabilities for every dev example (None without a dev set)."""
-    dev_idx = np.array([i for i, e in enumerate(data.examples) if e.source == "dev"], dtype=int)
-    if len(dev_idx) == 0:
-        return None
-    groups = [data.examples[i].group for i in dev_idx]
-    folds = grouped_folds(data.labels[dev_idx], groups, config.folds, config.seed)
-    calibrated = np.zeros((len(dev_idx), len(LABELS)))
-    raw = np.zeros_like(calibrated)
-    fold_of = np.zeros(len(dev_idx), dtype=int)
-    position = {int(ex): k for k, ex in enumerate(dev_idx)}
-    choices: list[dict[str, Any]] = []
-    for f, (_, test) in enumerate(folds):
-        test_set = {int(dev_idx[t]) for t in test}
-        fold_of[test] = f
-        for spec in HEADS:
-            rows = data.rows[spec.name]
-            served = data.served(spec)
-            train = np.array([k for k, i in enumerate(rows) if int(i) not in test_set], dtype=int)
-            tested = np.array([k for k, i in enumerate(rows) if int(i) in test_set and served[k]], dtype=int)
-            if len(tested) == 0:
-                continue
-            head, info = fit_calibrated(data, spec, train, config)
-            head_texts = data.texts(spec.name)
-            texts = [head_texts[int(k)] for k in tested]
-            features = head.features(data.features[spec.name][tested], texts)
-            where = [position[int(rows[k])] for k in tested]
-            raw[where] = softmax(head.logits(features))
-            calibrated[where] = head.probs(features, [detect_language(t) for t in texts])
-            choices.append({"fold": f, "head": spec.name, **info})
-    return {"index": dev_idx, "calibrated": calibrated, "raw": raw, "fold": fold_of, "choices": choices}
 
 
 def final_heads(
@@ -231,21 +87,29 @@ def build(
         dev_path = default_dev_path(seeds_dir)
     examples = load_examples(seeds_dir, dev_path, config) + list(extra)
     data = embed(examples, config.threads, cache_dir)
-    oof = out_of_fold(data, config)
-    heads, infos = final_heads(data, config)
-    held_out, _ = final_heads(data, config, exclude="seed")
-    data_bytes = heads_bytes(heads)
+    oof = out_of_fold(data, config, cache_dir=cache_dir)
+    curve = learning_curve(data, oof, config, cache_dir)
+    delta = None
+    final_data = data
+    if config.finetune is not None:
+        dev_rows = [i for i, e in enumerate(data.examples) if e.source == "dev"]
+        block, delta = crossfit_block(data, dev_rows, config.finetune, seed=config.seed, cache_dir=cache_dir)
+        final_data = with_block(data, block)
+    heads, infos = final_heads(final_data, config)
+    held_out, _ = final_heads(final_data, config, exclude="seed")
+    data_bytes = heads_bytes(heads, delta)
     version = version_of(data_bytes)
     abstention = abstention_of(data, oof)
-    classifier = StanceClassifier(version, heads, {"abstention": abstention}, config.threads)
-    without_seed = StanceClassifier(version + "-without-seed", held_out, {}, config.threads)
+    classifier = StanceClassifier(version, heads, {"abstention": abstention}, config.threads, delta)
+    without_seed = StanceClassifier(version + "-without-seed", held_out, {}, config.threads, delta)
     figure = f"{version}.reliability.png"
     quality = {
         "abstention": abstention,
         "probes": probe_section(classifier, seeds_dir, abstention["threshold"]),
         "voice": voice_accuracy(dev_path) if dev_path is not None and config.use_dev else None,
         "outlet_prior": outlet_prior_of(data, oof, dev_path),
-        "variants": VARIANTS,
+        "learning_curve": curve,
+        "variants": variants(),
         "reliability_diagram": figure if oof is not None else None,
     }
     card = build_card(
@@ -260,6 +124,9 @@ def build(
         config=asdict(config),
         quality=quality,
     )
+    row = this_build_row(card, "this build", f"{version}: {config.describe()}")
+    if row is not None:
+        card["variants"] = [*card["variants"], row]
     if card_extra is not None:
         card |= card_extra(data, oof)
     figures = {figure: reliability_of(data, oof, version)} if oof is not None else {}

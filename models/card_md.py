@@ -133,10 +133,32 @@ def _quality_sections(card: dict[str, Any]) -> list[str]:
             f" ({', '.join(f'{k} {n}' for k, n in prior['kinds'].items())}) as a label prior estimated on"
             f" the other folds, out-of-fold macro-F1 would be {f1}; ECE {_fmt(prior['ece'])}.",
         ]
+    if card.get("learning_curve"):
+        title = "## Learning curve (out of fold, same folds)"
+        lines += ["", title, "", *learning_curve_table(card["learning_curve"])]
     if card.get("variants"):
         title = "## Variants tried (out of fold; rows on one dev set share its splits)"
         lines += ["", title, "", *_variant_table(card["variants"])]
     return lines
+
+
+def learning_curve_table(points: list[dict[str, Any]]) -> list[str]:
+    """Macro-F1 when each fold trains on 25, 50, 75 and 100% of its dev rows (stratified)."""
+    out = [
+        "| share of the dev set | dev rows in training (mean per fold) | all | en | ko | zh | ECE |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in points:
+        out.append(
+            f"| {100 * p['fraction']:.0f}% | {p['dev_rows_per_fold']:.0f} | {_fmt(p['all'])} |"
+            f" {_fmt(p.get('en'))} | {_fmt(p.get('ko'))} | {_fmt(p.get('zh'))} | {_fmt(p['ece'])} |"
+        )
+    return [
+        *out,
+        "",
+        "Each fold's training side keeps that share of its dev rows (per language and label, the smaller"
+        " shares inside the larger); seed paragraphs and poles are always in; the test parts are the same.",
+    ]
 
 
 def _variant_table(rows: list[dict[str, Any]]) -> list[str]:

@@ -15,7 +15,8 @@ from typing import Any, overload
 import numpy as np
 
 from models.aggregate import ArticleScore, aggregate
-from models.encoders import get_encoder
+from models.encoders import MINILM, Encoder, get_encoder
+from models.finetune import Delta, FineTunedMiniLM, read_delta
 from models.heads import HEADS, LinearHead, head_for
 from models.labels import LABELS
 from models.language import detect_language
@@ -69,8 +70,17 @@ class StanceClassifier:
 
     labels: tuple[str, ...] = LABELS
 
-    def __init__(self, version: str, heads: dict[str, LinearHead], card: dict[str, Any], threads: int = 2):
-        """Wrap fitted heads; encoders are loaded lazily on first use and shared per process."""
+    def __init__(
+        self,
+        version: str,
+        heads: dict[str, LinearHead],
+        card: dict[str, Any],
+        threads: int = 2,
+        delta: Delta | None = None,
+    ):
+        """Wrap fitted heads; encoders are loaded lazily on first use and shared per process.
+
+        With a ``delta`` the English head reads MiniLM fine-tuned by it (merged into the weights)."""
         missing = [h.name for h in HEADS if h.name not in heads]
         if missing:
             raise ValueError(f"model {version} lacks head(s) {', '.join(missing)}")
@@ -78,6 +88,8 @@ class StanceClassifier:
         self.heads = heads
         self.card = card
         self.threads = max(1, threads)
+        self.delta = delta
+        self._tuned: FineTunedMiniLM | None = None
 
     @classmethod
     def load(
@@ -91,8 +103,10 @@ class StanceClassifier:
         """Load a version (default: the latest) from the artifacts directory."""
         directory = artifacts_dir if artifacts_dir is not None else ARTIFACTS_DIR
         resolved = resolve_version(version, directory)
-        heads = read_heads(directory / f"{resolved}.npz")
-        model = cls(resolved, heads, read_card(resolved, directory), threads)
+        card = read_card(resolved, directory)
+        heads = read_heads(directory / f"{resolved}.npz", card.get("feature_spec"))
+        delta = read_delta(directory / f"{resolved}.npz")
+        model = cls(resolved, heads, card, threads, delta)
         if verify_encoders:
             model.verify_encoders()
         return model
@@ -163,8 +177,16 @@ class StanceClassifier:
         return [self._prediction(row, lang) for row, lang in zip(probs, languages, strict=True)]
 
     def features(self, encoders: Sequence[str], texts: Sequence[str]) -> np.ndarray:
-        """Concatenated embeddings of ``texts`` from the given encoders."""
-        return np.hstack([get_encoder(name, self.threads).encode(texts) for name in encoders])
+        """Concatenated embeddings of ``texts`` from the given encoders (MiniLM as this version reads it)."""
+        return np.hstack([self.encoder(name).encode(texts) for name in encoders])
+
+    def encoder(self, name: str) -> Encoder | FineTunedMiniLM:
+        """The encoder read under ``name``: MiniLM with the version's delta merged, else the shared one."""
+        if name == MINILM and self.delta is not None:
+            if self._tuned is None:
+                self._tuned = FineTunedMiniLM(self.delta, self.threads)
+            return self._tuned
+        return get_encoder(name, self.threads)
 
     def score_article(self, text: str, **segment_options: Any) -> ArticleResult:
         """Segment an article, predict every passage and aggregate (empty text → no passages)."""

@@ -12,8 +12,11 @@ direction in whom it blames, which topic-placing embeddings miss.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -72,7 +75,6 @@ _PATTERNS: dict[str, str] = {
         "胁迫 脅迫 사대 굴종 굴욕 저자세 주권 내정\\s*간섭 겁박 횡포 오만 무례",
     ),
 }
-_COMPILED = {name: re.compile(p, re.I) for name, p in _PATTERNS.items()}
 _CLAUSE = re.compile(r"[.;:!?。；：！？,，]")
 CUE_NAMES: tuple[str, ...] = (*_PATTERNS, "neg_scope_us", "neg_scope_cn")
 """Column names of ``cue_features``."""
@@ -95,39 +97,117 @@ VOICE_DIRECTION_NAMES: tuple[str, ...] = tuple(f"voice_{v}_{d}" for v in VOICES 
 """Column names of ``voice_direction_block``: each direction cue crossed with each voice."""
 
 
-def _clause_flags(clause: str) -> dict[str, bool]:
-    """Which cue patterns occur in one clause."""
-    return {name: bool(pattern.search(clause)) for name, pattern in _COMPILED.items()}
+@dataclass(frozen=True)
+class CueSpec:
+    """The cue patterns, clause splitter and direction/rhetoric groups a head was fitted with.
+
+    A model version stores the spec of its heads (``models.registry``), so a version keeps computing
+    the features its weights expect when the patterns in this module change later. Every spec needs
+    the cues ``neg_modal``, ``negation``, ``toward_us``, ``toward_cn`` and ``warning``; two negation
+    scope columns follow the patterns.
+    """
+
+    patterns: tuple[tuple[str, str], ...]
+    clause: str = _CLAUSE.pattern
+    directions: tuple[str, ...] = DIRECTIONS
+    rhetoric: tuple[str, ...] = RHETORIC
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Column names of ``features``."""
+        return (*(name for name, _ in self.patterns), "neg_scope_us", "neg_scope_cn")
+
+    def to_json(self) -> str:
+        """The spec as a JSON string (stored with a model version)."""
+        return json.dumps(
+            {
+                "patterns": [list(p) for p in self.patterns],
+                "clause": self.clause,
+                "directions": list(self.directions),
+                "rhetoric": list(self.rhetoric),
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> CueSpec:
+        """A spec from ``to_json`` output."""
+        raw = json.loads(text)
+        return cls(
+            tuple((str(n), str(p)) for n, p in raw["patterns"]),
+            str(raw["clause"]),
+            tuple(raw["directions"]),
+            tuple(raw["rhetoric"]),
+        )
+
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, len(names)) cue rows of texts."""
+        if not texts:
+            return np.zeros((0, len(self.names)))
+        compiled = _compile(self)
+        return np.vstack([_row(t, compiled, re.compile(self.clause)) for t in texts])
+
+    def voice_block(self, texts: Sequence[str], voices: Sequence[str]) -> np.ndarray:
+        """(n, len(VOICE_NAMES)): the voice one-hot, and quoted voice × this spec's warning cue."""
+        return _voice_block(texts, voices, _compile(self)["warning"])
+
+    def voice_direction_block(self, cues: np.ndarray, voices: Sequence[str]) -> np.ndarray:
+        """(n, voices × directions): this spec's direction cues of ``features`` rows, per voice."""
+        columns = [self.names.index(d) for d in self.directions]
+        out = np.zeros((len(voices), len(VOICES) * len(columns)))
+        for row, voice in enumerate(voices):
+            if voice in VOICES:
+                start = VOICES.index(voice) * len(columns)
+                out[row, start : start + len(columns)] = cues[row, columns]
+        return out
 
 
-def cue_row(text: str) -> np.ndarray:
-    """The cue features of one text (0/1 values)."""
-    clauses = [c for c in _CLAUSE.split(text) if c.strip()] or [text]
-    flags = [_clause_flags(c) for c in clauses]
-    whole = {name: any(f[name] for f in flags) for name in _PATTERNS}
+@functools.lru_cache(maxsize=16)
+def _compile(spec: CueSpec) -> dict[str, re.Pattern[str]]:
+    """The spec's patterns compiled once."""
+    return {name: re.compile(pattern, re.I) for name, pattern in spec.patterns}
+
+
+def _row(text: str, compiled: dict[str, re.Pattern[str]], clause: re.Pattern[str]) -> np.ndarray:
+    """The cue features of one text under compiled patterns (0/1 values)."""
+    clauses = [c for c in clause.split(text) if c.strip()] or [text]
+    flags = [{name: bool(p.search(c)) for name, p in compiled.items()} for c in clauses]
+    whole = [float(any(f[name] for f in flags)) for name in compiled]
     negated = [f["neg_modal"] or f["negation"] for f in flags]
     scope_us = any(n and f["toward_us"] for n, f in zip(negated, flags, strict=True))
     scope_cn = any(n and f["toward_cn"] for n, f in zip(negated, flags, strict=True))
-    return np.array([float(whole[name]) for name in _PATTERNS] + [float(scope_us), float(scope_cn)])
+    return np.array([*whole, float(scope_us), float(scope_cn)])
+
+
+def _voice_block(texts: Sequence[str], voices: Sequence[str], warning: re.Pattern[str]) -> np.ndarray:
+    """The voice one-hot and quoted voice × warning."""
+    out = np.zeros((len(texts), len(VOICE_NAMES)))
+    for row, (text, voice) in enumerate(zip(texts, voices, strict=True)):
+        if voice in VOICES:
+            out[row, VOICES.index(voice)] = 1.0
+            if voice != "author" and warning.search(text):
+                out[row, len(VOICES) + VOICES.index(voice) - 1] = 1.0
+    return out
+
+
+CURRENT = CueSpec(tuple(_PATTERNS.items()))
+"""The spec of this module's patterns: what a newly built head reads."""
+
+
+def cue_row(text: str) -> np.ndarray:
+    """The cue features of one text (0/1 values) under the current patterns."""
+    return _row(text, _compile(CURRENT), _CLAUSE)
 
 
 def cue_features(texts: Sequence[str]) -> np.ndarray:
-    """(n, len(CUE_NAMES)) cue rows of texts."""
-    if not texts:
-        return np.zeros((0, len(CUE_NAMES)))
-    return np.vstack([cue_row(t) for t in texts])
+    """(n, len(CUE_NAMES)) cue rows of texts under the current patterns."""
+    return CURRENT.features(texts)
 
 
 def voice_block(texts: Sequence[str], voices: Sequence[str]) -> np.ndarray:
     """(n, len(VOICE_NAMES)): the voice one-hot, and quoted voice × warning cue."""
-    out = np.zeros((len(texts), len(VOICE_NAMES)))
-    for row, (text, voice) in enumerate(zip(texts, voices, strict=True)):
-        warned = bool(_COMPILED["warning"].search(text))
-        if voice in VOICES:
-            out[row, VOICES.index(voice)] = 1.0
-            if voice != "author" and warned:
-                out[row, len(VOICES) + VOICES.index(voice) - 1] = 1.0
-    return out
+    return CURRENT.voice_block(texts, voices)
 
 
 def voice_direction_block(cues: np.ndarray, voices: Sequence[str]) -> np.ndarray:
@@ -136,10 +216,4 @@ def voice_direction_block(cues: np.ndarray, voices: Sequence[str]) -> np.ndarray
     A move toward the alliance means one thing from an editorial board and the opposite when a
     Beijing-side voice names it; a linear head needs the product to tell them apart.
     """
-    columns = [CUE_NAMES.index(d) for d in DIRECTIONS]
-    out = np.zeros((len(voices), len(VOICE_DIRECTION_NAMES)))
-    for row, voice in enumerate(voices):
-        if voice in VOICES:
-            start = VOICES.index(voice) * len(DIRECTIONS)
-            out[row, start : start + len(DIRECTIONS)] = cues[row, columns]
-    return out
+    return CURRENT.voice_direction_block(cues, voices)

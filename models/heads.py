@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.cues import CUE_NAMES, RHETORIC, cue_features, voice_block, voice_direction_block
+from models.cues import CURRENT, CueSpec
 from models.encoders import MINILM, USE
 from models.labels import LABELS
 from models.language import detect_language
@@ -81,10 +81,11 @@ class LinearHead:
     lexicon: Lexicon | None = None
     extras: tuple[str, ...] = ()
     temperatures: dict[str, float] = field(default_factory=dict)
+    cues: CueSpec = CURRENT
 
     def features(self, embedded: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        """The head's feature rows: embeddings, lexicon features and extra blocks."""
-        return head_features(embedded, texts, self.lexicon, self.extras)
+        """The head's feature rows: embeddings, lexicon features and extra blocks (its own cue spec)."""
+        return head_features(embedded, texts, self.lexicon, self.extras, self.cues)
 
     def probs_for(self, embedded: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities of texts given their embeddings (temperature by detected language)."""
@@ -111,13 +112,13 @@ EXTRAS: tuple[str, ...] = ("cues", "voice", "voice_direction", "rhetoric")
 """Extra feature blocks a head may read, in the order they are appended."""
 
 
-def extra_features(texts: Sequence[str], extras: Sequence[str]) -> list[np.ndarray]:
+def extra_features(texts: Sequence[str], extras: Sequence[str], spec: CueSpec = CURRENT) -> list[np.ndarray]:
     """The ``extras`` blocks of texts (cue flags; voice one-hot read from each text's own cues;
     direction cues crossed with the voice; the two blame-rhetoric flags alone)."""
     unknown = set(extras) - set(EXTRAS)
     if unknown:
         raise ValueError(f"unknown feature block(s) {sorted(unknown)}; expected {', '.join(EXTRAS)}")
-    cues = cue_features(texts) if {"cues", "voice_direction", "rhetoric"} & set(extras) else None
+    cues = spec.features(texts) if {"cues", "voice_direction", "rhetoric"} & set(extras) else None
     voices = (
         [detect_voice(t, detect_language(t)) for t in texts]
         if {"voice", "voice_direction"} & set(extras)
@@ -127,22 +128,26 @@ def extra_features(texts: Sequence[str], extras: Sequence[str]) -> list[np.ndarr
     if "cues" in extras and cues is not None:
         blocks.append(cues)
     if "voice" in extras:
-        blocks.append(voice_block(texts, voices))
+        blocks.append(spec.voice_block(texts, voices))
     if "voice_direction" in extras and cues is not None:
-        blocks.append(voice_direction_block(cues, voices))
+        blocks.append(spec.voice_direction_block(cues, voices))
     if "rhetoric" in extras and cues is not None:
-        blocks.append(cues[:, [CUE_NAMES.index(name) for name in RHETORIC]])
+        blocks.append(cues[:, [spec.names.index(name) for name in spec.rhetoric]])
     return blocks
 
 
 def head_features(
-    embedded: np.ndarray, texts: Sequence[str], lexicon: Lexicon | None, extras: Sequence[str] = ()
+    embedded: np.ndarray,
+    texts: Sequence[str],
+    lexicon: Lexicon | None,
+    extras: Sequence[str] = (),
+    spec: CueSpec = CURRENT,
 ) -> np.ndarray:
     """Embeddings, then the lexicon's TF-IDF features (if any), then the ``extras`` blocks."""
     parts = [np.asarray(embedded, dtype=np.float64)]
     if lexicon is not None:
         parts.append(lexicon.transform(texts))
-    parts += extra_features(texts, extras)
+    parts += extra_features(texts, extras, spec)
     return parts[0] if len(parts) == 1 else np.hstack(parts)
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from models.build import BuildConfig, build, out_of_fold
+from models.build import BuildConfig, build
 from models.card import rounded
+from models.crossval import out_of_fold
 from models.dataset import Dataset
 from models.encoders import sha256_file
 from models.evaluate import evaluate, load_labelled

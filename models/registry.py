@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from models.cues import CURRENT, CueSpec
+from models.finetune import Delta
 from models.heads import HEADS, LinearHead
 from models.labels import LABELS
 from models.lexicon import Lexicon
@@ -29,9 +31,11 @@ class ModelNotFoundError(LookupError):
     """No artifact matches the requested version (the message lists those available)."""
 
 
-def heads_bytes(heads: dict[str, LinearHead]) -> bytes:
-    """Serialise heads (and the label order) to deterministic ``.npz`` bytes."""
+def heads_bytes(heads: dict[str, LinearHead], delta: Delta | None = None) -> bytes:
+    """Serialise heads, the label order (and a fine-tuned MiniLM delta) to deterministic ``.npz`` bytes."""
     arrays: dict[str, Any] = {"labels": np.array(LABELS)}
+    if delta is not None:
+        arrays.update(delta.arrays("en.minilm_delta"))
     for name in sorted(heads):
         head = heads[name]
         arrays[f"{name}.coef"] = np.asarray(head.coef, dtype=np.float64)
@@ -57,21 +61,32 @@ def version_of(data: bytes) -> str:
     return VERSION_PREFIX + hashlib.sha256(data).hexdigest()[:12]
 
 
-def read_heads(path: Path) -> dict[str, LinearHead]:
-    """Load the heads of a ``.npz`` artifact, checking its label order."""
+def feature_spec(heads: dict[str, LinearHead]) -> dict[str, Any]:
+    """The card's ``feature_spec``: the cue spec of every head that reads cue-derived blocks."""
+    return {name: json.loads(head.cues.to_json()) for name, head in sorted(heads.items()) if head.extras}
+
+
+def read_heads(path: Path, spec: dict[str, Any] | None = None) -> dict[str, LinearHead]:
+    """Load the heads of a ``.npz`` artifact, checking its label order.
+
+    ``spec`` is the version card's ``feature_spec``: the cue patterns each head was fitted with, so
+    a version keeps building the features its weights expect after ``models.cues`` changes.
+    """
     with np.load(path, allow_pickle=False) as data:
         labels = tuple(str(x) for x in data["labels"])
         if labels != LABELS:
             raise ValueError(f"{path}: artifact label order {labels} differs from {LABELS}")
         heads = {}
-        for spec in HEADS:
-            heads[spec.name] = LinearHead(
-                coef=np.array(data[f"{spec.name}.coef"]),
-                intercept=np.array(data[f"{spec.name}.intercept"]),
-                temperature=float(data[f"{spec.name}.temperature"][0]),
-                lexicon=_lexicon(data, spec.name),
-                extras=tuple(str(x) for x in data.get(f"{spec.name}.extras", [])),
-                temperatures=_temperatures(data, spec.name),
+        for head in HEADS:
+            name = head.name
+            heads[name] = LinearHead(
+                coef=np.array(data[f"{name}.coef"]),
+                intercept=np.array(data[f"{name}.intercept"]),
+                temperature=float(data[f"{name}.temperature"][0]),
+                lexicon=_lexicon(data, name),
+                extras=tuple(str(x) for x in data.get(f"{name}.extras", [])),
+                temperatures=_temperatures(data, name),
+                cues=CueSpec.from_json(json.dumps(spec[name])) if spec and name in spec else CURRENT,
             )
     return heads
 

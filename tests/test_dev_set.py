@@ -7,22 +7,18 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Any
 
 from flows.settings import SEEDS_DIR
-from models.duplicates import describe, near_duplicates
 from models.labels import LABELS
 
 DEV_DIR = SEEDS_DIR / "stance-dev"
 
 
-FILES = ("passages.jsonl", "passages-wave3.jsonl")  # the third wave waits for its model in its own file
-
-
 def file_counts() -> Counter[tuple[str, str]]:
-    """(language, label) counts of the dev-set files, with 'all' totals."""
+    """(language, label) counts of passages.jsonl, with 'all' totals."""
     counts: Counter[tuple[str, str]] = Counter()
-    for row in rows():
+    for line in (DEV_DIR / "passages.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
         for lang in (row["lang"], "all"):
             counts[(lang, row["label"])] += 1
             counts[(lang, "all")] += 1
@@ -47,7 +43,7 @@ def test_readme_table_matches_the_file() -> None:
 
 def test_readme_total_matches_the_file() -> None:
     text = (DEV_DIR / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"`passages-wave3.jsonl`: (\d+) real passages", text)
+    match = re.search(r"`passages.jsonl`: (\d+) real passages", text)
     assert match is not None and int(match.group(1)) == file_counts()[("all", "all")]
 
 
@@ -63,16 +59,10 @@ def third_wave(passage_id: str) -> bool:
     return passage_id[:2] in ("ED", "EE") or (passage_id[:2] in ("KO", "ZH") and int(passage_id[2:]) > 100)
 
 
-def rows() -> list[dict[str, Any]]:
-    """Every passage of the dev set (both files)."""
-    lines = [line for name in FILES for line in (DEV_DIR / name).read_text(encoding="utf-8").splitlines()]
+def rows() -> list[dict[str, object]]:
+    """Every passage of the dev set."""
+    lines = (DEV_DIR / "passages.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines]
-
-
-def test_no_near_duplicates_across_the_two_files() -> None:
-    passages = rows()
-    pairs = near_duplicates([(str(p["id"]), str(p["url"]), str(p["text"])) for p in passages])
-    assert not pairs, describe(pairs)
 
 
 def test_dev_set_meets_the_sizes_asked_for() -> None:

@@ -39,10 +39,27 @@ def test_readme_macro_f1_table_matches_the_card() -> None:
 
 def test_readme_calibration_confusions_and_seed_match_the_card() -> None:
     targets = latest_card()["metrics"]["targets"]
-    ece = re.search(r"^\| all languages \|[^\n]*\| (\d\.\d{3}) \(≤ 0\.06", README, flags=re.M)
+    ece = re.search(r"^\| all languages \|[^\n]*\| (\d\.\d{3}) \(≤ 0\.05", README, flags=re.M)
     assert ece is not None and float(ece.group(1)) == round(targets["ece_15_bins"]["value"], 3)
     share = re.search(r"Washington↔Beijing confusions: \d+ of \d+ polar passages \((\d+\.\d)%", README)
     assert share is not None
     assert float(share.group(1)) == round(100 * targets["washington_beijing_share"]["value"], 1)
     seed = re.search(r"Seed article with its own paragraphs held out of training: (-?\d\.\d{3})", README)
     assert seed is not None and float(seed.group(1)) == round(targets["seed_score_held_out"]["value"], 3)
+    off = re.search(r"Off-topic benchmark: (\d+) of (\d+) pages judged relevant", README)
+    assert off is not None and int(off.group(1)) == targets["off_topic_relevant"]["value"]
+
+
+def test_readme_learning_curve_matches_the_card() -> None:
+    """The README's learning-curve rows are the card's (share, all, en, ko, zh)."""
+    for point in latest_card()["learning_curve"]:
+        share = f"{100 * point['fraction']:.0f}%"
+        row = re.search(
+            rf"^\| {share} \| \d+ \| (\d\.\d{{3}}) \| (\d\.\d{{3}}) \| (\d\.\d{{3}}) \| (\d\.\d{{3}}) \|",
+            README,
+            flags=re.M,
+        )
+        assert row is not None, f"README lost the learning curve's {share} row"
+        assert [float(x) for x in row.groups()] == [round(point[k], 3) for k in ("all", "en", "ko", "zh")], (
+            share
+        )
