@@ -25,7 +25,18 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from warehouse import alerts_ops, health, ingest_ops, labels_ops, lake, poll_ops, run_ops, score_ops, spool
+from warehouse import (
+    alerts_ops,
+    article_ops,
+    health,
+    ingest_ops,
+    labels_ops,
+    lake,
+    poll_ops,
+    run_ops,
+    score_ops,
+    spool,
+)
 from warehouse.db import (
     Location,
     StorageFault,
@@ -46,6 +57,7 @@ from warehouse.ops import OPS, WriteOp, write_op
 __all__ = ["OPS", "Sink", "WriteOp", "write_op"]
 OP_MODULES = (
     alerts_ops,
+    article_ops,
     ingest_ops,
     labels_ops,
     poll_ops,
