@@ -16,22 +16,17 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import insert_rows, query_text, registered
+from warehouse import query
+from warehouse.db import insert_rows, registered
 from warehouse.ops import WriteOp, record, write_op
-
-
-def q(con: duckdb.DuckDBPyConnection, query: str, /, **params: Any) -> list[tuple[Any, ...]]:
-    """Run a named query from warehouse/queries with named parameters; return its rows."""
-    cursor = con.execute(query_text(query), params)
-    return cursor.fetchall() if cursor.description else []
 
 
 def sync_sources(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]], now: datetime) -> None:
     """Upsert configured sources (one statement); mark the ones no longer configured inactive."""
     if rows:
         with registered(con, "configured_sources", "sources", [{**r, "synced_at": now} for r in rows]):
-            q(con, "sync_sources")
-    q(con, "deactivate_missing_sources", now=now)
+            query.rows(con, "sync_sources")
+    query.rows(con, "deactivate_missing_sources", {"now": now})
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,7 @@ class DueSource:
 
 def due_sources(con: duckdb.DuckDBPyConnection, now: datetime, interval_minutes: float) -> list[DueSource]:
     """Sources that are active, enabled, not backing off and not polled within the interval."""
-    rows = q(con, "due_sources", now=now, interval_us=int(interval_minutes * 60_000_000))
+    rows = query.rows(con, "due_sources", {"now": now, "interval_us": int(interval_minutes * 60_000_000)})
     return [DueSource(*row) for row in rows]
 
 
@@ -68,22 +63,24 @@ class PollRecord:
 
 def record_poll(con: duckdb.DuckDBPyConnection, source_id: str, rec: PollRecord, now: datetime) -> int:
     """Write one poll (attempt row, new entries, source state) atomically; return entries added."""
-    known = {row[0] for row in q(con, "known_guids", source_id=source_id)}
+    known = {row[0] for row in query.rows(con, "known_guids", {"source_id": source_id})}
     fresh = [e for e in rec.entries if e["guid"] not in known]
     rec.fetch_row["entries_new"] = len(fresh)
     insert_rows(con, "feed_fetches", [rec.fetch_row])
     insert_rows(con, "entries", fresh, skip_existing=("source_id", "guid"))
-    q(
+    query.rows(
         con,
         "source_after_poll",
-        source_id=source_id,
-        now=now,
-        ok=rec.ok,
-        etag=rec.etag,
-        last_modified=rec.last_modified,
-        moved_to=rec.moved_to,
-        disable_reason=rec.disable_reason,
-        backoff_until=rec.backoff_until,
+        {
+            "source_id": source_id,
+            "now": now,
+            "ok": rec.ok,
+            "etag": rec.etag,
+            "last_modified": rec.last_modified,
+            "moved_to": rec.moved_to,
+            "disable_reason": rec.disable_reason,
+            "backoff_until": rec.backoff_until,
+        },
     )
     return len(fresh)
 
@@ -118,19 +115,18 @@ def pending_entries(
     con: duckdb.DuckDBPyConnection, max_attempts: int, before: datetime, limit: int = 100_000
 ) -> list[PendingEntry]:
     """Entries still to fetch (new, or failed with attempts left, not tried since ``before``)."""
-    rows = q(con, "pending_entries", max_attempts=max_attempts, before=before, limit=limit)
+    rows = query.rows(
+        con, "pending_entries", {"max_attempts": max_attempts, "before": before, "limit": limit}
+    )
     return [PendingEntry(*row) for row in rows]
 
 
 def link_existing(con: duckdb.DuckDBPyConnection, canonical_url: str, article_id: str, now: datetime) -> None:
     """Mark pending entries whose canonical URL is already stored as duplicates of it."""
-    q(
+    query.rows(
         con,
         "entries_link_article",
-        state="duplicate",
-        article_id=article_id,
-        canonical_url=canonical_url,
-        now=now,
+        {"state": "duplicate", "article_id": article_id, "canonical_url": canonical_url, "now": now},
     )
 
 
@@ -143,14 +139,16 @@ def fail_entries(
     now: datetime,
 ) -> None:
     """Record a failed page attempt for the entries of one canonical URL."""
-    q(
+    query.rows(
         con,
         "entries_fail",
-        canonical_url=canonical_url,
-        error_class=error_class,
-        error=error[:2000],
-        max_attempts=max_attempts,
-        now=now,
+        {
+            "canonical_url": canonical_url,
+            "error_class": error_class,
+            "error": error[:2000],
+            "max_attempts": max_attempts,
+            "now": now,
+        },
     )
 
 
