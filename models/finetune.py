@@ -9,8 +9,8 @@ chosen on held-out rows). Several runs (seeds, and the halves of a cross-fit) ar
 "soup": the mean of their deltas and classifiers, so scoring runs one forward pass of the merged
 weights and costs what the frozen encoder costs. What ships is the concatenated factors of the
 mean delta (about 0.8 MB in float16 for the default: 4 runs × rank 8 × 5 projections × 2 layers),
-never a copy of the 90 MB weights. Training is deterministic on one machine: fixed seeds, deterministic torch algorithms, a fixed
-thread count, data order from a seeded generator.
+never a copy of the 90 MB weights. Training is deterministic on one machine: fixed seeds,
+deterministic torch algorithms, a fixed thread count, data order from a seeded generator.
 """
 
 from __future__ import annotations

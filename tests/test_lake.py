@@ -66,10 +66,10 @@ CONCURRENT_WRITER = textwrap.dedent(
     from datetime import UTC, datetime
     from warehouse.lake import Lake
     from warehouse.score_ops import StoreScores
-    from warehouse.ingest_ops import StoreArticle
+    from warehouse.article_ops import StoreArticle
     from warehouse.sink import Sink
     from pathlib import Path
-    from tests.test_store import article, real_texts
+    from tests.test_store import article_text, real_texts
 
     lake = Lake(sys.argv[1], sys.argv[2])
     sink = Sink(lake, Path(sys.argv[3]), 30.0, commit_ops=int(sys.argv[5]))
@@ -83,8 +83,8 @@ CONCURRENT_WRITER = textwrap.dedent(
         score = {"article_id": f"a{i:03d}", "model_version": "m", "score": 0.1, "label": "hedge",
                  "confidence": 0.5, "relevant_share": 1.0, "spread": 0.0, "n_passages": 1,
                  "evidence_json": "[]", "scored_at": now, "n_ignored": 0}
-        art = article(f"http://x/{i % 20}", texts[i % 8] + f" {i % 20}", i)
-        return [StoreScores([row], [], [score]), StoreArticle(art, None, art["canonical_url"], 0.5, now)]
+        art = article_text(f"http://x/{i % 20}", texts[i % 8] + f" {i % 20}", i)
+        return [StoreScores([row], [], [score]), StoreArticle(art, None, art.canonical_url, 0.5, now)]
 
     for start in range(0, 40, 8):  # a fetch batch's writes at once: grouped into lake commits
         batch = [op for i in order[start : start + 8] for op in ops(i)]

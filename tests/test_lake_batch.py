@@ -14,9 +14,10 @@ import pytest
 from flows.orchestration.fanout import shard_of
 from tests.adhoc_ops import Adhoc
 from tests.conftest import BACKENDS
-from tests.test_store import T0, article, document, real_texts, wire_copy
+from tests.test_store import T0, article, article_text, document, real_texts, wire_copy
 from warehouse import db
-from warehouse.ingest_ops import FailEntries, StoreArticle
+from warehouse.article_ops import StoreArticle
+from warehouse.ingest_ops import FailEntries
 from warehouse.lake import Lake
 from warehouse.ops import WriteOp
 from warehouse.score_ops import articles_to_score
@@ -31,24 +32,24 @@ def batch_ops() -> list[StoreArticle]:
     page shared by two articles."""
     one, two, three = real_texts(3)
     arts = [
-        article("http://x/two", two, 1),  # a copy of nothing stored yet
-        article("http://x/one", one, 2),  # known: stored before the batch
-        article("http://x/exact-one", one, 3),  # exact copy of an earlier original
-        article("http://x/near-one", wire_copy(one, 1), 4),  # near copy of the stored original
-        article("http://x/near-two", wire_copy(two, 2), 5),  # near copy of one stored in this batch
-        article("http://x/exact-two", two, 6),  # exact copy of one stored in this batch
-        article("http://x/two", two, 7),  # known: stored earlier in this batch
-        article("http://x/three", three, 8),
+        article_text("http://x/two", two, 1),  # a copy of nothing stored yet
+        article_text("http://x/one", one, 2),  # known: stored before the batch
+        article_text("http://x/exact-one", one, 3),  # exact copy of an earlier original
+        article_text("http://x/near-one", wire_copy(one, 1), 4),  # near copy of the stored original
+        article_text("http://x/near-two", wire_copy(two, 2), 5),  # near copy of one stored in this batch
+        article_text("http://x/exact-two", two, 6),  # exact copy of one stored in this batch
+        article_text("http://x/two", two, 7),  # known: stored earlier in this batch
+        article_text("http://x/three", three, 8),
     ]
     docs: list[dict[str, Any] | None] = [document("http://x/page")] * 2 + [None] * 6
-    return [StoreArticle(a, d, a["canonical_url"], 0.5, T0) for a, d in zip(arts, docs, strict=True)]
+    return [StoreArticle(a, d, a.canonical_url, 0.5, T0) for a, d in zip(arts, docs, strict=True)]
 
 
 def seed_entries(con: duckdb.DuckDBPyConnection, ops: list[StoreArticle]) -> None:
     """An original stored before the batch, and one pending entry per write's feed link."""
     (one,) = real_texts(1)
     with db.transaction(con):
-        StoreArticle(article("http://x/one", one, 0), None, "http://x/one", 0.5, T0).apply(con)
+        StoreArticle(article_text("http://x/one", one, 0), None, "http://x/one", 0.5, T0).apply(con)
         urls = sorted({op.entry_url for op in ops})
         rows = [
             {

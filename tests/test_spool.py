@@ -13,7 +13,7 @@ import sys
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,11 @@ import pytest
 from flows.cli.commands import main
 from flows.ingest.sources import Source
 from flows.settings import Settings
-from tests.test_store import T0, article, real_texts
+from tests.test_store import T0, article_text, real_texts
 from warehouse import db, spool
 from warehouse import ingest_ops as store
-from warehouse.ingest_ops import LinkExisting, RecordPoll, StoreArticle, SyncSources
+from warehouse.article_ops import ArticleText, StoreArticle, article_id_for, document_row
+from warehouse.ingest_ops import LinkExisting, RecordPoll, SyncSources
 from warehouse.ops import OPS, Op, WriteOp, write_op
 from warehouse.sink import Sink
 
@@ -99,14 +100,12 @@ def poll(now: datetime) -> store.PollRecord:
 def ingest_ops(body: bytes) -> list[Op]:
     """One poll and one article with its document: datetimes with offsets, bytes with every value."""
     (text,) = real_texts(1)
-    doc = store.document_row(
-        "http://x/a", "http://x/a", 200, {"content-type": "text/html"}, body, "utf-8", T0
+    doc = document_row("http://x/a", "http://x/a", 200, {"content-type": "text/html"}, body, "utf-8", T0)
+    art = replace(
+        article_text("http://x/a", text, 5),
+        published_at=datetime(2026, 11, 19, 23, 59, 59, 123456, tzinfo=KST),
+        document_id=doc["document_id"],
     )
-    art = {
-        **article("http://x/a", text, 5),
-        "published_at": datetime(2026, 11, 19, 23, 59, 59, 123456, tzinfo=KST),
-        "document_id": doc["document_id"],
-    }
     return [
         SyncSources([source_row()], T0),
         RecordPoll("s", poll(T0), T0),
@@ -142,14 +141,14 @@ def test_locked_warehouse_spools_json_that_replays_exactly_once(sink: Sink) -> N
         assert con.execute("SELECT count(*) FROM feed_fetches").fetchone() == (1,)
         got = con.execute("SELECT published_at, fingerprint, document_id FROM articles").fetchall()
         assert got == [
-            (stored.article["published_at"], stored.article["fingerprint"], stored.document["document_id"])
+            (stored.article.published_at, stored.article.fingerprint, stored.document["document_id"])
         ]
         (raw,) = con.execute("SELECT raw_html FROM documents").fetchone() or (b"",)
         assert zlib.decompress(raw) == body
         entry = con.execute("SELECT published_at, article_id, state FROM entries").fetchone()
         assert entry == (
             datetime(2026, 11, 19, 8, 30, 1, 500, tzinfo=KST),
-            store.article_id_for("http://x/a"),
+            article_id_for("http://x/a"),
             "stored",
         )
         backoff = con.execute("SELECT etag, backoff_until FROM sources").fetchone()
@@ -290,3 +289,21 @@ def test_a_version_1_spool_file_still_replays_and_a_newer_op_version_is_refused(
     wrong = {**old, "ops": [{"op": "link_existing", "args": ["only one"]}]}
     with pytest.raises(spool.SpoolError, match=r"link_existing.*wrong arguments"):
         spool.loads(json.dumps(wrong).encode(), OPS)
+
+
+def test_a_version_1_store_article_carrying_its_row_reads_as_the_same_write() -> None:
+    """An older release spooled store_article with the articles row built; it reads back as the
+    typed write that builds that very row, and a row with a column no articles row has is refused."""
+    (text,) = real_texts(1)
+    for published in ({}, {"page_published_at": T0 - timedelta(days=1), "published_at": None}):
+        op = StoreArticle(replace(article_text("http://x/a", text, 5), **published), None, "u", 0.5, T0)
+        args = [op.article.row(), None, "u", 0.5, T0]
+        item = {"op": "store_article", "version": 1, "args": [spool.encode(a) for a in args]}
+        old = {"format": "axiswatch-spool", "version": 2, "created_at": T0.isoformat(), "ops": [item]}
+        (back,) = spool.loads(json.dumps(old).encode(), OPS)
+        assert back == op and isinstance(back, StoreArticle) and back.article.row() == op.article.row()
+    fetched = ArticleText("http://x/b", "http://x/b", "s", "t", "h", b"f", "feed_content", T0)
+    assert ArticleText.from_row(fetched.row()) == fetched and fetched.row()["published_source"] == "fetched"
+    item["args"][0] = {**spool.encode(op.article.row()), "duplicate_of": "x"}
+    with pytest.raises(spool.SpoolError, match=r"store_article.*wrong arguments.*duplicate_of"):
+        spool.loads(json.dumps({**old, "ops": [item]}).encode(), OPS)

@@ -20,8 +20,10 @@ from flows.ingest.text import text_hash
 from flows.settings import PROJECT_ROOT
 from flows.tools.demo_site import BENCH_DIR
 from tests.conftest import BACKENDS
-from warehouse import db
+from warehouse import article_ops as articles
+from warehouse import db, query
 from warehouse import ingest_ops as store
+from warehouse.article_ops import ArticleText
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -47,26 +49,29 @@ def wire_copy(text: str, n: int) -> str:
     return f"SEOUL (Wire {n}) -- First published by a partner.\n" + "\n".join(paragraphs[:-1])
 
 
+def article_text(url: str, text: str, minutes: int) -> ArticleText:
+    """A store_article write's article: ``text`` under ``url``, extracted ``minutes`` after T0."""
+    return ArticleText(
+        canonical_url=url,
+        url=url,
+        source_id="s",
+        text=text,
+        text_hash=text_hash(text),
+        fingerprint=neardup.to_bytes(neardup.signature(text)),
+        method="trafilatura",
+        extracted_at=T0 + timedelta(minutes=minutes),
+        title=url.rsplit("/", 1)[-1],
+        published_at=T0,
+    )
+
+
 def article(url: str, text: str, minutes: int) -> dict[str, Any]:
-    return {
-        "article_id": store.article_id_for(url),
-        "canonical_url": url,
-        "url": url,
-        "source_id": "s",
-        "title": url.rsplit("/", 1)[-1],
-        "published_at": T0,
-        "published_source": "feed",
-        "text": text,
-        "text_chars": len(text),
-        "text_hash": text_hash(text),
-        "fingerprint": neardup.to_bytes(neardup.signature(text)),
-        "extraction_method": "trafilatura",
-        "extracted_at": T0 + timedelta(minutes=minutes),
-    }
+    """The articles row of ``article_text``."""
+    return article_text(url, text, minutes).row()
 
 
 def document(url: str) -> dict[str, Any]:
-    return store.document_row(url, url, 200, {"content-type": "text/html"}, b"<html></html>", "utf-8", T0)
+    return articles.document_row(url, url, 200, {"content-type": "text/html"}, b"<html></html>", "utf-8", T0)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -80,7 +85,7 @@ def con(
 
 def put(con: duckdb.DuckDBPyConnection, art: dict[str, Any], doc: dict[str, Any] | None = None) -> str:
     with db.transaction(con):
-        return str(store.store_article(con, art, doc, art["canonical_url"], 0.5, T0))
+        return str(articles.store_article(con, art, doc, art["canonical_url"], 0.5, T0))
 
 
 def test_store_article_outcomes_and_bands(con: duckdb.DuckDBPyConnection) -> None:
@@ -104,7 +109,7 @@ def test_store_article_outcomes_and_bands(con: duckdb.DuckDBPyConnection) -> Non
     assert sorted(banded.fetchall()) == sorted(
         [
             (first["article_id"], neardup.BANDS, neardup.BANDS),
-            (store.article_id_for("http://x/other"), neardup.BANDS, neardup.BANDS),
+            (articles.article_id_for("http://x/other"), neardup.BANDS, neardup.BANDS),
         ]
     )
     assert con.execute("SELECT count(*) FROM documents").fetchone() == (1,)  # the shared page once
@@ -121,7 +126,7 @@ def insert_banded(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
     """An articles row and its band rows, whatever its duplicate_of says (no dedup)."""
     db.insert_rows(con, "articles", [row])
     bands = neardup.bands(neardup.from_bytes(row["fingerprint"]))
-    store.q(con, "insert_bands", buckets=store.bucket_text(bands), article_id=row["article_id"])
+    query.rows(con, "insert_bands", {"buckets": articles.bucket_text(bands), "article_id": row["article_id"]})
 
 
 def test_candidates_are_those_of_the_band_join(con: duckdb.DuckDBPyConnection) -> None:
@@ -135,13 +140,13 @@ def test_candidates_are_those_of_the_band_join(con: duckdb.DuckDBPyConnection) -
     for n, text in enumerate(unrelated):
         put(con, article(f"http://x/other{n}", text, 20 + n))
     dup = article("http://x/dup", wire_copy(base, 9), 30)
-    insert_banded(con, {**dup, "duplicate_of": store.article_id_for("http://x/copy0")})
+    insert_banded(con, {**dup, "duplicate_of": articles.article_id_for("http://x/copy0")})
     for text in (base, unrelated[0], "short text with nothing in common"):
         bands = neardup.bands(neardup.signature(text))
         expected = con.execute(BAND_JOIN, {"bands": [{"band": b, "bucket": k} for b, k in bands]}).fetchall()
-        assert store.near_candidates(con, bands) == [(a, f) for a, f, _ in expected]
-    found = [a for a, _ in store.near_candidates(con, neardup.bands(neardup.signature(base)))]
-    assert found == [store.article_id_for(f"http://x/copy{n}") for n in (3, 2, 1, 0)]  # earliest first
+        assert articles.near_candidates(con, bands) == [(a, f) for a, f, _ in expected]
+    found = [a for a, _ in articles.near_candidates(con, neardup.bands(neardup.signature(base)))]
+    assert found == [articles.article_id_for(f"http://x/copy{n}") for n in (3, 2, 1, 0)]  # earliest first
 
 
 def test_copies_in_one_transaction_see_each_other(con: duckdb.DuckDBPyConnection) -> None:
@@ -149,8 +154,8 @@ def test_copies_in_one_transaction_see_each_other(con: duckdb.DuckDBPyConnection
     (text,) = real_texts(1)
     with db.transaction(con):
         outcomes = [
-            store.store_article(con, article("http://x/orig", text, 0), None, "http://x/orig", 0.5, T0),
-            store.store_article(
+            articles.store_article(con, article("http://x/orig", text, 0), None, "http://x/orig", 0.5, T0),
+            articles.store_article(
                 con, article("http://x/copy", wire_copy(text, 1), 1), None, "http://x/copy", 0.5, T0
             ),
         ]
@@ -199,7 +204,7 @@ def test_single_row_insert_converts_values_like_arrow(tmp_path: Path) -> None:
 def test_pipeline_and_scoring_imports_do_not_load_scikit_learn() -> None:
     """scikit-learn (~1.5 s to import) is needed only to fit heads, never to ingest or score."""
     modules = (
-        "flows.ingest.pages, flows.ingest.polling, flows.score.stage, warehouse.ingest_ops, flows.pipeline"
+        "flows.ingest.pages, flows.ingest.polling, flows.score.stage, warehouse.article_ops, flows.pipeline"
     )
     modules += ", models.registry, models.classifier"
     code = f"import sys, {modules}; print('sklearn' in sys.modules)"

@@ -14,7 +14,8 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import insert_rows, query_text, run_query
+from warehouse import query
+from warehouse.db import insert_rows
 from warehouse.ops import WriteOp, write_op
 
 ACTIONS = ("ack", "dismiss", "reopen")
@@ -36,10 +37,10 @@ def record_deliveries(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]
 
 def alert_event(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
     """Store one analyst action on an alert (AlertError when the alert does not exist)."""
-    found = run_query(con, "alerts_exists", {"id": row["alert_id"]})
+    found = query.rows(con, "alerts_exists", {"id": row["alert_id"]})
     if not found or not found[0][0]:
         raise AlertError(f"no alert {row['alert_id']!r}")
-    con.execute(query_text("alerts_insert_event"), row)
+    con.execute(query.text("alerts_insert_event"), row)
 
 
 def event_row(alert_id: str, action: str, analyst: str, now: datetime, note: str = "") -> dict[str, Any]:

@@ -22,7 +22,8 @@ import numpy as np
 import pyarrow as pa
 
 from warehouse import lsh as neardup
-from warehouse.db import insert_rows, query_text, registered
+from warehouse import query
+from warehouse.db import insert_rows, registered
 
 LINKS = pa.schema(
     [
@@ -36,18 +37,13 @@ LINKS = pa.schema(
 
 @dataclass(frozen=True)
 class ArticleWrite:
-    """What one ``store_article`` write carries (see warehouse.ingest_ops.StoreArticle)."""
+    """The rows one ``store_article`` write stores (``warehouse.article_ops.StoreArticle.write``)."""
 
     article: dict[str, Any]
     document: dict[str, Any] | None
     entry_url: str
     threshold: float
     now: datetime
-
-
-def _rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple[Any, ...]]:
-    """Rows of a named query."""
-    return con.execute(query_text(name), params).fetchall()
 
 
 class _Originals:
@@ -57,15 +53,17 @@ class _Originals:
     def __init__(self, con: duckdb.DuckDBPyConnection, writes: Sequence[ArticleWrite]) -> None:
         """Read the stored originals sharing a text hash or an LSH bucket with the batch."""
         hashes = sorted({w.article["text_hash"] for w in writes})
-        self.by_hash: dict[str, str] = dict(_rows(con, "originals_by_hashes", hashes=hashes))
+        self.by_hash: dict[str, str] = dict(query.rows(con, "originals_by_hashes", {"hashes": hashes}))
         self.sigs = {id(w): neardup.from_bytes(w.article["fingerprint"]) for w in writes}
         self.bands = {k: set(neardup.bands(sig)) for k, sig in self.sigs.items()}
         buckets = " ".join(sorted({str(b) for bands in self.bands.values() for _, b in bands}))
         self.band_rows: dict[tuple[int, int], list[str]] = {}
-        for band, bucket, article_id in _rows(con, "neardup_candidates", buckets=buckets) if buckets else []:
+        for band, bucket, article_id in (
+            query.rows(con, "neardup_candidates", {"buckets": buckets}) if buckets else []
+        ):
             self.band_rows.setdefault((band, bucket), []).append(article_id)
         ids = sorted({a for ids in self.band_rows.values() for a in ids})
-        stored = _rows(con, "originals_by_id", ids=ids) if ids else []
+        stored = query.rows(con, "originals_by_id", {"ids": ids}) if ids else []
         self.stored: list[tuple[str, np.ndarray]] = [(a, neardup.from_bytes(fp)) for a, fp in stored]
         self.batch: list[tuple[str, int]] = []  # (article_id, id of its write) stored in this batch
 
@@ -98,7 +96,7 @@ def store_articles(con: duckdb.DuckDBPyConnection, writes: Sequence[ArticleWrite
     """Store a batch of articles as one-by-one ``store_article`` writes would, in a few statements;
     each write's outcome: 'stored', 'duplicate' or 'known'."""
     urls = sorted({w.article["canonical_url"] for w in writes})
-    by_url: dict[str, str] = dict(_rows(con, "articles_by_urls", urls=urls))
+    by_url: dict[str, str] = dict(query.rows(con, "articles_by_urls", {"urls": urls}))
     originals = _Originals(con, writes)
     outcomes: list[str] = []
     links: dict[str, dict[str, Any]] = {}
@@ -150,7 +148,7 @@ def _write(
     after the same transaction's inserts costs several times more)."""
     if links:
         with registered(con, "article_links", "entries", links, schema=LINKS):
-            con.execute(query_text("entries_link_articles"))
+            query.rows(con, "entries_link_articles")
     insert_rows(con, "documents", documents, skip_existing=("document_id",))
     if articles:
         schema = _union_schema(con, articles)

@@ -10,14 +10,12 @@ no such lock (several processes write at once; see warehouse.lake).
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
@@ -115,22 +113,6 @@ def corruption_of(path: Location, exc: BaseException) -> WarehouseCorrupt | None
     if isinstance(path, Path) and errors.is_corruption(exc):
         return errors.corrupt(path, exc)
     return None
-
-
-@functools.cache
-def query_text(name: str) -> str:
-    """The SQL text of warehouse/queries/<name>.sql (read once per process)."""
-    file = QUERIES_DIR / f"{name}.sql"
-    if not file.exists():
-        raise WarehouseError(f"no named query {name!r} in {QUERIES_DIR}")
-    return file.read_text(encoding="utf-8")
-
-
-def run_query(
-    con: duckdb.DuckDBPyConnection, name: str, params: Sequence[Any] | dict[str, Any] = ()
-) -> list[tuple[Any, ...]]:
-    """Run the named query with bound parameters and return all rows."""
-    return con.execute(query_text(name), params).fetchall()
 
 
 def verify_migrations(path: Location) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import query_text
+from warehouse import query
 from warehouse.ops import WriteOp, write_op
 
 LABEL_VALUES = ("washington", "hedge", "beijing", "irrelevant")
@@ -70,7 +70,7 @@ def label_row(
 def add_label(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> bool:
     """Insert one label row unless its label_id is already stored; return whether it was added."""
     before = _count(con, row["label_id"])
-    con.execute(query_text("web_insert_label"), {k: row.get(k) for k in LABEL_FIELDS})
+    con.execute(query.text("web_insert_label"), {k: row.get(k) for k in LABEL_FIELDS})
     return _count(con, row["label_id"]) > before
 
 
@@ -78,7 +78,7 @@ def add_label_for_passage(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -
     """Insert a label made while the warehouse was locked: the passage's text, model version and
     shown label are read now (LabelError when that passage is not scored); once per label_id."""
     cursor = con.execute(
-        query_text("web_passage"), {"article_id": row["article_id"], "ordinal": row["ordinal"]}
+        query.text("web_passage"), {"article_id": row["article_id"], "ordinal": row["ordinal"]}
     )
     found = cursor.fetchone()
     if found is None:
@@ -99,7 +99,7 @@ def _count(con: duckdb.DuckDBPyConnection, label_id: str) -> int:
 
 def export_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every analyst's latest label per passage, in the dev set's JSON-lines fields."""
-    cursor = con.execute(query_text("web_labels_export"))
+    cursor = con.execute(query.text("web_labels_export"))
     columns = [d[0] for d in cursor.description or []]
     rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
     for row in rows:

@@ -4,14 +4,15 @@ A write is a list of typed operations (``WriteOp`` dataclasses). Spool files nam
 (with their version) and record types by
 these registered names, never by Python module or class, so moving code never strands a
 pending spool and loading one never imports or constructs anything unregistered.
-Operations live in ``warehouse/ingest_ops.py`` and ``warehouse/score_ops.py``;
-``warehouse.sink`` imports both, so its registry is complete in every process.
+Operations live in the ``warehouse/*_ops.py`` modules (``article_ops``, ``ingest_ops``,
+``score_ops``, …); ``warehouse.sink`` imports them all, so its registry is complete in every
+process.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 import duckdb
@@ -30,6 +31,7 @@ class WriteOp:
 
     op_name: ClassVar[str] = ""
     op_version: ClassVar[int] = 1
+    op_older: ClassVar[Mapping[int, Callable[..., WriteOp]]] = {}
 
     def apply(self, con: duckdb.DuckDBPyConnection) -> Any:
         """Run the write on ``con`` (inside a transaction the sink opened)."""
@@ -55,15 +57,21 @@ T = TypeVar("T")
 W = TypeVar("W", bound=type[WriteOp])
 
 
-def write_op(name: str, version: int = 1) -> Callable[[W], W]:
-    """Register a write operation class under a stable name and version (spool files use both)."""
+def write_op(
+    name: str, version: int = 1, older: Mapping[int, Callable[..., WriteOp]] | None = None
+) -> Callable[[W], W]:
+    """Register a write operation class under a stable name and version (spool files use both);
+    ``older`` reads the spooled arguments of each earlier version into a write of this one (an
+    operation whose fields change bumps its version and keeps reading what older runs spooled)."""
 
     def register(cls: W) -> W:
         if not dataclasses.is_dataclass(cls):
             raise TypeError(f"write operation {name!r} must be a dataclass, not {cls!r}")
         if OPS.get(name, cls) is not cls:
             raise ValueError(f"two write operations are named {name!r}")
-        cls.op_name, cls.op_version = name, version
+        if any(v >= version for v in older or {}):
+            raise ValueError(f"write operation {name!r}: older versions must be below {version}")
+        cls.op_name, cls.op_version, cls.op_older = name, version, dict(older or {})
         OPS[name] = cls
         return cls
 

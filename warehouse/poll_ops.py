@@ -16,8 +16,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import insert_rows, query_text, registered
-from warehouse.ingest_ops import PollRecord, q
+from warehouse import query
+from warehouse.db import insert_rows, registered
+from warehouse.ingest_ops import PollRecord
 from warehouse.ops import WriteOp, write_op
 
 POLLED = pa.schema(
@@ -37,7 +38,7 @@ def _new_entries(con: duckdb.DuckDBPyConnection, source_id: str, rec: PollRecord
     """Insert the entries of one poll that are not known yet; set and return their count."""
     fresh: list[dict[str, Any]] = []
     if rec.entries:
-        known = {row[0] for row in q(con, "known_guids", source_id=source_id)}
+        known = {row[0] for row in query.rows(con, "known_guids", {"source_id": source_id})}
         fresh = [e for e in rec.entries if e["guid"] not in known]
         insert_rows(con, "entries", fresh, skip_existing=("source_id", "guid"))
     rec.fetch_row["entries_new"] = len(fresh)
@@ -66,7 +67,7 @@ def record_polls(
     insert_rows(con, "feed_fetches", [rec.fetch_row for _, rec in polls])
     rows = [_polled_row(source_id, rec) for source_id, rec in polls]
     with registered(con, "polled_sources", "sources", rows, schema=POLLED):
-        con.execute(query_text("sources_after_polls"), {"now": now})
+        con.execute(query.text("sources_after_polls"), {"now": now})
     return added
 
 

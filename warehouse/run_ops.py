@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.ingest_ops import q
+from warehouse import query
 from warehouse.ops import WriteOp, write_op
 
 
@@ -30,16 +30,18 @@ def start_run(
     model_version: str | None = None,
 ) -> int:
     """Close runs of this flow left open by a killed process, then open run ``run_id``."""
-    q(con, "run_interrupted", flow=flow, now=now)
-    q(
+    query.rows(con, "run_interrupted", {"flow": flow, "now": now})
+    query.rows(
         con,
         "run_start",
-        run_id=run_id,
-        flow=flow,
-        trigger=trigger,
-        prefect_run_id=prefect_run_id,
-        now=now,
-        model_version=model_version,
+        {
+            "run_id": run_id,
+            "flow": flow,
+            "trigger": trigger,
+            "prefect_run_id": prefect_run_id,
+            "now": now,
+            "model_version": model_version,
+        },
     )
     return run_id
 
@@ -60,7 +62,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, now: datetime, count
         "message",
     )
     params = {name: counts.get(name) for name in fields}
-    q(con, "run_finish", run_id=run_id, now=now, **params)
+    query.rows(con, "run_finish", {"run_id": run_id, "now": now, "None": params})
 
 
 @write_op("start_run")

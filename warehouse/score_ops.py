@@ -10,7 +10,8 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import insert_rows, query_text, run_query
+from warehouse import query
+from warehouse.db import insert_rows
 from warehouse.ops import WriteOp, write_op
 
 
@@ -33,13 +34,13 @@ def articles_to_score(
     ``shard`` (index, count), only those whose article id hashes to that shard (filtered in SQL)."""
     params = {"model_version": model_version, "limit": limit, "after": after}
     params.update(shard=shard[0], shards=shard[1])
-    rows = con.execute(query_text("articles_to_score"), params).fetchall()
+    rows = con.execute(query.text("articles_to_score"), params).fetchall()
     return [ArticleToScore(*row) for row in rows]
 
 
 def count_to_score(con: duckdb.DuckDBPyConnection, model_version: str) -> int:
     """How many originals have no article_scores row for ``model_version`` (for progress)."""
-    row = run_query(con, "count_to_score", {"model_version": model_version})
+    row = query.rows(con, "count_to_score", {"model_version": model_version})
     return int(row[0][0]) if row else 0
 
 
@@ -60,7 +61,7 @@ def store_scores(
 def register_model(con: duckdb.DuckDBPyConnection, version: str, card: dict[str, Any], now: datetime) -> None:
     """Record a model version and its card once (the newest registered version is what views read)."""
     con.execute(
-        query_text("register_model"),
+        query.text("register_model"),
         {"version": version, "card": json.dumps(card, ensure_ascii=False, default=str), "now": now},
     )
 
@@ -68,7 +69,7 @@ def register_model(con: duckdb.DuckDBPyConnection, version: str, card: dict[str,
 def forget_scores(con: duckdb.DuckDBPyConnection, version: str) -> None:
     """Delete one model version's scores (a staged re-score's leftovers, or before a swap)."""
     for name in ("forget_passage_scores", "forget_article_scores"):
-        con.execute(query_text(name), {"version": version})
+        con.execute(query.text(name), {"version": version})
 
 
 def promote_rescore(
@@ -78,7 +79,7 @@ def promote_rescore(
     staging = staging_version(version)
     forget_scores(con, version)
     for name in ("promote_passage_scores", "promote_article_scores"):
-        con.execute(query_text(name), {"version": version, "staging": staging})
+        con.execute(query.text(name), {"version": version, "staging": staging})
     forget_scores(con, staging)
     register_model(con, version, card, now)
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import duckdb
 
+from warehouse import query
 from warehouse.base import WarehouseError
-from warehouse.db import insert_rows, load_fts, query_text
+from warehouse.db import insert_rows, load_fts
 from warehouse.migrate import is_lake
 from warehouse.search_text import TOKENIZER_VERSION, search_text
 
@@ -33,10 +34,10 @@ def index_exists(con: duckdb.DuckDBPyConnection) -> bool:
 
 def fill_search_texts(con: duckdb.DuckDBPyConnection) -> int:
     """Store the search text of every article without a current one; return how many were written."""
-    con.execute(query_text("search_forget_stale"), [TOKENIZER_VERSION])
+    con.execute(query.text("search_forget_stale"), [TOKENIZER_VERSION])
     written = 0
     while True:
-        rows = con.execute(query_text("search_missing"), [BATCH]).fetchall()
+        rows = con.execute(query.text("search_missing"), [BATCH]).fetchall()
         if not rows:
             return written
         batch = [
@@ -58,7 +59,7 @@ def refresh_fts(con: duckdb.DuckDBPyConnection) -> bool:
         fill_search_texts(con)
         return False
     load_fts(con)
-    con.execute(query_text("search_macro"))
+    con.execute(query.text("search_macro"))
     if not fill_search_texts(con) and index_exists(con):
         return False
     con.execute(
@@ -82,4 +83,4 @@ def ranked_hits(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[
         if not index_exists(con):
             raise NoIndex("no search index yet (`axiswatch run` builds it after scoring)")
         hits = "search_hits_fts"
-    return con.execute(f"WITH {query_text(hits)}\n{query_text('search_articles')}", params).fetchall()
+    return con.execute(f"WITH {query.text(hits)}\n{query.text('search_articles')}", params).fetchall()

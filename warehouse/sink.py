@@ -25,7 +25,19 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from warehouse import alerts_ops, health, ingest_ops, labels_ops, lake, poll_ops, run_ops, score_ops, spool
+from warehouse import (
+    alerts_ops,
+    article_ops,
+    health,
+    ingest_ops,
+    labels_ops,
+    lake,
+    poll_ops,
+    query,
+    run_ops,
+    score_ops,
+    spool,
+)
 from warehouse.db import (
     Location,
     StorageFault,
@@ -37,7 +49,6 @@ from warehouse.db import (
     is_lake,
     now_utc,
     reader,
-    run_query,
     transaction,
     writer,
 )
@@ -46,6 +57,7 @@ from warehouse.ops import OPS, WriteOp, write_op
 __all__ = ["OPS", "Sink", "WriteOp", "write_op"]
 OP_MODULES = (
     alerts_ops,
+    article_ops,
     ingest_ops,
     labels_ops,
     poll_ops,
@@ -285,12 +297,12 @@ def _all_in_transaction(con: duckdb.DuckDBPyConnection, ops: Sequence[WriteOp]) 
 def _replay_in_transaction(con: duckdb.DuckDBPyConnection, file_name: str, ops: Sequence[WriteOp]) -> bool:
     """Apply a spool file's ops and its ledger row in one transaction; return whether it was done already."""
     with transaction(con):
-        done = bool(run_query(con, "spool_ledger_applied", {"spool_file": file_name}))
+        done = bool(query.rows(con, "spool_ledger_applied", {"spool_file": file_name}))
         if not done:
             for n, op in enumerate(ops, 1):
                 _replay_one(con, op, f"write {n} of {len(ops)}")
             params = {"spool_file": file_name, "ops": len(ops), "applied_at": now_utc()}
-            run_query(con, "spool_ledger_record", params)
+            query.rows(con, "spool_ledger_record", params)
     return done
 
 

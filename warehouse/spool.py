@@ -7,7 +7,8 @@ A spool file is one UTF-8 JSON object::
 
 Operations are named and versioned as registered in ``warehouse.ops`` (``write_op``); ``args``
 are the operation's fields in declaration order. Version 1 files (no per-operation version)
-are read as operations of version 1. Argument values are plain JSON, or a
+are read as operations of version 1; an operation whose fields changed reads its older versions
+through the readers it registered (``write_op(..., older={1: …})``). Argument values are plain JSON, or a
 one-key tagged object for the few other types: ``{"$datetime": ISO 8601}`` (plus ``"tz"``
 for a named zone), ``{"$date": …}``, ``{"$timedelta": [days, seconds, µs]}``, ``{"$bytes":
 base64}``, ``{"$tuple": […]}``, ``{"$float": "nan" | "inf" | "-inf"}``, ``{"$dict": [[k, v],
@@ -105,14 +106,16 @@ def _load_op(n: int, item: Any, known_ops: Mapping[str, type[WriteOp]]) -> Write
             "replay it with the release that wrote it"
         )
     version = item.get("version", 1)
-    if version != cls.op_version:
+    older = cls.op_older.get(version) if type(version) is int else None
+    build = cls if version == cls.op_version else older
+    if build is None:
         raise SpoolError(
             f"operation {item['op']!r} of version {version!r} (write {n}); this axiswatch writes "
             f"version {cls.op_version}: replay it with the release that wrote it"
         )
     args = tuple(decode(a) for a in item["args"])
     try:
-        return cls(*args)
+        return build(*args)
     except TypeError as exc:
         raise SpoolError(f"corrupt: write {n} ({item['op']}) has the wrong arguments: {exc}") from None
 

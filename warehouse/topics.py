@@ -18,7 +18,8 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import insert_rows, query_text, run_query
+from warehouse import query
+from warehouse.db import insert_rows
 from warehouse.search_text import tokens
 
 LANGUAGES = ("en", "ko", "zh")
@@ -106,15 +107,15 @@ def tag_topics(con: duckdb.DuckDBPyConnection, dictionary: dict[str, Any]) -> in
     topics, digest, version = compile_topics(dictionary), content_hash(dictionary), dictionary["version"]
     _sync_topics(con, dictionary)
     done = 0
-    while rows := run_query(con, "topics_stale", [digest, BATCH]):
+    while rows := query.rows(con, "topics_stale", [digest, BATCH]):
         ids = [aid for aid, _ in rows]
         tags = [
             {"article_id": aid, "topic_id": tid, "hits": n, "dictionary_version": version}
             for aid, text in rows
             for tid, n in article_topics(topics, text).items()
         ]
-        con.execute(query_text("topics_forget"), {"ids": ids})
+        con.execute(query.text("topics_forget"), {"ids": ids})
         insert_rows(con, "article_topics", tags)
-        con.execute(query_text("topics_mark"), {"ids": ids, "hash": digest})
+        con.execute(query.text("topics_mark"), {"ids": ids, "hash": digest})
         done += len(ids)
     return done

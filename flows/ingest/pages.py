@@ -1,8 +1,9 @@
-"""Entries → fetch → extract → rows → store, in one pass over a batch of pending entries.
+"""Entries → fetch → extract → writes → store, in one pass over a batch of pending entries.
 
 Pages are fetched through the one hardened client, extracted in worker processes, and each
-entry becomes one write: ``store_article`` (document, article, entry links in one
-transaction) or ``fail_entries`` with the reason. The choice between the page's text and the
+entry becomes one write: ``StoreArticle`` (document, article, entry links in one transaction;
+it carries the article as typed ``ArticleText`` and the warehouse builds the row) or
+``FailEntries`` with the reason. The choice between the page's text and the
 feed's own full text is made in one place, ``choose_text``. The article's canonical URL is
 the page's same-site ``<link rel="canonical">``, else the final URL after redirects; the
 entry keeps the feed's own link.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,8 +27,9 @@ from flows.settings import Settings
 from models.language import script_language
 from models.textclean import clean_optional, clean_text
 from warehouse import ingest_ops as store
+from warehouse.article_ops import ArticleText, StoreArticle, document_row, existing_articles
 from warehouse.db import now_utc
-from warehouse.ingest_ops import FailEntries, LinkExisting, StoreArticle
+from warehouse.ingest_ops import FailEntries, LinkExisting
 from warehouse.ops import WriteOp
 from warehouse.sink import Sink
 
@@ -64,44 +67,37 @@ def article_url(entry: store.PendingEntry, result: FetchResult, page: Extracted 
     return canonical_url(result.final_url)
 
 
-def article_row(
+def article_text(
     entry: store.PendingEntry,
     final_url: str,
     chosen: tuple[str, str, Extracted | None],
     document_id: str | None,
     run_id: int | None,
     canonical: str,
-) -> dict[str, Any]:
-    """The articles row for one entry (duplicate columns are decided when it is stored)."""
+    now: datetime,
+) -> ArticleText:
+    """What one entry's article is made of: the cleaned text with its hash and fingerprint, and
+    the feed's metadata, else the page's (the warehouse builds the articles row from it)."""
     raw, method, page = chosen
     text = clean_text(raw)  # lone surrogates and NULs never reach the warehouse or the encoders
-    now = now_utc()
-    published, published_source = entry.published_at, "feed"
-    if published is None and page and page.published_at:
-        published, published_source = page.published_at, "page"
-    if published is None:
-        published, published_source = now, "fetched"
-    language = (page.language if page else None) or script_language(text) or entry.source_language
-    return {
-        "article_id": store.article_id_for(canonical),
-        "canonical_url": canonical,
-        "url": final_url,
-        "source_id": entry.source_id,
-        "document_id": document_id,
-        "title": clean_optional(entry.title or (page.title if page else None)),
-        "author": clean_optional(entry.author or (page.author if page else None)),
-        "site_name": clean_optional(page.site_name if page else None),
-        "published_at": published,
-        "published_source": published_source,
-        "language": language,
-        "text": text,
-        "text_chars": len(text),
-        "text_hash": text_hash(text),
-        "fingerprint": neardup.to_bytes(neardup.signature(text)),
-        "extraction_method": method,
-        "extracted_at": now,
-        "run_id": run_id,
-    }
+    return ArticleText(
+        canonical_url=canonical,
+        url=final_url,
+        source_id=entry.source_id,
+        text=text,
+        text_hash=text_hash(text),
+        fingerprint=neardup.to_bytes(neardup.signature(text)),
+        method=method,
+        extracted_at=now,
+        document_id=document_id,
+        title=clean_optional(entry.title or (page.title if page else None)),
+        author=clean_optional(entry.author or (page.author if page else None)),
+        site_name=clean_optional(page.site_name if page else None),
+        language=(page.language if page else None) or script_language(text) or entry.source_language,
+        published_at=entry.published_at,
+        page_published_at=page.published_at if page else None,
+        run_id=run_id,
+    )
 
 
 def page_op(
@@ -125,11 +121,11 @@ def page_op(
     document = None
     if r.ok:
         encoding = x.encoding if isinstance(x, Extracted) else None
-        document = store.document_row(e.url, r.final_url, r.status_code, r.headers, r.body, encoding, now)
+        document = document_row(e.url, r.final_url, r.status_code, r.headers, r.body, encoding, now)
     doc_id = document["document_id"] if document else None
     canonical = article_url(e, r, chosen[2])
-    row = article_row(e, r.final_url if r.ok else e.url, chosen, doc_id, run_id, canonical)
-    return StoreArticle(row, document, e.canonical_url, settings.near_duplicate_resemblance, now)
+    text = article_text(e, r.final_url if r.ok else e.url, chosen, doc_id, run_id, canonical, now)
+    return StoreArticle(text, document, e.canonical_url, settings.near_duplicate_resemblance, now)
 
 
 def fetch_pages(
@@ -146,7 +142,7 @@ def fetch_pages(
     unique: dict[str, store.PendingEntry] = {}
     ops: list[WriteOp] = []
     with sink.read() as con:  # one lookup for the batch (on a lake each statement asks the catalog)
-        stored = store.existing_articles(con, [e.canonical_url for e in entries])
+        stored = existing_articles(con, [e.canonical_url for e in entries])
     for e in entries:
         known = stored.get(e.canonical_url)
         if known is not None:

@@ -26,13 +26,6 @@ import httpx
 
 from flows.settings import Settings, SettingsError
 
-PIPELINE, WEEKLY_REPORT = "pipeline", "weekly-report"
-ENTRYPOINTS = {
-    PIPELINE: "flows.pipeline.pipeline_flow",
-    WEEKLY_REPORT: "flows.pipeline.weekly_report_flow",
-    "pipeline-shard": "flows.pipeline.pipeline_shard_flow",
-}
-
 
 def api_url() -> str:
     """PREFECT_API_URL of a server that answers its health check, else SettingsError (exit 2)."""
@@ -67,17 +60,14 @@ def ensure_pool(name: str) -> bool:
     return False
 
 
-def _deploy_one(name: str, pool: str, **options: Any) -> str:
-    """Register one deployment of flow ``name`` on ``pool`` by its module path (no storage, no
-    pull step): a worker imports it from its own installed axiswatch, wherever it runs; its id."""
-    import importlib
-
+def _deploy_one(flow: Any, pool: str, **options: Any) -> str:
+    """Register a flow of flows/pipeline.py on ``pool`` as the deployment of its own name, by its
+    module path (no storage, no pull step): a worker imports it from its own installed axiswatch,
+    wherever it runs; its id."""
     from prefect.types.entrypoint import EntrypointType
 
-    module, attr = ENTRYPOINTS[name].rsplit(".", 1)
-    flow: Any = getattr(importlib.import_module(module), attr)
     deployment_id = flow.deploy(
-        name=name,
+        name=flow.name,
         work_pool_name=pool,
         build=False,
         push=False,
@@ -98,6 +88,7 @@ def deploy(settings: Settings, pool: str, shards: int | None, say: Callable[[str
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron
 
+    from flows import pipeline  # imported only now, after the Prefect environment is configured
     from flows.orchestration.serve import describe, pipeline_schedule
 
     created = ensure_pool(pool)
@@ -105,7 +96,7 @@ def deploy(settings: Settings, pool: str, shards: int | None, say: Callable[[str
     scheduled = {"overrides": overrides, "trigger": "schedule"}
     one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
     _deploy_one(
-        PIPELINE,
+        pipeline.pipeline_flow,
         pool,
         schedules=[pipeline_schedule(settings)],
         concurrency_limit=one_at_a_time,
@@ -113,13 +104,14 @@ def deploy(settings: Settings, pool: str, shards: int | None, say: Callable[[str
         description="ingest → score → search index; fans out to pipeline-shard runs when shards > 1",
     )
     _deploy_one(
-        WEEKLY_REPORT,
+        pipeline.weekly_report_flow,
         pool,
         schedules=[Cron(settings.report_cron, timezone=settings.timezone)],
         parameters=scheduled,
         description="the weekly trend report, Mondays 07:00 Asia/Seoul by default",
     )
-    _deploy_one("pipeline-shard", pool, description="one shard of a fanned-out pipeline run (no schedule)")
+    shard_help = "one shard of a fanned-out pipeline run (no schedule)"
+    _deploy_one(pipeline.pipeline_shard_flow, pool, description=shard_help)
     fan = f"shards {shards} (parameter)" if shards else "shards: each worker's AXISWATCH_SHARDS (default 1)"
     say(f"axiswatch deploy: work pool {pool!r} (process, {'created' if created else 'existing'}) on {url}")
     say(f"  {describe(settings)}; {fan}")
@@ -127,7 +119,8 @@ def deploy(settings: Settings, pool: str, shards: int | None, say: Callable[[str
     say("start workers (any number, anywhere axiswatch is installed, with the same warehouse settings;")
     say("  outside a checkout: AXISWATCH_SOURCES_FILE and AXISWATCH_TOPICS_FILE, or start it beside seeds/):")
     say(f"  PREFECT_API_URL={url} AXISWATCH_DATA_DIR=… prefect worker start --pool {pool} --type process")
-    say(f"run one now: PREFECT_API_URL={url} prefect deployment run {PIPELINE}/{PIPELINE}")
+    name = pipeline.pipeline_flow.name
+    say(f"run one now: PREFECT_API_URL={url} prefect deployment run {name}/{name}")
     return 0
 
 

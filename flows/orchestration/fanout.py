@@ -31,6 +31,7 @@ from uuid import UUID
 from flows.ingest.counts import IngestCounts
 from flows.settings import Settings
 from warehouse import ingest_ops as store
+from warehouse import query
 from warehouse.score_ops import RegisterModel
 from warehouse.sink import Sink
 
@@ -159,7 +160,7 @@ def totals(sink: Sink, flow_run_ids: Sequence[str]) -> tuple[IngestCounts, int]:
     if not flow_run_ids:
         return counts, scored
     with sink.read() as con:
-        rows = store.q(con, "shard_runs", ids=list(flow_run_ids))
+        rows = query.rows(con, "shard_runs", {"ids": list(flow_run_ids)})
     for row in rows:
         names = ("feeds_polled", "feeds_failed", "discovered", "fetched", "extracted", "duplicates", "failed")
         numbers = dict(zip(names, row[1:8], strict=True))

@@ -34,8 +34,8 @@ from flows.tools.bench_stages import (
 )
 from flows.tools.pgserver import PostgresServer
 from warehouse import query
+from warehouse.article_ops import ArticleText, StoreArticle
 from warehouse.db import Location, now_utc, reader
-from warehouse.ingest_ops import StoreArticle
 from warehouse.lake import Lake
 from warehouse.sink import Sink
 
@@ -53,7 +53,8 @@ def _store_articles(location: Location, spool: Path, rows: Sequence[dict[str, An
         pass
     started = time.perf_counter()
     for start in range(0, len(rows), batch):
-        ops = [StoreArticle(r, None, r["canonical_url"], 0.9, now_utc()) for r in rows[start : start + batch]]
+        texts = [ArticleText.from_row(r) for r in rows[start : start + batch]]
+        ops = [StoreArticle(t, None, t.canonical_url, 0.9, now_utc()) for t in texts]
         results = sink.apply(ops)
         if results is None or any(isinstance(r, Exception) for r in results):
             raise RuntimeError(f"store_article failed on {location}: {results}")

@@ -273,7 +273,7 @@ def article_like_rows(texts: Sequence[str], count: int) -> list[dict[str, Any]]:
     """``count`` rows for the articles table, cycling through ``texts`` under unique URLs."""
     from flows.ingest import dedup as neardup
     from flows.ingest.text import text_hash
-    from warehouse.ingest_ops import article_id_for
+    from warehouse.article_ops import article_id_for
 
     usable = [t for t in texts if t.strip()] or ["placeholder article text for the store stage"]
     prints = [neardup.to_bytes(neardup.signature(t)) for t in usable]
