@@ -51,3 +51,16 @@ def test_eval_writes_the_figures_as_json(tmp_path: Path, monkeypatch: pytest.Mon
     assert figures["detection_rate"] >= 0.8 and figures["median_delay_days"] <= 2
     assert figures["false_alarms_per_100_series_weeks"] >= 0 and figures["series"] >= 10
     assert figures["trials"] == 6 and figures["articles_per_day"] == 40
+
+
+def test_docs_alerts_headline_row_is_the_kept_eval_json() -> None:
+    root = Path(__file__).resolve().parents[1]
+    kept = json.loads((root / "docs" / "alerts-eval.json").read_text(encoding="utf-8"))
+    text = (root / "docs" / "alerts.md").read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("| **+0.3** | **10** |"))
+    cells = [cell.replace("**", "").strip() for cell in row.strip("|").split("|")]
+    assert cells[2] == f"{kept['detection_rate'] * 100:.1f}%"
+    assert cells[3] == f"{kept['detection_rate_7_days'] * 100:.1f}%"
+    assert cells[4] == f"{kept['median_delay_days']:.0f} days"
+    assert cells[5].startswith(f"{kept['false_alarms_per_100_series_weeks']:.2f} ({kept['false_alarms']} in ")
+    assert f"{len(kept['series_names'])} series" in text
