@@ -8,7 +8,9 @@ started, never from the path of the checkout that registered them:
 - ``pipeline`` with the schedule ``serve`` uses (``pipeline_cron`` or ``pipeline_interval_seconds``
   in ``timezone``), one run at a time (an overlapping run is cancelled, never queued);
 - ``weekly-report`` on ``report_cron``;
-- ``pipeline-shard`` with no schedule: the shard runs a fanned-out pipeline run starts.
+- ``pipeline-shard`` with no schedule: the shard runs a fanned-out pipeline run starts;
+- ``lake-maintenance`` on ``lake_maintenance_cron`` when the warehouse is a DuckLake (the deploying
+  process's settings decide; flows/orchestration/maintenance.py).
 
 The work pool (type ``process``) is created when missing. Workers read their own AXISWATCH_*
 environment (data directory, warehouse, shards), like ``serve``; ``--shards N`` is baked into the
@@ -31,6 +33,7 @@ ENTRYPOINTS = {
     PIPELINE: "flows.pipeline.pipeline_flow",
     WEEKLY_REPORT: "flows.pipeline.weekly_report_flow",
     "pipeline-shard": "flows.pipeline.pipeline_shard_flow",
+    "lake-maintenance": "flows.orchestration.maintenance.lake_maintenance_flow",
 }
 
 
@@ -90,7 +93,7 @@ def _deploy_one(name: str, pool: str, **options: Any) -> str:
 
 
 def deploy(settings: Settings, pool: str, shards: int | None, say: Callable[[str], None] = print) -> int:
-    """Create the pool if missing, register the three deployments, say how to start workers."""
+    """Create the pool if missing, register the deployments, say how to start workers."""
     from flows.orchestration import prefect_env
 
     url = api_url()
@@ -98,7 +101,7 @@ def deploy(settings: Settings, pool: str, shards: int | None, say: Callable[[str
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron
 
-    from flows.orchestration.serve import describe, pipeline_schedule
+    from flows.orchestration.serve import describe, maintains_lake, pipeline_schedule
 
     created = ensure_pool(pool)
     overrides: dict[str, Any] = {"shards": shards} if shards else {}
@@ -120,6 +123,15 @@ def deploy(settings: Settings, pool: str, shards: int | None, say: Callable[[str
         description="the weekly trend report, Mondays 07:00 Asia/Seoul by default",
     )
     _deploy_one("pipeline-shard", pool, description="one shard of a fanned-out pipeline run (no schedule)")
+    if maintains_lake(settings):
+        _deploy_one(
+            "lake-maintenance",
+            pool,
+            schedules=[Cron(settings.lake_maintenance_cron, timezone=settings.timezone)],
+            concurrency_limit=one_at_a_time,
+            parameters={"trigger": "schedule"},
+            description="the lake's catalog kept small: inlined rows flushed, old snapshots expired",
+        )
     fan = f"shards {shards} (parameter)" if shards else "shards: each worker's AXISWATCH_SHARDS (default 1)"
     say(f"axiswatch deploy: work pool {pool!r} (process, {'created' if created else 'existing'}) on {url}")
     say(f"  {describe(settings)}; {fan}")
