@@ -200,7 +200,7 @@ class Settings(BaseSettings):
     torch_threads: int = setting(2, "torch threads for scoring and model builds", ge=1)
     pipeline_cron: Cron = setting("*/30 * * * *", "when `serve` runs the `pipeline` deployment")
     report_cron: Cron = setting("0 7 * * 1", "when `serve` runs the `weekly-report` deployment")
-    lake_maintenance_cron: Cron = setting("30 4 * * *", "on a DuckLake: when `lake-maintenance` runs")
+    lake_maintenance_cron: Cron = setting("45 4 * * *", "on a DuckLake: when `lake-maintenance` runs")
     pipeline_interval_seconds: float = setting(
         0.0, "> 0: `serve` runs the pipeline at this interval instead of its cron", ge=0
     )

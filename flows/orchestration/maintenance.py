@@ -1,6 +1,6 @@
 """The ``lake-maintenance`` flow: warehouse/lake_maintenance.py's pass, on a schedule.
 
-``axiswatch serve`` and ``axiswatch deploy`` register it (``lake_maintenance_cron``, daily at 04:30
+``axiswatch serve`` and ``axiswatch deploy`` register it (``lake_maintenance_cron``, daily at 04:45
 in ``timezone`` by default) when the warehouse is a DuckLake; ``axiswatch warehouse maintain``
 runs the same pass by hand. On a DuckDB file there is nothing to maintain: the run says so in one
 line and completes. Import this module only after ``flows.orchestration.prefect_env.configure``.

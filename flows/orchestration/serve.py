@@ -4,9 +4,9 @@
   would overlap a running one is cancelled, never queued behind it (the next tick catches up,
   the idempotent warehouse makes that harmless).
 - ``weekly-report`` on Mondays 07:00 (``report_cron``) in ``timezone`` (Asia/Seoul).
-- ``lake-maintenance`` daily at 04:30 (``lake_maintenance_cron``), only when the warehouse is a
-  DuckLake: inlined rows flushed, old snapshots expired, replaced files removed
-  (flows/orchestration/maintenance.py).
+- ``lake-maintenance`` daily at 04:45 (``lake_maintenance_cron``: between the half-hourly pipeline
+  runs), only when the warehouse is a DuckLake: inlined rows flushed, old snapshots expired,
+  replaced files removed (flows/orchestration/maintenance.py).
 ``pipeline_interval_seconds`` > 0 replaces the pipeline's cron with a fixed interval.
 Stopping serve leaves the schedules active (``pause_on_shutdown=False``), so a Prefect server
 keeps scheduling while the worker restarts.
