@@ -35,7 +35,7 @@ from flows.tools.cycle_measure import add_new_items, catalog_stats, cycle_figure
 from flows.tools.loopback import LoopbackServer
 from flows.tools.pgserver import PostgresServer
 from warehouse import query
-from warehouse.db import reader
+from warehouse.db import Location, reader
 from warehouse.lake import Lake
 
 BIN = Path(sys.executable).parent
@@ -135,7 +135,7 @@ def seconds_between(start: str, end: str) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-def waves(lake: Lake, prefect_run_id: str) -> dict[str, dict[str, float]]:
+def waves(lake: Location, prefect_run_id: str) -> dict[str, dict[str, float]]:
     """Per stage of the parent's shard runs: shards and wall seconds (from the runs rows)."""
     with reader(lake) as con:
         rows = query.rows(con, "cycle_waves", {"prefect_run_id": prefect_run_id})
