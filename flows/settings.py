@@ -181,6 +181,9 @@ class Settings(BaseSettings):
     lake_commit_mib: float = setting(
         16.0, "on a DuckLake: approximate MiB of rows sharing one commit at most", gt=0
     )
+    lake_retention_days: float = setting(
+        7.0, "on a DuckLake: days of snapshots and replaced files `warehouse maintain` keeps", gt=0
+    )
     sql_timeout_seconds: float = setting(
         300.0, "seconds an `axiswatch sql` query may run before it is cancelled", gt=0
     )
@@ -197,6 +200,7 @@ class Settings(BaseSettings):
     torch_threads: int = setting(2, "torch threads for scoring and model builds", ge=1)
     pipeline_cron: Cron = setting("*/30 * * * *", "when `serve` runs the `pipeline` deployment")
     report_cron: Cron = setting("0 7 * * 1", "when `serve` runs the `weekly-report` deployment")
+    lake_maintenance_cron: Cron = setting("45 4 * * *", "on a DuckLake: when `lake-maintenance` runs")
     pipeline_interval_seconds: float = setting(
         0.0, "> 0: `serve` runs the pipeline at this interval instead of its cron", ge=0
     )

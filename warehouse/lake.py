@@ -51,13 +51,13 @@ class S3:
 
     def secret_sql(self) -> str:
         """The CREATE SECRET statement (temporary: this DuckDB instance only) for these settings."""
-        options = {"TYPE": "s3", "REGION": _quote(self.region)}
+        options = {"TYPE": "s3", "REGION": quote(self.region)}
         if self.key_id:
-            options.update(KEY_ID=_quote(self.key_id), SECRET=_quote(self.secret or ""))
+            options.update(KEY_ID=quote(self.key_id), SECRET=quote(self.secret or ""))
         if self.endpoint:
             parts = urlsplit(self.endpoint if "://" in self.endpoint else f"https://{self.endpoint}")
-            options.update(ENDPOINT=_quote(parts.netloc), USE_SSL=str(parts.scheme != "http").lower())
-        options["URL_STYLE"] = _quote(self.url_style or ("path" if self.endpoint else "vhost"))
+            options.update(ENDPOINT=quote(parts.netloc), USE_SSL=str(parts.scheme != "http").lower())
+        options["URL_STYLE"] = quote(self.url_style or ("path" if self.endpoint else "vhost"))
         return (
             "CREATE OR REPLACE TEMPORARY SECRET axiswatch_s3 ("
             + ", ".join(f"{k} {v}" for k, v in options.items())
@@ -122,7 +122,7 @@ def extension_file(name: str) -> Path:
     return path
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
@@ -161,16 +161,16 @@ def connect(lake: Lake, ext_dir: Path, *, read_only: bool = False) -> duckdb.Duc
     con = duckdb.connect(":memory:", config=config)
     try:
         for name in ("ducklake", "postgres_scanner", *(("httpfs",) if lake.is_remote else ())):
-            con.execute(f"INSTALL {_quote(str(extension_file(name)))}")
+            con.execute(f"INSTALL {quote(str(extension_file(name)))}")
             con.execute(f"LOAD {name}")
         if lake.is_remote and lake.s3 is not None:
             con.execute(lake.s3.secret_sql())
         if not lake.is_remote:
             Path(lake.data_path).mkdir(parents=True, exist_ok=True)
-        options = f"DATA_PATH {_quote(lake.data_path)}, DATA_INLINING_ROW_LIMIT {INLINE_ROWS}" + (
+        options = f"DATA_PATH {quote(lake.data_path)}, DATA_INLINING_ROW_LIMIT {INLINE_ROWS}" + (
             ", READ_ONLY" if read_only else ""
         )
-        _attach(con, f"ATTACH {_quote(PREFIX + lake.catalog)} AS {ALIAS} ({options})")
+        _attach(con, f"ATTACH {quote(PREFIX + lake.catalog)} AS {ALIAS} ({options})")
         con.execute(f"USE {ALIAS}")
         con.execute("SET ducklake_max_retry_count = 100")
     except duckdb.Error as exc:

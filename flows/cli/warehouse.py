@@ -1,15 +1,22 @@
-"""`axiswatch warehouse copy`: move an existing warehouse to another backend (warehouse/copy.py)."""
+"""`axiswatch warehouse copy`: move an existing warehouse to another backend (warehouse/copy.py);
+`axiswatch warehouse maintain`: keep a DuckLake's catalog small (warehouse/lake_maintenance.py)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 from typing import Any
+
+import duckdb
 
 from flows.cli.texttable import table
 from flows.settings import Settings
+from warehouse.base import WarehouseError
 from warehouse.copy import copy_warehouse, verified
-from warehouse.lake import parse
+from warehouse.errors import first_line
+from warehouse.lake import Lake, parse
+from warehouse.lake_maintenance import maintain
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -33,10 +40,36 @@ def cmd_copy(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
+def cmd_maintain(args: argparse.Namespace, settings: Settings) -> int:
+    """Flush, expire, compact and clean up a DuckLake, printing what was done; on a DuckDB file,
+    one line saying there is nothing to do (exit 0)."""
+    location = settings.location
+    if not isinstance(location, Lake):
+        print(
+            f"axiswatch warehouse maintain: the warehouse is a DuckDB file ({location}): nothing to "
+            "maintain (flushing, snapshot expiry and file clean-up are for a DuckLake)"
+        )
+        return EXIT_OK
+    days = args.retention_days if args.retention_days is not None else settings.lake_retention_days
+    if days <= 0:
+        print("axiswatch warehouse maintain: --retention-days must be > 0", file=sys.stderr)
+        return EXIT_USAGE
+    retention = timedelta(days=days)
+    try:
+        done = maintain(location, retention, compact=not args.no_compact)
+    except (WarehouseError, duckdb.Error) as exc:
+        print(f"axiswatch warehouse maintain: {first_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"axiswatch warehouse maintain: {location}")
+    for line in done.lines(retention):
+        print(f"  {line}")
+    return EXIT_OK
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add `warehouse copy` to the main parser's subcommands."""
+    """Add `warehouse copy` and `warehouse maintain` to the main parser's subcommands."""
     group = sub.add_parser("warehouse", help="warehouse maintenance across backends")
-    actions = group.add_subparsers(dest="warehouse_command", metavar="{copy}", required=True)
+    actions = group.add_subparsers(dest="warehouse_command", metavar="{copy,maintain}", required=True)
     p = actions.add_parser(
         "copy", parents=[common], help="copy a warehouse to another backend (verified; a re-run adds nothing)"
     )
@@ -49,3 +82,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="data path of a ducklake --to (default AXISWATCH_WAREHOUSE_DATA_PATH)",
     )
     p.set_defaults(func=cmd_copy)
+    m = actions.add_parser(
+        "maintain",
+        parents=[common],
+        help="a DuckLake: flush inlined rows to Parquet, expire old snapshots, compact, remove old files",
+    )
+    m.add_argument(
+        "--retention-days",
+        type=float,
+        default=None,
+        help="keep this much history (default AXISWATCH_LAKE_RETENTION_DAYS)",
+    )
+    m.add_argument("--no-compact", action="store_true", help="skip merging and rewriting files")
+    m.set_defaults(func=cmd_maintain)

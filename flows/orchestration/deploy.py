@@ -8,7 +8,9 @@ started, never from the path of the checkout that registered them:
 - ``pipeline`` with the schedule ``serve`` uses (``pipeline_cron`` or ``pipeline_interval_seconds``
   in ``timezone``), one run at a time (an overlapping run is cancelled, never queued);
 - ``weekly-report`` on ``report_cron``;
-- ``pipeline-shard`` with no schedule: the shard runs a fanned-out pipeline run starts.
+- ``pipeline-shard`` with no schedule: the shard runs a fanned-out pipeline run starts;
+- ``lake-maintenance`` on ``lake_maintenance_cron`` when the warehouse is a DuckLake (the deploying
+  process's settings decide; flows/orchestration/maintenance.py).
 
 The work pool (type ``process``) is created when missing. Workers read their own AXISWATCH_*
 environment (data directory, warehouse, shards), like ``serve``; ``--shards N`` is baked into the
@@ -80,7 +82,7 @@ def _deploy_one(flow: Any, pool: str, **options: Any) -> str:
 
 
 def deploy(settings: Settings, pool: str, shards: int | None, say: Callable[[str], None] = print) -> int:
-    """Create the pool if missing, register the three deployments, say how to start workers."""
+    """Create the pool if missing, register the deployments, say how to start workers."""
     from flows.orchestration import prefect_env
 
     url = api_url()
@@ -89,7 +91,8 @@ def deploy(settings: Settings, pool: str, shards: int | None, say: Callable[[str
     from prefect.schedules import Cron
 
     from flows import pipeline  # imported only now, after the Prefect environment is configured
-    from flows.orchestration.serve import describe, pipeline_schedule
+    from flows.orchestration.maintenance import lake_maintenance_flow
+    from flows.orchestration.serve import describe, maintains_lake, pipeline_schedule
 
     created = ensure_pool(pool)
     overrides: dict[str, Any] = {"shards": shards} if shards else {}
@@ -112,6 +115,15 @@ def deploy(settings: Settings, pool: str, shards: int | None, say: Callable[[str
     )
     shard_help = "one shard of a fanned-out pipeline run (no schedule)"
     _deploy_one(pipeline.pipeline_shard_flow, pool, description=shard_help)
+    if maintains_lake(settings):
+        _deploy_one(
+            lake_maintenance_flow,
+            pool,
+            schedules=[Cron(settings.lake_maintenance_cron, timezone=settings.timezone)],
+            concurrency_limit=one_at_a_time,
+            parameters={"trigger": "schedule"},
+            description="the lake's catalog kept small: inlined rows flushed, old snapshots expired",
+        )
     fan = f"shards {shards} (parameter)" if shards else "shards: each worker's AXISWATCH_SHARDS (default 1)"
     say(f"axiswatch deploy: work pool {pool!r} (process, {'created' if created else 'existing'}) on {url}")
     say(f"  {describe(settings)}; {fan}")

@@ -4,6 +4,9 @@
   would overlap a running one is cancelled, never queued behind it (the next tick catches up,
   the idempotent warehouse makes that harmless).
 - ``weekly-report`` on Mondays 07:00 (``report_cron``) in ``timezone`` (Asia/Seoul).
+- ``lake-maintenance`` daily at 04:45 (``lake_maintenance_cron``: between the half-hourly pipeline
+  runs), only when the warehouse is a DuckLake: inlined rows flushed, old snapshots expired,
+  replaced files removed (flows/orchestration/maintenance.py).
 ``pipeline_interval_seconds`` > 0 replaces the pipeline's cron with a fixed interval.
 Stopping serve leaves the schedules active (``pause_on_shutdown=False``), so a Prefect server
 keeps scheduling while the worker restarts.
@@ -24,8 +27,11 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.runner import Runner
 from prefect.schedules import Cron, Interval, Schedule
 
+from flows.orchestration.maintenance import NAME as LAKE_MAINTENANCE
+from flows.orchestration.maintenance import lake_maintenance_flow
 from flows.pipeline import pipeline_flow, weekly_report_flow
 from flows.settings import Settings
+from warehouse.lake import Lake
 
 PIPELINE = "pipeline"
 WEEKLY_REPORT = "weekly-report"
@@ -51,9 +57,14 @@ def _deployment(fn: Any, name: str, schedule: Schedule, overrides: dict[str, Any
     )
 
 
+def maintains_lake(settings: Settings) -> bool:
+    """Whether the ``lake-maintenance`` deployment is registered: the warehouse is a DuckLake."""
+    return isinstance(settings.location, Lake)
+
+
 def deployments(settings: Settings, overrides: dict[str, Any]) -> list[Any]:
-    """The two runner deployments with their schedules and concurrency limit."""
-    return [
+    """The runner deployments with their schedules and concurrency limit."""
+    made = [
         _deployment(
             pipeline_flow,
             PIPELINE,
@@ -69,6 +80,17 @@ def deployments(settings: Settings, overrides: dict[str, Any]) -> list[Any]:
             "the weekly trend report, Mondays 07:00 Asia/Seoul by default",
         ),
     ]
+    if maintains_lake(settings):
+        made.append(
+            _deployment(
+                lake_maintenance_flow,
+                LAKE_MAINTENANCE,
+                Cron(settings.lake_maintenance_cron, timezone=settings.timezone),
+                overrides,
+                "the lake's catalog kept small: inlined rows flushed, old snapshots expired (daily)",
+            )
+        )
+    return made
 
 
 def describe(settings: Settings) -> str:
@@ -78,9 +100,11 @@ def describe(settings: Settings) -> str:
         if settings.pipeline_interval_seconds > 0
         else f"cron '{settings.pipeline_cron}'"
     )
+    cron = settings.lake_maintenance_cron
+    lake = f", {LAKE_MAINTENANCE} (cron '{cron}')" if maintains_lake(settings) else ""
     return (
-        f"{PIPELINE} ({pipeline}, one run at a time) and {WEEKLY_REPORT} (cron '{settings.report_cron}'), "
-        f"time zone {settings.timezone}"
+        f"{PIPELINE} ({pipeline}, one run at a time){lake} and {WEEKLY_REPORT} "
+        f"(cron '{settings.report_cron}'), time zone {settings.timezone}"
     )
 
 

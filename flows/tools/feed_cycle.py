@@ -4,7 +4,8 @@ A loopback site serves ``--feeds`` RSS feeds (50,000 by default) with ETags. A t
 PostgreSQL (flows/tools/pgserver.py) holds the lake's catalog, its table data goes to a local
 directory. ``--workers`` processes each run one shard of the pipeline's waves, as the
 ``pipeline-shard`` runs of a work pool do (the same ``ingest_stage``/``score_stage`` calls; the
-Prefect server and workers, whose start-up does not grow with the feeds, are left out):
+Prefect server and workers, whose start-up does not grow with the feeds, are left out). With
+``--work-pool NAME`` the cycle runs through them instead (flows/tools/feed_cycle_pool.py):
 
 1. priming: every feed is polled once (200, no items) and its validators stored;
 2. then ``--new-share`` of the feeds (1% by default) get one new item whose page is served, and
@@ -22,140 +23,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from flows.settings import Settings
 from flows.tools import demo_site as demo
 from flows.tools.bench_feeds import empty_feeds
 from flows.tools.bench_scale import _wave
 from flows.tools.bench_stages import fresh_dir, stage_settings
+from flows.tools.cycle_measure import CATALOG_DB, add_new_items, catalog_stats, cycle_figures, delta
+from flows.tools.feed_cycle_pool import render_pool, run_pool_cycle
 from flows.tools.loopback import LoopbackServer
-from flows.tools.pgserver import SUPERUSER, PostgresServer
-from warehouse import query
-from warehouse.db import reader
+from flows.tools.pgserver import PostgresServer
 from warehouse.lake import Lake
-
-CATALOG_DB = "lake"
-WORDS = tuple(
-    [
-        "seoul",
-        "washington",
-        "beijing",
-        "alliance",
-        "summit",
-        "tariff",
-        "chips",
-        "supply",
-        "chain",
-        "hedge",
-        "strategy",
-        "minister",
-        "president",
-        "security",
-        "trade",
-        "deal",
-        "export",
-        "control",
-        "missile",
-        "defense",
-        "diplomacy",
-        "region",
-        "pressure",
-        "partner",
-        "market",
-        "investment",
-        "balance",
-        "ambiguity",
-        "dialogue",
-        "sanction",
-        "talks",
-        "cooperation",
-        "policy",
-    ]
-)
-
-
-def article_paragraphs(seed: str) -> list[str]:
-    """Three paragraphs of shuffled words (distinct articles, never near-copies of each other)."""
-    rng = random.Random(seed)
-    return [" ".join(rng.choice(WORDS) for _ in range(80)).capitalize() + "." for _ in range(3)]
-
-
-def add_new_items(server: LoopbackServer, feeds: list[demo.DemoFeed], share: float) -> int:
-    """Give ``share`` of the feeds one new item each (a new ETag) and serve its page; how many."""
-    now = datetime.now(UTC)
-    step = max(1, round(1 / share)) if share > 0 else len(feeds) + 1
-    changed = 0
-    for n in range(0, len(feeds), step):
-        feed = feeds[n]
-        path = f"/news/{feed.source_id}/1.html"
-        title = f"{feed.name}: new commentary"
-        page = demo.article_page(title, article_paragraphs(path), feed.name, now)
-        server.route(path, page)
-        feed.items.append(demo.render_item(f"{feed.source_id}-1", server.url(path), title, now, None))
-        server.route(
-            f"/feeds/{feed.source_id}.xml",
-            demo.render_feed(feed, server.base_url),
-            content_type="application/rss+xml",
-        )
-        changed += 1
-    return changed
-
-
-def catalog_stats(pg: PostgresServer) -> dict[str, float]:
-    """The catalog database's cumulative counters (pg_stat_database) and size."""
-    sql = (
-        "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_fetched,"
-        f" tup_returned, pg_database_size('{CATALOG_DB}')"
-        f" FROM pg_stat_database WHERE datname = '{CATALOG_DB}'"
-    )
-    psql = [str(pg.bin / "psql"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", SUPERUSER, "-d", CATALOG_DB]
-    out = subprocess.run([*psql, "-tAc", sql], capture_output=True, text=True, check=True, timeout=60)
-    names = ("commits", "rollbacks", "inserted", "updated", "deleted", "fetched", "returned", "size_bytes")
-    values = [float(v) for v in out.stdout.strip().split("|")]
-    return {**dict(zip(names, values, strict=True)), "cpu_s": postgres_cpu_seconds(pg)}
-
-
-def postgres_cpu_seconds(pg: PostgresServer) -> float:
-    """CPU seconds of the server: the postmaster, its live backends and its reaped ones."""
-    pid = int((pg.data / "postmaster.pid").read_text().split()[0])
-    main = psutil.Process(pid)
-    t = main.cpu_times()
-    total = float(t.user + t.system + t.children_user + t.children_system)
-    for child in main.children(recursive=True):
-        try:
-            ct = child.cpu_times()
-        except psutil.Error:
-            continue
-        total += ct.user + ct.system
-    return total
-
-
-def delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
-    """Counter differences (the size as it is after)."""
-    return {k: (after[k] if k == "size_bytes" else after[k] - before[k]) for k in after}
-
-
-def cycle_figures(location: Lake, since: datetime) -> dict[str, int]:
-    """Polls, 304s, failures, new entries, articles stored and scored since ``since``."""
-    with reader(location) as con:
-        row = query.one(con, "cycle_figures", {"since": since})
-    names = ("polls", "not_modified", "failed", "new_entries", "articles", "scored")
-    return dict(zip(names, (int(v) for v in row), strict=True))
 
 
 def run_cycle(
-    settings: Settings, feeds: int, workers: int, share: float, workdir: Path, say: Any = print
+    settings: Settings,
+    feeds: int,
+    workers: int,
+    share: float,
+    workdir: Path,
+    say: Any = print,
+    pool: str | None = None,
 ) -> dict[str, Any]:
-    """Prime, then measure one cycle; the figures."""
+    """Prime, then measure one cycle (plain shard processes, or through work pool ``pool``)."""
     from flows.pipeline import prepare_task
 
     out: dict[str, Any] = {"feeds": feeds, "workers": workers, "new_share": share}
@@ -171,6 +66,11 @@ def run_cycle(
             extract_workers=1,
         )
         demo.write_sources(site_feeds, server.base_url, run.sources_file)
+        if pool is not None:  # the pipeline run's parent syncs the sources itself
+            opts = {"pool": pool, "workers": workers, "workdir": workdir, "share": share, "say": say}
+            out.update(run_pool_cycle(run, pg, server, site_feeds, lake, **opts))
+            out["machine"]["load_average_end"] = list(os.getloadavg())
+            return out
         prepare_task.fn(run, run.sink())  # the parent's part: sync sources
         say(f"feed_cycle: priming {feeds:,} feeds with {workers} workers")
         out["prime_s"] = _wave(run, "ingest", workers)
@@ -218,18 +118,25 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the cycle, print and write the figures."""
     p = argparse.ArgumentParser(prog="python -m flows.tools.feed_cycle", description=__doc__.split("\n")[0])
     p.add_argument("--feeds", type=int, default=50_000, help="feeds served and polled (default 50,000)")
-    p.add_argument("--workers", type=int, default=2, help="shard processes per wave (default 2)")
+    p.add_argument("--workers", type=int, default=2, help="shard processes per wave, or workers (default 2)")
     p.add_argument("--new-share", type=float, default=0.01, help="share of feeds with a new item (0.01)")
     p.add_argument("--data-dir", type=Path, default=Path("var/feed-cycle"), help="work directory")
     p.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    p.add_argument(
+        "--work-pool",
+        metavar="NAME",
+        help="drive the cycle as users run it: a Prefect server, `axiswatch deploy --work-pool NAME"
+        " --shards WORKERS`, WORKERS `prefect worker start` processes, timed pipeline runs",
+    )
     args = p.parse_args(argv)
     if args.feeds < 1 or args.workers < 1 or not 0 <= args.new_share <= 1:
         p.error("--feeds and --workers must be >= 1, --new-share within [0, 1]")
     settings = Settings.load()
     started = time.perf_counter()
-    figures = run_cycle(settings, args.feeds, args.workers, args.new_share, args.data_dir.resolve())
+    workdir = args.data_dir.resolve()
+    figures = run_cycle(settings, args.feeds, args.workers, args.new_share, workdir, pool=args.work_pool)
     figures["total_s"] = time.perf_counter() - started
-    print(render(figures))
+    print(render_pool(figures) if args.work_pool else render(figures))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
