@@ -196,7 +196,7 @@ class Settings(BaseSettings):
     )
     torch_threads: int = setting(2, "torch threads for scoring and model builds", ge=1)
     encoder_precision: Literal["int8", "fp32"] = setting(
-        "fp32",
+        "int8",
         "MiniLM when scoring: `int8` (ONNX Runtime, graph built once into the user cache) or `fp32` (torch)",
     )
     pipeline_cron: Cron = setting("*/30 * * * *", "when `serve` runs the `pipeline` deployment")

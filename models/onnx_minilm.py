@@ -10,6 +10,8 @@ or quantized attention products move the pooled vectors much further (measured i
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -39,13 +41,19 @@ def int8_graph(weights_dir: Path, weights_sha256: str, cache_dir: Path | None = 
     if target.is_file():
         return target
     root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=root, prefix=".build-") as scratch:
+    # in a child process: torch and the fp32 weights are needed to export, never to score
+    subprocess.run([sys.executable, "-m", "models.onnx_minilm", str(weights_dir), str(target)], check=True)
+    return target
+
+
+def build(weights_dir: Path, target: Path) -> None:
+    """Export, quantize and move the graph into place (atomically: concurrent builders are safe)."""
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as scratch:
         fp32 = Path(scratch) / "minilm.fp32.onnx"
         int8 = Path(scratch) / "minilm.int8.onnx"
         export_fp32(weights_dir, fp32)
         quantize(fp32, int8)
-        os.replace(int8, target)  # atomic: concurrent builders each write a whole file
-    return target
+        os.replace(int8, target)
 
 
 def export_fp32(weights_dir: Path, out: Path) -> None:
@@ -125,3 +133,7 @@ class OrtMiniLM:
         if normalize:
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return np.asarray(pooled, dtype=np.float32)
+
+
+if __name__ == "__main__":
+    build(Path(sys.argv[1]), Path(sys.argv[2]))
