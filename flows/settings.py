@@ -198,6 +198,10 @@ class Settings(BaseSettings):
         "Asia/Seoul", "time zone of the ISO weeks (marts, report) and of the `serve` schedules"
     )
     torch_threads: int = setting(2, "torch threads for scoring and model builds", ge=1)
+    encoder_precision: Literal["int8", "fp32"] = setting(
+        "int8",
+        "MiniLM when scoring: `int8` (ONNX Runtime, graph built once into the user cache) or `fp32` (torch)",
+    )
     pipeline_cron: Cron = setting("*/30 * * * *", "when `serve` runs the `pipeline` deployment")
     report_cron: Cron = setting("0 7 * * 1", "when `serve` runs the `weekly-report` deployment")
     lake_maintenance_cron: Cron = setting("45 4 * * *", "on a DuckLake: when `lake-maintenance` runs")

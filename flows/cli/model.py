@@ -132,7 +132,9 @@ def _load(version: str | None, settings: Settings) -> StanceClassifier:
     from models.classifier import StanceClassifier
 
     found, directory = locate(settings, version)
-    return StanceClassifier.load(found, artifacts_dir=directory, threads=settings.torch_threads)
+    return StanceClassifier.load(
+        found, artifacts_dir=directory, threads=settings.torch_threads, precision=settings.encoder_precision
+    )
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:

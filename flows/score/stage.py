@@ -208,7 +208,9 @@ def prepare(settings: Settings, sink: Sink, *, rescore: bool = False) -> StanceC
             sink.apply([RegisterModel(version, read_card(settings), now_utc())])
             return version
     directory = locate(settings)[1]  # where resolve_version found it
-    loaded = StanceClassifier.load(version, artifacts_dir=directory, threads=settings.torch_threads)
+    loaded = StanceClassifier.load(
+        version, artifacts_dir=directory, threads=settings.torch_threads, precision=settings.encoder_precision
+    )
     if not rescore:
         return loaded
     # a re-score writes beside the old rows under a staging key and swaps them in at the end

