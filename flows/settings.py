@@ -1,8 +1,7 @@
 """One Settings object, built once from defaults, the environment (AXISWATCH_*) and CLI flags.
 
-The model below is the single declaration of every setting: type, range, default and a
-one-line description. The settings table of docs/sources-and-settings.md is generated from it
-(flows/tools/settings_doc.py).
+The model below is the single declaration of every setting (type, range, default, a one-line
+description); docs/sources-and-settings.md's table is generated from it (flows/tools/settings_doc.py).
 Nothing else in the project reads ``os.environ`` for axiswatch settings.
 """
 
@@ -47,9 +46,6 @@ SEEDS_DIR = find_seeds_dir()
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used (the message is one line naming it)."""
-
-
-# --------------------------------------------------------------------------- value checks
 
 
 def check_timezone(name: str) -> str:
