@@ -62,7 +62,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, now: datetime, count
         "message",
     )
     params = {name: counts.get(name) for name in fields}
-    query.rows(con, "run_finish", {"run_id": run_id, "now": now, "None": params})
+    query.rows(con, "run_finish", {"run_id": run_id, "now": now, **params})
 
 
 @write_op("start_run")
