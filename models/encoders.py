@@ -105,12 +105,13 @@ def encode_batched(
     budget: int,
     pad: int,
     forward: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    cap: int = 64,
 ) -> np.ndarray:
     """Run ``forward`` over length-sorted padded batches of token ids; rows come back in input order."""
     out = np.zeros((len(ids), dim), dtype=np.float32)
     lengths = [len(x) for x in ids]
     order = sorted(range(len(ids)), key=lambda i: (lengths[i], i))
-    for batch in _batches(order, lengths, budget, cap=64):
+    for batch in _batches(order, lengths, budget, cap=cap):
         width = max(lengths[i] for i in batch)
         input_ids = np.full((len(batch), width), pad, dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -257,13 +258,18 @@ class Int8MiniLMEncoder(Encoder):
         return self.encode_ids(self.tokenize(texts))
 
     def encode_ids(self, ids: list[list[int]], normalize: bool = True) -> np.ndarray:
-        """Embed already tokenised texts (see ``tokenize``)."""
+        """Embed already tokenised texts (see ``tokenize``), one text per run.
+
+        Dynamic quantization scales each run's activations by that run's range, so in a padded batch
+        a text's vector would depend on its neighbours (cosine down to 0.984): the same article would
+        score differently alone, in another shard or on a rescore. One text per run keeps each vector
+        a function of its text alone, at the batched speed (14,673 vs 14,787 tokens/s measured)."""
 
         def forward(input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-            """ONNX Runtime forward of one padded batch."""
+            """ONNX Runtime forward of one text."""
             return self.runner.pooled(input_ids, mask, normalize)
 
-        return encode_batched(ids, self.dim, self.token_budget, self.pad, forward)
+        return encode_batched(ids, self.dim, self.token_budget, self.pad, forward, cap=1)
 
 
 class MultilingualEncoder(Encoder):

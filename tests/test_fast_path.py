@@ -108,6 +108,15 @@ def test_int8_minilm_tokenises_as_fp32_and_embeds_close(sample: list[str]) -> No
     assert int8.graph.is_file() and int8.graph.stat().st_size < 80 * 1024 * 1024
 
 
+def test_an_int8_vector_depends_on_its_text_alone(sample: list[str]) -> None:
+    """Scored alone, in another batch or in another order: the same passage, the same vector."""
+    int8 = get_encoder(MINILM, 2, INT8)
+    together = int8.encode(sample)
+    alone = np.vstack([int8.encode([text]) for text in sample])
+    reordered = int8.encode(sample[::-1])[::-1]
+    assert np.array_equal(together, alone) and np.array_equal(together, reordered)
+
+
 def test_precision_reaches_only_minilm_and_unknown_is_refused() -> None:
     assert get_encoder(USE, 2, INT8) is get_encoder(USE, 2, FP32)  # USE has one path, loaded once
     with pytest.raises(ValueError, match="unknown precision"):
