@@ -60,6 +60,18 @@ class PollRecord:
     disable_reason: str | None = None
     backoff_until: datetime | None = None
 
+    def source_state(self, source_id: str) -> dict[str, Any]:
+        """The source's new state after this poll, as the parameters of its UPDATE."""
+        return {
+            "source_id": source_id,
+            "ok": self.ok,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "moved_to": self.moved_to,
+            "disable_reason": self.disable_reason,
+            "backoff_until": self.backoff_until,
+        }
+
 
 def record_poll(con: duckdb.DuckDBPyConnection, source_id: str, rec: PollRecord, now: datetime) -> int:
     """Write one poll (attempt row, new entries, source state) atomically; return entries added."""
@@ -68,20 +80,7 @@ def record_poll(con: duckdb.DuckDBPyConnection, source_id: str, rec: PollRecord,
     rec.fetch_row["entries_new"] = len(fresh)
     insert_rows(con, "feed_fetches", [rec.fetch_row])
     insert_rows(con, "entries", fresh, skip_existing=("source_id", "guid"))
-    query.rows(
-        con,
-        "source_after_poll",
-        {
-            "source_id": source_id,
-            "now": now,
-            "ok": rec.ok,
-            "etag": rec.etag,
-            "last_modified": rec.last_modified,
-            "moved_to": rec.moved_to,
-            "disable_reason": rec.disable_reason,
-            "backoff_until": rec.backoff_until,
-        },
-    )
+    query.rows(con, "source_after_poll", {**rec.source_state(source_id), "now": now})
     return len(fresh)
 
 

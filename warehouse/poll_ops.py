@@ -45,19 +45,6 @@ def _new_entries(con: duckdb.DuckDBPyConnection, source_id: str, rec: PollRecord
     return len(fresh)
 
 
-def _polled_row(source_id: str, rec: PollRecord) -> dict[str, Any]:
-    """One row of the polled-sources relation the batch UPDATE reads."""
-    return {
-        "source_id": source_id,
-        "ok": rec.ok,
-        "etag": rec.etag,
-        "last_modified": rec.last_modified,
-        "moved_to": rec.moved_to,
-        "disable_reason": rec.disable_reason,
-        "backoff_until": rec.backoff_until,
-    }
-
-
 def record_polls(
     con: duckdb.DuckDBPyConnection, polls: Sequence[tuple[str, PollRecord]], now: datetime
 ) -> list[int]:
@@ -65,7 +52,7 @@ def record_polls(
     return the entries each added."""
     added = [_new_entries(con, source_id, rec) for source_id, rec in polls]
     insert_rows(con, "feed_fetches", [rec.fetch_row for _, rec in polls])
-    rows = [_polled_row(source_id, rec) for source_id, rec in polls]
+    rows = [rec.source_state(source_id) for source_id, rec in polls]
     with registered(con, "polled_sources", "sources", rows, schema=POLLED):
         con.execute(query.text("sources_after_polls"), {"now": now})
     return added
