@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,19 +27,13 @@ BUCKET, KEY_ID, SECRET = "axiswatch-lake", "test-key-id", "test-secret-key"
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 server on 127.0.0.1 (a free port) with one empty bucket; its endpoint URL."""
-    boto3 = pytest.importorskip("boto3")
+    pytest.importorskip("boto3")
     server_mod = pytest.importorskip("moto.server")
     server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-        region_name="us-east-1",
-    )
+    client = s3_client(endpoint)
     client.create_bucket(Bucket=BUCKET)
     try:
         yield endpoint
@@ -46,17 +41,23 @@ def s3_endpoint() -> Iterator[str]:
         server.stop()
 
 
-def objects(endpoint: str, prefix: str) -> list[str]:
-    """The keys under ``prefix`` in the test bucket."""
+def s3_client(endpoint: str) -> Any:
+    """A boto3 S3 client on the loopback server, with the test's credentials."""
     import boto3
 
-    client = boto3.client(
+    return boto3.client(
         "s3",
         endpoint_url=endpoint,
         aws_access_key_id=KEY_ID,
         aws_secret_access_key=SECRET,
         region_name="us-east-1",
     )
+
+
+def objects(endpoint: str, prefix: str) -> list[str]:
+    """The keys under ``prefix`` in the test bucket."""
+
+    client = s3_client(endpoint)
     listed = client.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
     return [o["Key"] for o in listed.get("Contents", [])]
 
