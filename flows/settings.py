@@ -196,7 +196,8 @@ class Settings(BaseSettings):
     torch_threads: int = setting(2, "torch threads for scoring and model builds", ge=1)
     encoder_precision: Literal["int8", "fp32"] = setting(
         "int8",
-        "MiniLM when scoring: `int8` (ONNX Runtime, graph built once into the user cache) or `fp32` (torch)",
+        "encoders when scoring: `int8` (MiniLM and USE in ONNX Runtime, graphs built once into the user "
+        "cache) or `fp32` (MiniLM in torch, USE in numpy)",
     )
     pipeline_cron: Cron = setting("*/30 * * * *", "when `serve` runs the `pipeline` deployment")
     report_cron: Cron = setting("0 7 * * 1", "when `serve` runs the `weekly-report` deployment")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.encoders import ENGLISH_ONLY, FP32, MINILM, get_encoder
+from models import onnx_use
+from models.encoders import ENGLISH_ONLY, FP32, USE, get_encoder
 from models.heads import HEADS, HeadSpec
 from models.labels import LABEL_INDEX
 from models.training import Example
@@ -49,13 +50,13 @@ def encode_cached(
 
     The cache is keyed by the encoder's file hashes and each text's SHA-256, so a changed encoder
     or text is re-encoded; experiments over the same dev set skip the encoders entirely. A precision
-    other than fp32 is part of the key (the int8 MiniLM reads the same files).
+    other than fp32 is part of the key (the int8 graphs read the same files).
     """
     encoder = get_encoder(name, threads, precision)
     if cache_dir is None:
         return encoder.encode(texts)
     files = encoder.info()["files"]
-    key = files if precision == FP32 or name != MINILM else [files, precision]
+    key = files if precision == FP32 else [files, precision, *([onnx_use.RECIPE] if name == USE else [])]
     stamp = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     path = cache_dir / f"{name}-{stamp}.npz"
     stored = dict(np.load(path)) if path.is_file() else {}

@@ -1,4 +1,4 @@
-"""The quality gate of the int8 MiniLM path: out of fold against fp32 on the card's own folds.
+"""The quality gate of the int8 path (MiniLM and USE): out of fold against fp32 on the card's own folds.
 
 For each outer fold the heads are refitted on fp32 features with the hyperparameters that fold chose
 (recorded in the card's ``fold_choices``: C, row weights, temperatures; the lexicon is refitted on
@@ -37,6 +37,8 @@ from models.language import detect_language
 from models.registry import ARTIFACTS_DIR, read_card, resolve_version
 from models.training import default_dev_path
 
+FAST_PATH = "MiniLM int8 (ONNX Runtime, per-channel dynamic quantization), USE as an fp32 ONNX graph"
+"""What the int8 precision runs, as the sidecar records it."""
 MAX_F1_DROP = 0.005
 """The fast path's out-of-fold macro-F1 may be at most this much below fp32's."""
 MIN_AGREEMENT = 0.98
@@ -109,7 +111,7 @@ def fast_path_figures(
     card = read_card(resolved, artifacts_dir)
     config = BuildConfig(threads=threads)
     examples = load_examples(seeds_dir, default_dev_path(seeds_dir), config)
-    with tempfile.TemporaryDirectory() as cache:  # USE vectors are encoded once for both datasets
+    with tempfile.TemporaryDirectory() as cache:
         fp32 = embed(examples, threads, Path(cache), FP32)
         fast = embed(examples, threads, Path(cache), INT8)
     oof = out_of_fold_pair(fp32, fast, card["metrics"]["out_of_fold"]["fold_choices"], config)
@@ -133,7 +135,7 @@ def fast_path_figures(
     committed = compare(full[FP32], full[INT8])
     return {
         "version": resolved,
-        "fast_path": "MiniLM int8 (ONNX Runtime, per-channel dynamic quantization of the weight MatMuls)",
+        "fast_path": FAST_PATH,
         "dev_passages": len(texts),
         "card_out_of_fold_macro_f1": card["metrics"]["out_of_fold"]["calibrated"]["overall"]["macro_f1"],
         "out_of_fold": {

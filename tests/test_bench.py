@@ -23,6 +23,7 @@ REQUIRED = (
     "no_change_run_s",
     "prefect_startup_s",
     "peak_rss_mib",
+    "run_peak_rss_mib",
 )
 
 
@@ -122,6 +123,9 @@ def test_quick_bench_writes_every_figure(
     assert 0 < report["score_fp32_fraction_of_limit"] < 1.5  # the fp32 path timed beside it
     assert 0 < report["end_to_end_vs_score"] < 1.5
     assert 100 < report["peak_rss_mib"] < 64 * 1024
+    runs = report["stages"]["memory"]["run_peak_rss_mib"]
+    assert set(runs) == {"end_to_end", "no_change"}  # each measured run is a process of its own
+    assert 100 < report["run_peak_rss_mib"] == max(runs.values()) < report["peak_rss_mib"]
     assert set(report["targets"]) == set(bench_report.TARGETS)
     assert all(t["status"] in ("met", "missed") for t in report["targets"].values())
     stages = report["stages"]

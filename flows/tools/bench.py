@@ -22,6 +22,9 @@ Serves the 181 real pages of the extraction benchmark and the demo feeds on loop
   included) polling 2,000 item-less loopback feeds that all answer 304 (flows/bench_feeds.py).
 - ``peak_rss_mib`` = peak of the summed RSS of this process and all its descendants
   (extraction workers, the `axiswatch run` children), sampled every 50 ms.
+- ``run_peak_rss_mib`` = peak summed RSS of one run's own processes (the run and its extraction
+  workers, without the bench process that holds every stage's models): the end-to-end run and the
+  no-change `axiswatch run`, each a child process; the larger of the two.
 """
 
 from __future__ import annotations
@@ -74,6 +77,10 @@ class BenchConfig:
 # ---------------------------------------------------------------- memory and machine
 
 
+RUN_STAGES = ("end_to_end", "no_change")
+"""Stages whose measured run is a child process of the bench (its memory is the run's)."""
+
+
 class RssSampler:
     """Samples the summed RSS of this process and every descendant on a background thread."""
 
@@ -82,27 +89,30 @@ class RssSampler:
         self.stage = "setup"
         self.peak = 0
         self.stage_peaks: dict[str, int] = {}
+        self.run_peaks: dict[str, int] = {}  # descendants only: a run the bench started as a process
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="axiswatch-rss", daemon=True)
 
     @staticmethod
-    def total_rss() -> int:
-        """Bytes resident in this process and its descendants right now."""
+    def rss() -> tuple[int, int]:
+        """Bytes resident right now in this process, and in all its descendants together."""
         me = psutil.Process()
-        total = int(me.memory_info().rss)
+        children = 0
         for child in me.children(recursive=True):
             try:
-                total += child.memory_info().rss
+                children += child.memory_info().rss
             except psutil.Error:
                 continue
-        return total
+        return int(me.memory_info().rss), children
 
     def sample(self) -> int:
-        """Take one sample and update the peaks."""
-        rss = self.total_rss()
-        self.peak = max(self.peak, rss)
-        self.stage_peaks[self.stage] = max(self.stage_peaks.get(self.stage, 0), rss)
-        return rss
+        """Take one sample and update the peaks; the summed RSS."""
+        own, children = self.rss()
+        total = own + children
+        self.peak = max(self.peak, total)
+        self.stage_peaks[self.stage] = max(self.stage_peaks.get(self.stage, 0), total)
+        self.run_peaks[self.stage] = max(self.run_peaks.get(self.stage, 0), children)
+        return total
 
     def _loop(self) -> None:
         """Sample until stopped."""
@@ -212,6 +222,7 @@ def run_bench(settings: Settings, config: BenchConfig, say: Say = lambda _m: Non
     report["stages"]["memory"] = {
         "peak_rss_mib": sampler.peak / MIB,
         "stage_peak_rss_mib": {k: v / MIB for k, v in sampler.stage_peaks.items()},
+        "run_peak_rss_mib": {k: v / MIB for k, v in sampler.run_peaks.items() if k in RUN_STAGES},
     }
     report["machine"]["load_average_end"] = list(os.getloadavg())
     return summarise(report)

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from flows.tools.bench_stages import (
     BenchSite,
     article_like_rows,
     fresh_dir,
+    settings_json,
     stage_settings,
 )
 from flows.tools.pgserver import PostgresServer
@@ -95,8 +95,7 @@ def _shard_child(run: Settings, stage: str, index: int, count: int) -> subproces
         "else:\n"
         "    score_stage(run, plain=True, shard=shard)\n"
     )
-    given = {k: v for k, v in run.model_dump(mode="json").items() if v is not None}
-    args = [sys.executable, "-c", code, json.dumps(given), stage, str(index), str(count)]
+    args = [sys.executable, "-c", code, settings_json(run), stage, str(index), str(count)]
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 

@@ -118,6 +118,11 @@ def stage_settings(base: Settings, data_dir: Path) -> Settings:
     return base.replace(data_dir=data_dir, sources_file=data_dir / "sources.toml", **changes)
 
 
+def settings_json(run: Settings) -> str:
+    """The given settings as JSON, for a child process's ``Settings.load(env={}, **json.loads(...))``."""
+    return json.dumps({k: v for k, v in run.model_dump(mode="json").items() if v is not None})
+
+
 def clean_workdir(workdir: Path) -> None:
     """Delete a run's warehouses and work files; keep Prefect's database (warm for next time)."""
     for child in workdir.iterdir() if workdir.is_dir() else []:
