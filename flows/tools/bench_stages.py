@@ -241,7 +241,8 @@ def measure_score(
 ) -> dict[str, Any]:
     """predict_passages on the articles' passages (timed ``repeats`` times) with MiniLM at the
     configured precision and, when that is not fp32, at fp32 beside it; the GEMM peak in each run;
-    one breakdown run: MiniLM forward alone on the tokenised English passages, USE alone."""
+    one breakdown run: MiniLM forward alone on the tokenised English passages, USE alone (both at
+    the configured precision)."""
     from models.classifier import StanceClassifier
     from models.encoders import FP32, MINILM, USE, Int8MiniLMEncoder, MiniLMEncoder, get_encoder
     from models.language import detect_language
@@ -268,7 +269,7 @@ def measure_score(
         out["predict_s"].append(timed(lambda: classifier.predict_passages(list(passages)))[0])
         out["gemm_flops_per_s"].append(gemm_flops_per_s(threads, gemm_size))
     out["minilm_forward_s"] = timed(lambda: minilm.encode_ids(ids))[0]
-    out["use_s"] = timed(lambda: get_encoder(USE, threads).encode(list(passages)))[0]
+    out["use_s"] = timed(lambda: get_encoder(USE, threads, precision).encode(list(passages)))[0]
     out["language_s"] = timed(lambda: [detect_language(p) for p in passages])[0]
     if precision != FP32:  # the fp32 path beside it, on the same passages
         reference = StanceClassifier.load(settings.model_version, threads=threads, precision=FP32)
