@@ -318,8 +318,8 @@ class OrtMultilingualEncoder(MultilingualEncoder):
     """The multilingual USE's network as an fp32 ONNX Runtime graph (``onnx_use``): the numpy port's
     vectors to 1e-5, faster; the fast path's USE (its int8 variant failed the quality gate).
 
-    Same tokenizer and embedding table as the numpy port; one sentence per run, so a vector is a
-    function of its text alone."""
+    The port's token ids (from C++ sentencepiece where they agree, ``onnx_use.FastTokenizer``) and
+    embedding table; one sentence per run, so a vector is a function of its text alone."""
 
     def __init__(self, threads: int = 2, cache_dir: Path | None = None) -> None:
         """Load the package's tokenizer and table, build or reuse the cached graph."""
@@ -327,13 +327,17 @@ class OrtMultilingualEncoder(MultilingualEncoder):
         weights = self.resource_dir / "weights.npz"
         graph = onnx_use.graph_path(weights, _cached_sha256(str(weights)), cache_dir)
         self.runner = onnx_use.OrtUSE(graph, self.model._model, self.threads)
+        self.tokenizer = onnx_use.FastTokenizer(self.resource_dir / "sp.model", self.model._tokenizer)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Number of sentencepiece tokens per text (BOS/EOS included)."""
+        return [len(ids) for ids in self.tokenizer.encode(list(texts))]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts one per ONNX Runtime run, rows in input order."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        tok = self.model._tokenizer
-        for i, text in enumerate(texts):
-            out[i] = self.runner.vector(tok.encode(text, out_type=int, add_bos=True, add_eos=True))
+        for i, ids in enumerate(self.tokenizer.encode(list(texts))):
+            out[i] = self.runner.vector(ids)
         return out
 
 

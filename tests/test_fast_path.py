@@ -142,6 +142,36 @@ def test_the_use_graph_is_the_numpy_ports_network(sample: list[str], tmp_path: A
     assert cosine.min() > 0.95 and cosine.max() < 1 - 1e-6  # quantized: close, never equal
 
 
+def test_the_fast_use_tokenizer_gives_the_ports_ids() -> None:
+    """C++ sentencepiece with the port for unknown pieces: the port's ids on every dev passage,
+    the benchmark pages' text and awkward inputs."""
+    from flows.tools.demo_site import BENCH_DIR
+
+    fast = get_encoder(USE, 2, INT8)
+    assert isinstance(fast, OrtMultilingualEncoder)
+    dev_path = default_dev_path(SEEDS_DIR)
+    assert dev_path is not None
+    texts = [e.text for e in dev_examples(dev_path)]
+    truth = json.loads((BENCH_DIR / "ground-truth.json").read_text(encoding="utf-8"))
+    texts += [page["articleBody"][:4000] for page in truth.values()]
+    texts += [
+        "",
+        " ",
+        "\t\n",
+        "a\u00a0b",
+        "ＡＢＣ１２３",
+        "e\u0301",
+        "😀",
+        "사드 ‘논란’",
+        "中美…",
+        "x" * 3000,
+    ]
+    port = fast.model._tokenizer
+    expected = [port.encode(t, out_type=int, add_bos=True, add_eos=True) for t in texts]
+    assert fast.tokenizer.encode(texts) == expected
+    assert fast.count_tokens(texts[:5]) == [len(ids) for ids in expected[:5]]
+
+
 @pytest.mark.parametrize("name", [MINILM, USE])
 def test_an_int8_vector_depends_on_its_text_alone(sample: list[str], name: str) -> None:
     """Scored alone, in another batch or in another order: the same passage, the same vector."""
