@@ -30,9 +30,9 @@ ENCODER_NAMES: tuple[str, ...] = (MINILM, USE)
 FP32 = "fp32"
 INT8 = "int8"
 PRECISIONS: tuple[str, ...] = (INT8, FP32)
-"""Precisions ``get_encoder`` accepts: int8 is the fast path (MiniLM in int8 and USE as an fp32 graph,
-both under ONNX Runtime: ``onnx_minilm``, ``onnx_use``); fp32 runs MiniLM in torch and USE in the
-package's numpy port."""
+"""Precisions ``get_encoder`` accepts: int8 is the fast path (MiniLM in int8 and USE with int8
+convolutions, both under ONNX Runtime: ``onnx_minilm``, ``onnx_use``); fp32 runs MiniLM in torch and
+USE in the package's numpy port."""
 ENGLISH_ONLY: frozenset[str] = frozenset({MINILM})
 """Encoders trained on English alone: their vectors of other languages carry no meaning, so a head
 that learns from other-language rows sees zeros in these blocks for them."""
@@ -315,8 +315,8 @@ class MultilingualEncoder(Encoder):
 
 
 class OrtMultilingualEncoder(MultilingualEncoder):
-    """The multilingual USE's network as an fp32 ONNX Runtime graph (``onnx_use``): the numpy port's
-    vectors to 1e-5, faster; the fast path's USE (its int8 variant failed the quality gate).
+    """The multilingual USE's network as an ONNX Runtime graph with its convolutions in int8
+    (``onnx_use``): cosine 0.9999 to the numpy port, faster; the fast path's USE.
 
     The port's token ids (from C++ sentencepiece where they agree, ``onnx_use.FastTokenizer``) and
     embedding table; one sentence per run, so a vector is a function of its text alone."""
@@ -344,7 +344,7 @@ class OrtMultilingualEncoder(MultilingualEncoder):
 def get_encoder(name: str, threads: int = 2, precision: str = FP32) -> Encoder:
     """Return a loaded encoder by name, shared within the process (loading is costly).
 
-    ``precision`` int8 selects the fast path: ONNX Runtime graphs of MiniLM (int8) and USE (fp32)."""
+    ``precision`` int8 selects the fast path: ONNX Runtime graphs of MiniLM and USE in int8."""
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; known: {', '.join(PRECISIONS)}")
     return _load_encoder(name, threads, precision)

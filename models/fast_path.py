@@ -37,7 +37,7 @@ from models.language import detect_language
 from models.registry import ARTIFACTS_DIR, read_card, resolve_version
 from models.training import default_dev_path
 
-FAST_PATH = "MiniLM int8 (ONNX Runtime, per-channel dynamic quantization), USE as an fp32 ONNX graph"
+FAST_PATH = "MiniLM int8, USE with int8 convolutions (ONNX Runtime, per-channel dynamic quantization)"
 """What the int8 precision runs, as the sidecar records it."""
 MAX_F1_DROP = 0.005
 """The fast path's out-of-fold macro-F1 may be at most this much below fp32's."""

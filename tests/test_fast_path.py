@@ -82,14 +82,15 @@ def test_docs_state_the_recorded_gate_figures() -> None:
     fast = figures()
     oof = fast["out_of_fold"]
     match = re.search(
-        r"int8 out of fold: macro-F1 (\d\.\d{3}) against (\d\.\d{3}) for fp32 \(change ([−+-]\d\.\d{3})\), "
+        r"int8 out of fold: macro-F1 (\d\.\d{3,4}) against (\d\.\d{3,4}) for fp32 "
+        r"\(change ([−+-]\d\.\d{3,4})\), "
         r"identical labels on (\d+\.\d)% of ([\d,]+) dev passages; committed model: (\d+\.\d)%",
         DOCS,
     )
     assert match is not None, "docs/model.md lost the fast-path sentence"
-    assert float(match.group(1)) == round(oof["macro_f1"][INT8], 3)
-    assert float(match.group(2)) == round(oof["macro_f1"][FP32], 3)
-    assert float(match.group(3).replace("−", "-")) == round(oof["change"], 3)
+    for group, value in ((1, oof["macro_f1"][INT8]), (2, oof["macro_f1"][FP32]), (3, oof["change"])):
+        stated = match.group(group).replace("−", "-")
+        assert float(stated) == round(value, len(stated.split(".")[1])), (stated, value)
     assert float(match.group(4)) == round(100 * oof["identical_labels"], 1)
     assert int(match.group(5).replace(",", "")) == fast["dev_passages"]
     assert float(match.group(6)) == round(100 * fast["committed_model"]["identical_labels"], 1)
@@ -122,24 +123,30 @@ def test_int8_minilm_tokenises_as_fp32_and_embeds_close(sample: list[str]) -> No
 
 
 def test_the_use_graph_is_the_numpy_ports_network(sample: list[str], tmp_path: Any) -> None:
-    """The fast path's USE graph, written from the package's weights, gives the numpy port's
-    vectors to 1e-5; its int8 variant (measured, not used) runs and stays close."""
+    """Written from the package's weights, the USE graph in fp32 gives the numpy port's vectors to
+    1e-5; the fast path's (int8 convolutions) stays within cosine 0.999; quantizing the projection
+    too (the variant that failed the gate) moves them further."""
     from models import onnx_use
 
     numpy_use = get_encoder(USE, 2, FP32)
     fast = get_encoder(USE, 2, INT8)
     assert type(numpy_use) is MultilingualEncoder and isinstance(fast, OrtMultilingualEncoder)
     reference = numpy_use.encode(sample)
-    assert np.abs(fast.encode(sample) - reference).max() < 1e-5
     assert fast.info()["files"] == numpy_use.info()["files"]
-    graph = tmp_path / "use.int8.onnx"
-    onnx_use.build(numpy_use.resource_dir / "weights.npz", graph, quantized=True)
-    runner = onnx_use.OrtUSE(graph, numpy_use.model._model, 2)
     tok = numpy_use.model._tokenizer
     ids = [tok.encode(t, out_type=int, add_bos=True, add_eos=True) for t in sample]
-    int8 = np.vstack([runner.vector(i) for i in ids])
-    cosine = (int8 * reference).sum(axis=1)
-    assert cosine.min() > 0.95 and cosine.max() < 1 - 1e-6  # quantized: close, never equal
+    cosines = {}
+    for variant, quantized in onnx_use.VARIANTS.items():
+        graph = tmp_path / f"use.{variant}.onnx"
+        onnx_use.build(numpy_use.resource_dir / "weights.npz", graph, quantized)
+        runner = onnx_use.OrtUSE(graph, numpy_use.model._model, 2)
+        vectors = np.vstack([runner.vector(i) for i in ids])
+        if variant == "fp32":
+            assert np.abs(vectors - reference).max() < 1e-5
+        if variant == "convs":  # the cached graph the fast path loaded is this one
+            assert np.array_equal(vectors, fast.encode(sample))
+        cosines[variant] = float((vectors * reference).sum(axis=1).min())
+    assert cosines["fp32"] > 0.99999 > cosines["convs"] > 0.999 > cosines["all"] > 0.95
 
 
 def test_the_fast_use_tokenizer_gives_the_ports_ids() -> None:
