@@ -37,7 +37,7 @@ demo: install
 test: install
 	$(BIN)/ruff check flows models warehouse tests
 	$(BIN)/mypy flows models warehouse
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 lint: install
 	$(BIN)/ruff check flows models warehouse tests

@@ -43,12 +43,18 @@ def figures() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def sample() -> list[str]:
-    """Twelve dev passages: four of each language, spread over the file."""
+def dev() -> list[Any]:
+    """The dev set's examples (loaded once: reading them costs seconds)."""
     dev_path = default_dev_path(SEEDS_DIR)
     assert dev_path is not None
+    return list(dev_examples(dev_path))
+
+
+@pytest.fixture(scope="module")
+def sample(dev: list[Any]) -> list[str]:
+    """Twelve dev passages: four of each language, spread over the file."""
     picked: dict[str, list[str]] = {}
-    for example in dev_examples(dev_path)[::7]:
+    for example in dev[::7]:
         picked.setdefault(example.language, []).append(example.text)
     return [t for lang in ("en", "ko", "zh") for t in picked[lang][:4]]
 
@@ -149,18 +155,16 @@ def test_the_use_graph_is_the_numpy_ports_network(sample: list[str], tmp_path: A
     assert cosines["fp32"] > 0.99999 > cosines["convs"] > 0.999 > cosines["all"] > 0.95
 
 
-def test_the_fast_use_tokenizer_gives_the_ports_ids() -> None:
+def test_the_fast_use_tokenizer_gives_the_ports_ids(dev: list[Any]) -> None:
     """C++ sentencepiece with the port for unknown pieces: the port's ids on every dev passage,
     the benchmark pages' text and awkward inputs."""
     from flows.tools.demo_site import BENCH_DIR
 
     fast = get_encoder(USE, 2, INT8)
     assert isinstance(fast, OrtMultilingualEncoder)
-    dev_path = default_dev_path(SEEDS_DIR)
-    assert dev_path is not None
-    texts = [e.text for e in dev_examples(dev_path)]
+    texts = [e.text for e in dev]
     truth = json.loads((BENCH_DIR / "ground-truth.json").read_text(encoding="utf-8"))
-    texts += [page["articleBody"][:4000] for page in truth.values()]
+    texts += [page["articleBody"][:600] for page in truth.values()]  # the port is slow: 600 chars each
     texts += [
         "",
         " ",

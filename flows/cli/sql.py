@@ -100,8 +100,8 @@ def _execute(
             outcome["error"] = exc
 
     worker = threading.Thread(target=work, name="axiswatch-sql", daemon=True)
-    worker.start()
-    try:
+    try:  # a Ctrl-C from the moment the query may run cancels it: an exit never waits on DuckDB
+        worker.start()
         worker.join(timeout)
     except KeyboardInterrupt:
         _cancel(con, worker)
