@@ -151,6 +151,30 @@ def test_a_query_past_the_timeout_is_cancelled(warehouse: Path) -> None:  # noqa
     assert time.monotonic() - started < 10
 
 
+UNSTOPPABLE = """\
+import threading, time
+from flows.cli.sql import _cancel
+class Deaf:
+    def interrupt(self): pass  # a statement DuckDB does not stop
+worker = threading.Thread(target=time.sleep, args=(120,), daemon=True)
+worker.start()
+_cancel(Deaf(), worker, "cancelled (Ctrl-C)")
+print("not reached")
+"""
+
+
+def test_a_statement_that_does_not_stop_never_holds_the_process() -> None:
+    """Closing a connection waits for its statement: if the interrupt is not honoured in 5 s, the
+    process leaves at once with one line instead of hanging until the statement ends."""
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", UNSTOPPABLE], capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < 30
+    assert proc.returncode == 1 and "not reached" not in proc.stdout
+    assert proc.stderr.strip() == (
+        "axiswatch sql: cancelled (Ctrl-C); DuckDB did not stop the statement, leaving without it"
+    )
+
+
 def test_ctrl_c_cancels_a_running_query(warehouse: Path) -> None:  # noqa: F811
     env = {**os.environ, "AXISWATCH_DB_PATH": str(warehouse)}
     query = "SELECT count(*) FROM range(1000000000000) a"
