@@ -175,6 +175,11 @@ def test_a_statement_that_does_not_stop_never_holds_the_process() -> None:
     )
 
 
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default disposition."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_cancels_a_running_query(warehouse: Path) -> None:  # noqa: F811
     env = {**os.environ, "AXISWATCH_DB_PATH": str(warehouse)}
     query = "SELECT count(*) FROM range(1000000000000) a"
@@ -184,6 +189,9 @@ def test_ctrl_c_cancels_a_running_query(warehouse: Path) -> None:  # noqa: F811
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as in a terminal: an ignored SIGINT survives exec, so a runner whose SIGINT is ignored
+        # (by its launcher or an earlier test) made Python in the child never raise KeyboardInterrupt
+        preexec_fn=_default_sigint,
     )
     running = psutil.Process(proc.pid)
     deadline = time.monotonic() + 90
