@@ -92,7 +92,6 @@ def export_fp32(weights_dir: Path, out: Path) -> None:
 def quantize(src: Path, dst: Path) -> None:
     """Dynamic int8 quantization of the weight MatMuls, per output channel."""
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = onnx.load(str(src), load_external_data=False).graph
     constants = {init.name for init in graph.initializer}
@@ -101,13 +100,21 @@ def quantize(src: Path, dst: Path) -> None:
         for node in graph.node
         if node.op_type == "MatMul" and not any(i in constants for i in node.input)
     ]
+    quantize_matmuls(src, dst, activations_only)
+
+
+def quantize_matmuls(src: Path, dst: Path, keep_fp32: list[str]) -> None:
+    """ONNX Runtime's dynamic int8 quantization of a graph's MatMuls, weights per output channel,
+    except the nodes named in ``keep_fp32`` (shared by the MiniLM and USE graphs)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     quantize_dynamic(
         str(src),
         str(dst),
         weight_type=QuantType.QInt8,
         per_channel=True,
         op_types_to_quantize=["MatMul"],
-        nodes_to_exclude=activations_only,
+        nodes_to_exclude=keep_fp32,
     )
 
 

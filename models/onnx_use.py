@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from models.onnx_minilm import cache_root
+from models.onnx_minilm import cache_root, quantize_matmuls
 
 RECIPE = "use-int8-convs-v1"
 """Names the graph and quantization recipe; change it when either changes (new cache files)."""
@@ -190,18 +190,10 @@ def write_fp32(weights: Path, out: Path) -> None:
 def quantize(src: Path, dst: Path, weights: frozenset[str]) -> None:
     """Dynamic int8 quantization, per output channel, of the products with the named weights."""
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = onnx.load(str(src)).graph
     keep_fp32 = [n.name for n in graph.node if n.op_type == "MatMul" and not weights & set(n.input)]
-    quantize_dynamic(
-        str(src),
-        str(dst),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul"],
-        nodes_to_exclude=keep_fp32,
-    )
+    quantize_matmuls(src, dst, keep_fp32)
 
 
 UNK = 0
