@@ -30,7 +30,8 @@ from flows.ingest.counts import IngestCounts
 from flows.ingest.extract_pool import Extractor
 from flows.ingest.fetch import Fetcher
 from flows.orchestration import fanout, faults, runlock
-from flows.orchestration.progress import log_lines, tracker
+from flows.orchestration.progress import announce, log_lines, tracker
+from flows.score import behind
 from flows.score import stage as score
 from flows.settings import Settings
 from warehouse import health
@@ -118,9 +119,11 @@ def ingest_stage(
     *,
     plain: bool = False,
     shard: fanout.Shard | None = None,
+    wake: Callable[[], None] | None = None,
 ) -> IngestCounts:
     """Sync sources, poll every due feed in batches, then fetch every pending page in batches
-    (a shard: poll its own due sources, fetch the pending pages of its sources)."""
+    (a shard: poll its own due sources, fetch the pending pages of its sources); ``wake`` is
+    called once polling found new entries and after each batch that stored an article."""
     say = say or (lambda _msg: None)
     prepare, poll, fetch = (
         (prepare_task.fn, poll_task.fn, fetch_task.fn) if plain else (prepare_task, poll_task, fetch_task)
@@ -142,10 +145,15 @@ def ingest_stage(
             f"polled {total.feeds_polled} feeds ({total.not_modified} unchanged, "
             f"{total.feeds_failed} failed): {total.discovered} new entries"
         )
+        if wake and total.discovered:
+            wake()
         with tracker("fetching pages") as bar:
             for batch in pages.iter_pending(settings, sink, keep):
-                total.add(fetch(settings, batch, fetcher, extractor, sink, run_id))
+                counts = fetch(settings, batch, fetcher, extractor, sink, run_id)
+                total.add(counts)
                 bar.advance(len(batch))
+                if wake and counts.extracted:
+                    wake()
                 if sink.locked_by:
                     say(f"warehouse locked by {sink.locked_by}: the rest waits for the next run")
                     break
@@ -188,6 +196,18 @@ def score_stage(
     if shard is None:
         score.finish(sink, classifier)
     return version, total
+
+
+def ingest_and_score(
+    settings: Settings, run_id: int | None = None, say: Say | None = None, *, plain: bool = False
+) -> tuple[IngestCounts, str, int]:
+    """Ingest with scoring behind it (flows/score/behind.py: what a batch stored is scored while the
+    next is fetched), then the score stage for what is left; (counts, version, articles scored)."""
+    say = say or (lambda _msg: None)
+    with behind.scoring_behind(settings, score_task.fn if plain else score_task, say) as scorer:
+        counts = ingest_stage(settings, run_id, say, plain=plain, wake=scorer.wake_up)
+    version, rest = score_stage(settings, say=say, plain=plain)
+    return counts, version, scorer.scored + rest
 
 
 def _ledgered(
@@ -233,11 +253,11 @@ def _ledgered_locked(
         extra: dict[str, Any] = {}
         if with_score and settings.shards > 1:
             counts, extra, lost = sharded_stages(settings, overrides, run_id, say)
+        elif with_score:
+            counts, version, scored = ingest_and_score(settings, run_id, say)
+            extra = {"scored": scored, "model_version": version}
         else:
             counts = ingest_stage(settings, run_id, say)
-        if with_score and settings.shards == 1:
-            version, scored = score_stage(settings, say=say)
-            extra = {"scored": scored, "model_version": version}
         search_index_task(settings)
         if with_score:
             extra["alerts"] = alerts_task(settings, run_id)
@@ -324,19 +344,6 @@ def pipeline_shard_flow(
             return _shard_locked(settings, stage, part, parent_run_id)
     except Exception as exc:
         return _known_failure(settings, exc)
-
-
-def announce(name: str, result: dict[str, Any]) -> None:
-    """One line on stdout per scheduled run, so `axiswatch serve` shows every run that fired."""
-    r = result
-    scored = f", scored {r['scored']}" if "scored" in r else ""
-    why = f" ({r['message']})" if r.get("message") else ""
-    print(
-        f"{now_utc():%Y-%m-%d %H:%M:%S} UTC scheduled {name} run {r['run_id']}: {r['outcome']}{why}; "
-        f"feeds {r['feeds_polled']} (unchanged {r['not_modified']}, failed {r['feeds_failed']}), "
-        f"new entries {r['discovered']}, articles stored {r['extracted']}{scored}",
-        flush=True,
-    )
 
 
 @flow(name="ingest", log_prints=False)

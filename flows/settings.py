@@ -171,12 +171,10 @@ class Settings(BaseSettings):
         60.0, "seconds a writer waits for the warehouse lock before spooling", ge=0
     )
     batch_size: int = setting(32, "entries fetched, or articles scored, per batch", ge=1)
-    lake_commit_writes: int = setting(
-        64, "on a DuckLake: writes (an article, a batch of scores, …) sharing one commit at most", ge=1
+    commit_writes: int = setting(
+        64, "writes (an article, a batch of scores, …) sharing one commit at most", ge=1
     )
-    lake_commit_mib: float = setting(
-        16.0, "on a DuckLake: approximate MiB of rows sharing one commit at most", gt=0
-    )
+    commit_mib: float = setting(16.0, "approximate MiB of rows sharing one commit at most", gt=0)
     lake_retention_days: float = setting(
         7.0, "on a DuckLake: days of snapshots and replaced files `warehouse maintain` keeps", gt=0
     )
@@ -331,7 +329,7 @@ class Settings(BaseSettings):
         """The warehouse sink for these settings (warehouse file, spool, lock patience)."""
         from warehouse.sink import Sink
 
-        limits = {"commit_ops": self.lake_commit_writes, "commit_bytes": int(self.lake_commit_mib * 2**20)}
+        limits = {"commit_ops": self.commit_writes, "commit_bytes": int(self.commit_mib * 2**20)}
         return Sink(self.location, self.spool_dir, self.lock_patience_seconds, **limits)
 
     def replace(self, **changes: Any) -> Settings:

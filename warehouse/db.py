@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,6 +75,30 @@ def extension_dir() -> Path:
     return cache / "axiswatch" / f"duckdb-{duckdb.__version__}-extensions"
 
 
+_shared_files: dict[str, int] = {}  # warehouse files this process's threads read and write at once
+# DuckDB's per-process instance cache races when one thread closes a file's last connection while
+# another opens it ("Unique file handle conflict"): opening and closing a file take turns
+_open_close = threading.Lock()
+
+
+@contextmanager
+def shared_by_threads(path: Location) -> Iterator[None]:
+    """While inside, this process opens the warehouse file read-write even to read (a run whose
+    scoring thread works beside its ingest): DuckDB shares one database between a process's
+    connections only when they are opened alike, so a read-only open beside another thread's
+    writer fails ("different configuration"). A lake needs nothing (no file instance to share)."""
+    key = str(path.resolve()) if isinstance(path, Path) else ""
+    if key:
+        _shared_files[key] = _shared_files.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        if key:
+            _shared_files[key] -= 1
+            if not _shared_files[key]:
+                del _shared_files[key]
+
+
 def connect(
     path: Location, *, read_only: bool = False, patience: float = 60.0, fresh: bool = False
 ) -> duckdb.DuckDBPyConnection:
@@ -86,6 +111,8 @@ def connect(
         return lake.session(path, extension_dir(), read_only=read_only)
     if read_only and not path.exists():
         raise MissingWarehouse(path)
+    if read_only and _shared_files and str(path.resolve()) in _shared_files:
+        read_only = False  # see shared_by_threads
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     errors.refuse_foreign(path)  # e.g. an SQLite file: DuckDB would try to install a scanner for it
@@ -93,7 +120,8 @@ def connect(
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=dict(NO_AUTO_EXTENSIONS))
+            with _open_close:
+                return duckdb.connect(str(path), read_only=read_only, config=dict(NO_AUTO_EXTENSIONS))
         except duckdb.Error as exc:
             if errors.is_corruption(exc):
                 raise errors.corrupt(path, exc) from None
@@ -185,7 +213,11 @@ def writer(path: Location, *, patience: float = 60.0) -> Iterator[duckdb.DuckDBP
 def _close(con: duckdb.DuckDBPyConnection, path: Location) -> None:
     """Close a connection; a damaged file found while closing (checkpoint) is WarehouseCorrupt."""
     try:
-        con.close()
+        if isinstance(path, Path):
+            with _open_close:
+                con.close()
+        else:
+            con.close()
     except duckdb.Error as exc:
         damaged = corruption_of(path, exc)
         if damaged is None:

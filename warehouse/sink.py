@@ -46,7 +46,6 @@ from warehouse.db import (
     WriteConflict,
     corruption_of,
     exists,
-    is_lake,
     now_utc,
     reader,
     transaction,
@@ -72,8 +71,8 @@ T = TypeVar("T")
 # duckdb.IOException and duckdb.InterruptException are passed through: the file stays for later
 REPLAY_ERRORS = (TypeError, ValueError, KeyError, AttributeError, WarehouseError, duckdb.Error)
 TRANSIENT_ERRORS = (duckdb.IOException, duckdb.InterruptException)
-COMMIT_OPS = 64  # writes per lake commit at most (AXISWATCH_LAKE_COMMIT_WRITES)
-COMMIT_BYTES = 16 * 1024 * 1024  # and their approximate size (AXISWATCH_LAKE_COMMIT_MIB)
+COMMIT_OPS = 64  # writes per commit at most (AXISWATCH_COMMIT_WRITES)
+COMMIT_BYTES = 16 * 1024 * 1024  # and their approximate size (AXISWATCH_COMMIT_MIB)
 
 
 class Sink:
@@ -89,19 +88,20 @@ class Sink:
         commit_bytes: int = COMMIT_BYTES,
     ) -> None:
         """Bind to one warehouse (file or lake), its spool directory and the lock patience in
-        seconds; on a lake, up to ``commit_ops`` writes of up to ``commit_bytes`` share a commit."""
+        seconds; up to ``commit_ops`` writes of up to ``commit_bytes`` share a commit."""
         self.path = path
         self.patience = patience
         self.spool_dir = spool_dir
-        self.commit_ops = commit_ops if is_lake(path) else 1
+        self.commit_ops = commit_ops
         self.commit_bytes = commit_bytes
         self.spooled = 0
         self.locked_by: str | None = None
 
     def apply(self, ops: Sequence[WriteOp]) -> list[Any] | None:
-        """Apply ops in one short write window: on a file each in its own transaction, on a lake
-        in groups sharing one transaction (``commit_groups``; a group that fails for another
-        reason than a lost race is rolled back and its ops run again one per transaction).
+        """Apply ops in one short write window, in groups sharing one transaction
+        (``commit_groups``; a group that fails for another reason than a lost race is rolled back
+        and its ops run again one per transaction). Each write stays whole: a killed run leaves
+        no half-written article, at most a group's writes to do again.
 
         Returns one result per op (an exception object for an op that failed and was rolled
         back alone), or None when the warehouse stayed locked (a file) or its catalog could not

@@ -5,7 +5,7 @@ day ``T``:
 
 1. The start is the day of the scan window (the last ``scan_days`` days) where one break best
    splits the article scores of the last ``baseline_days + scan_days`` days into two levels
-   (least squares: ruptures' l2 segment cost, breaks only at day boundaries).
+   (least squares: the l2 segment cost, breaks only at day boundaries).
 2. A two-sample t-test (pooled variance) compares the articles from the start to ``T`` (after)
    with the ``baseline_days`` before the start (before). Because the start was searched for,
    the p-value is multiplied by the ``scan_days`` candidate starts (Bonferroni): it stays valid
@@ -25,8 +25,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
-import ruptures as rpt
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -97,8 +95,13 @@ def locate_start(series: Series, through: date, cfg: DetectConfig) -> date:
     candidates = [(i, day) for i, day in candidates if 0 < i < scores.size]
     if not candidates:
         return first_scan
-    cost = rpt.costs.CostL2().fit(scores.reshape(-1, 1))
-    return min(candidates, key=lambda c: cost.error(0, c[0]) + cost.error(c[0], scores.size))[1]
+    return min(candidates, key=lambda c: _sse(scores[: c[0]]) + _sse(scores[c[0] :]))[1]
+
+
+def _sse(segment: np.ndarray) -> float:
+    """The l2 cost of a segment: its squared deviations from its mean (ruptures' CostL2, which
+    this replaced: importing ruptures took 1.7 s of every run's start)."""
+    return float(segment.var() * segment.size)
 
 
 def check_series(series: Series, through: date, cfg: DetectConfig) -> Outcome | None:
@@ -123,10 +126,14 @@ def t_test(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Student's t statistic and two-sided p-value of mean(a) − mean(b), pooled variance: with no
     change both sides share one spread, which the many baseline articles estimate well (Welch's
     per-side variance from ten articles made the tails far too light on these bimodal scores)."""
+    from scipy.special import stdtr  # imported when a series is tested (scipy.stats takes 0.9 s)
+
     if np.var(a) == 0 and np.var(b) == 0:
         return (0.0, 1.0) if a.mean() == b.mean() else (float("inf"), 0.0)
-    t, p = stats.ttest_ind(a, b, equal_var=True)
-    return float(t), float(p)
+    df = a.size + b.size - 2
+    pooled = ((a.size - 1) * np.var(a, ddof=1) + (b.size - 1) * np.var(b, ddof=1)) / df
+    t = float((a.mean() - b.mean()) / np.sqrt(pooled * (1 / a.size + 1 / b.size)))
+    return t, float(2 * stdtr(df, -abs(t)))
 
 
 def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
@@ -82,3 +83,16 @@ def log_lines(logger: Any) -> Callable[[str], None]:
         logger.info(message)
 
     return say
+
+
+def announce(name: str, result: dict[str, Any]) -> None:
+    """One line on stdout per scheduled run, so `axiswatch serve` shows every run that fired."""
+    r = result
+    scored = f", scored {r['scored']}" if "scored" in r else ""
+    why = f" ({r['message']})" if r.get("message") else ""
+    print(
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC scheduled {name} run {r['run_id']}: {r['outcome']}{why}; "
+        f"feeds {r['feeds_polled']} (unchanged {r['not_modified']}, failed {r['feeds_failed']}), "
+        f"new entries {r['discovered']}, articles stored {r['extracted']}{scored}",
+        flush=True,
+    )

@@ -195,11 +195,19 @@ class Staged:
         return getattr(self.inner, name)
 
 
+def load_classifier(settings: Settings) -> StanceClassifier:
+    """The configured model version with its encoders, from wherever ``locate`` finds it."""
+    from models.classifier import StanceClassifier
+
+    version, directory = locate(settings)
+    return StanceClassifier.load(
+        version, artifacts_dir=directory, threads=settings.torch_threads, precision=settings.encoder_precision
+    )
+
+
 def prepare(settings: Settings, sink: Sink, *, rescore: bool = False) -> StanceClassifier | str:
     """The classifier to score with (a re-score's writes to a staging key), or, when nothing is
     new, the version (registered) without loading the encoders."""
-    from models.classifier import StanceClassifier
-
     version = resolve_version(settings)
     if not rescore:
         with sink.read() as con:
@@ -207,10 +215,7 @@ def prepare(settings: Settings, sink: Sink, *, rescore: bool = False) -> StanceC
         if not pending:  # nothing new: skip loading the encoders
             sink.apply([RegisterModel(version, read_card(settings), now_utc())])
             return version
-    directory = locate(settings)[1]  # where resolve_version found it
-    loaded = StanceClassifier.load(
-        version, artifacts_dir=directory, threads=settings.torch_threads, precision=settings.encoder_precision
-    )
+    loaded = load_classifier(settings)
     if not rescore:
         return loaded
     # a re-score writes beside the old rows under a staging key and swaps them in at the end

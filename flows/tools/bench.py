@@ -13,9 +13,10 @@ Serves the 181 real pages of the extraction benchmark and the demo feeds on loop
   limit = float32 GEMM peak (FLOP/s, at the torch thread count used) / MiniLM FLOPs per token.
   MiniLM runs at ``encoder_precision`` (int8 by default), so the ratio can exceed 1.0: the limit is
   fp32's. With int8 the fp32 path is timed beside it (``score_fp32_fraction_of_limit``).
-- ``end_to_end_vs_score`` = articles/s of ingest + score into a fresh warehouse / articles/s of
-  the score stage alone on the same articles = score seconds / (ingest + score seconds); the
-  two stages run one after the other as plain functions, each timed.
+- ``end_to_end_vs_score`` = articles/s of a run into a fresh warehouse, ingest with scoring behind it
+  as the pipeline runs them (``ingest_and_score``) / articles/s of the score stage alone on the same
+  articles (a sequential run's score stage, in a process of its own) = score seconds / run seconds.
+  The sequential run's total (``sequential_s``) is reported beside it.
 - ``no_change_beyond_startup_s`` = seconds of `axiswatch run` (fresh process) when every feed
   answers 304 − seconds of a trivial Prefect flow in a fresh process with the same environment.
 - ``many_feeds_no_change_s`` = seconds of `axiswatch run` (fresh process, Prefect start
