@@ -74,14 +74,18 @@ def rows_while_open(settings: Settings) -> int:
     return int(row[0]) if row else 0
 
 
-def test_the_pipeline_scores_everything_ingest_stored(loopback: LoopbackServer, tmp_path: Path) -> None:
+def test_the_pipeline_scores_everything_ingest_stored(
+    loopback: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = site(loopback, tmp_path)
     counts, version, scored = ingest_and_score(settings, plain=True)
     originals = rows(settings, "SELECT count(*) FROM articles WHERE duplicate_of IS NULL")[0][0]
     assert counts.extracted == 5 and scored == originals == 4
     assert rows(settings, "SELECT model_version FROM model_versions") == [(version,)]
-    again = ingest_and_score(settings, plain=True)  # nothing new: no pass loads the model
-    assert again[0].extracted == 0 and again[2] == 0
+    loads: list[Settings] = []
+    monkeypatch.setattr(score, "load_classifier", loads.append)
+    again = ingest_and_score(settings, plain=True)  # nothing new: nothing loads the model
+    assert again[0].extracted == 0 and again[2] == 0 and loads == []
 
 
 def test_a_scoring_error_reaches_the_run(loopback: LoopbackServer, tmp_path: Path) -> None:

@@ -44,10 +44,12 @@ class ScoreBehind:
     ingest_over: threading.Event = field(default_factory=threading.Event)
     abandon: threading.Event = field(default_factory=threading.Event)
     classifier: StanceClassifier | None = None
+    wanted: bool = False  # ingest found something: load the model before a batch is stored
     scored: int = 0
 
     def wake_up(self) -> None:
         """Ingest found new entries (the thread loads the model meanwhile) or stored a batch."""
+        self.wanted = True
         self.wake.set()
 
     def run(self) -> int:
@@ -62,12 +64,15 @@ class ScoreBehind:
                 return self.scored
 
     def _one_pass(self, sink: Sink, version: str) -> bool:
-        """Score every unscored original now stored; False when the warehouse got locked."""
-        if self.classifier is None:
+        """Score every unscored original now stored; False when the warehouse got locked. The model
+        is loaded once ingest found something, or for a first batch (never when nothing is new)."""
+        if self.classifier is None and self.wanted:
             self.classifier = score.load_classifier(self.settings)
         for batch in score.iter_batches(self.settings, sink, version):
             if self.abandon.is_set():
                 return False
+            if self.classifier is None:
+                self.classifier = score.load_classifier(self.settings)
             self.scored += self.score_one(self.settings, self.classifier, batch, sink)
             self.say(f"scored {self.scored} articles with model {version}")
             if sink.locked_by:
