@@ -2,13 +2,15 @@
 
 Prefect is configured here, before anything imports it: a private PREFECT_HOME per test
 session, analytics off, quiet logs, so no test touches ~/.prefect or calls home. Model
-weights load from installed packages only (HF_HUB_OFFLINE).
+weights load from installed packages only (HF_HUB_OFFLINE). SIGINT is handled (children
+start with it at its default, whatever the runner inherited).
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,6 +33,10 @@ for _key, _value in prefect_defaults(Settings.load(env={}, data_dir=_SESSION_DAT
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)
+# a runner started in the background by a shell without job control inherits SIGINT ignored, and
+# an ignored signal stays ignored across exec: every server and worker a test stops with SIGINT
+# would then wait out its timeout. Handled here, it is at its default in every child again.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

@@ -73,7 +73,11 @@ sys.argv = ["axiswatch", "classify"]
 try:
     runpy.run_module("flows.cli", run_name="__main__")
 finally:
-    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child spawned by a large
+    # runner would report the runner's peak (2 GB late in the suite) as its own
+    with open("/proc/self/status") as status:
+        own = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    peak = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     sys.stderr.write(f"\\nMAXRSS {peak}\\n")
 """
 

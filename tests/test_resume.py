@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from flows.settings import PROJECT_ROOT, Settings
 from flows.tools.loopback import LoopbackServer
@@ -49,8 +50,11 @@ def check_consistent(path: Path) -> int:
         return int(row[0])
 
 
-def test_run_killed_inside_an_article_write_resumes_cleanly(loopback: LoopbackServer, tmp_path: Path) -> None:
-    settings = build_site(loopback, tmp_path)
+@pytest.mark.parametrize("commit_writes, committed", [(1, 2), (64, 0)])
+def test_run_killed_inside_an_article_write_resumes_cleanly(
+    loopback: LoopbackServer, tmp_path: Path, commit_writes: int, committed: int
+) -> None:
+    settings = build_site(loopback, tmp_path).replace(commit_writes=commit_writes)
     proc = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "tests" / "kill_runner.py"), settings_json(settings), "3"],
         cwd=PROJECT_ROOT,
@@ -58,7 +62,9 @@ def test_run_killed_inside_an_article_write_resumes_cleanly(loopback: LoopbackSe
         timeout=120,
     )
     assert proc.returncode == -9, proc.stderr.decode()[-2000:]
-    assert check_consistent(settings.warehouse_path) == 2  # the third article's transaction never committed
+    # one article per commit: the third one's transaction never committed; the default commit of the
+    # whole fetch batch: none of its articles did
+    assert check_consistent(settings.warehouse_path) == committed
     run_ingest(settings)
     assert check_consistent(settings.warehouse_path) == CLEAN_RUN_ARTICLES
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
