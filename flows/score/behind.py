@@ -9,7 +9,8 @@ pass. The score stage then runs as usual: it finds nothing left (or what a lock 
 registers the version.
 
 Only a warehouse file is shared by threads (``warehouse.db.shared_by_threads``): its reads open
-read-write, so both threads' connections share one database.
+read-write, so both threads' connections share one database. The model's ONNX Runtime threads
+sleep when idle (``models.onnx_minilm.sleeping_threads``): spinning, they took ingest's cores.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from flows.score import stage as score
 from flows.settings import Settings
+from models.onnx_minilm import sleeping_threads
 from warehouse.db import shared_by_threads
 from warehouse.sink import Sink
 
@@ -88,7 +90,8 @@ def scoring_behind(settings: Settings, score_one: score.ScoreFn, say: Say) -> It
     If the block raises, the thread stops after its current batch and the error propagates."""
     behind = ScoreBehind(settings, score_one, say)
     context = contextvars.copy_context()
-    with shared_by_threads(settings.location), ThreadPoolExecutor(1, "score-behind") as pool:
+    pool = ThreadPoolExecutor(1, "score-behind")
+    with shared_by_threads(settings.location), sleeping_threads(), pool:
         future: Future[int] = pool.submit(context.run, behind.run)
         try:
             yield behind
