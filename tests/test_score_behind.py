@@ -146,3 +146,28 @@ def test_sessions_opened_while_scoring_behind_ingest_sleep_instead_of_spinning(t
     assert spinning(ort_session(path, 2))
     with sleeping_threads():
         assert not spinning(ort_session(path, 2))
+
+
+def test_threads_opening_and_closing_the_shared_file_at_once_never_collide(tmp_path: Path) -> None:
+    """DuckDB's instance cache raced when one thread closed the file's last connection while
+    another opened it ("Unique file handle conflict"); without the turn-taking this failed."""
+    path = tmp_path / "w.duckdb"
+    with writer(path, patience=1):
+        pass
+    failures: list[str] = []
+
+    def work() -> None:
+        try:
+            for i in range(300):
+                with (writer if i % 2 else reader)(path, patience=5) as con:
+                    con.execute("SELECT 1").fetchall()
+        except Exception as exc:
+            failures.append(repr(exc))
+
+    with shared_by_threads(path):
+        threads = [threading.Thread(target=work) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
