@@ -6,6 +6,9 @@ STAMP  := $(VENV)/.install-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
+# pytest processes (pytest-xdist; one test file stays in one process, with its servers)
+TEST_WORKERS ?= 2
+
 .PHONY: install system-deps demo test lint bench clean
 
 install: $(STAMP) system-deps
@@ -37,7 +40,7 @@ demo: install
 test: install
 	$(BIN)/ruff check flows models warehouse tests
 	$(BIN)/mypy flows models warehouse
-	$(BIN)/pytest -q --durations=25
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 lint: install
 	$(BIN)/ruff check flows models warehouse tests
