@@ -34,15 +34,24 @@ POLLED = pa.schema(
 )
 
 
-def _new_entries(con: duckdb.DuckDBPyConnection, source_id: str, rec: PollRecord) -> int:
-    """Insert the entries of one poll that are not known yet; set and return their count."""
+def _new_entries(con: duckdb.DuckDBPyConnection, polls: Sequence[tuple[str, PollRecord]]) -> list[int]:
+    """Insert the batch's entries not known yet (one lookup, one insert); set and return each
+    poll's count, as if the polls were written one after the other."""
+    ids = sorted({source_id for source_id, rec in polls if rec.entries})
+    known: dict[str, set[str]] = {source_id: set() for source_id in ids}
+    if ids:
+        for source_id, guid in query.rows(con, "known_guids_of_sources", {"source_ids": ids}):
+            known[source_id].add(guid)
     fresh: list[dict[str, Any]] = []
-    if rec.entries:
-        known = {row[0] for row in query.rows(con, "known_guids", {"source_id": source_id})}
-        fresh = [e for e in rec.entries if e["guid"] not in known]
-        insert_rows(con, "entries", fresh, skip_existing=("source_id", "guid"))
-    rec.fetch_row["entries_new"] = len(fresh)
-    return len(fresh)
+    added: list[int] = []
+    for source_id, rec in polls:
+        mine = [e for e in rec.entries if e["guid"] not in known.get(source_id, ())]
+        known.get(source_id, set()).update(e["guid"] for e in mine)
+        fresh.extend(mine)
+        rec.fetch_row["entries_new"] = len(mine)
+        added.append(len(mine))
+    insert_rows(con, "entries", fresh, skip_existing=("source_id", "guid"))
+    return added
 
 
 def record_polls(
@@ -50,7 +59,7 @@ def record_polls(
 ) -> list[int]:
     """Write a batch of polls (attempt rows, new entries, source state) in one transaction;
     return the entries each added."""
-    added = [_new_entries(con, source_id, rec) for source_id, rec in polls]
+    added = _new_entries(con, polls)
     insert_rows(con, "feed_fetches", [rec.fetch_row for _, rec in polls])
     rows = [rec.source_state(source_id) for source_id, rec in polls]
     with registered(con, "polled_sources", "sources", rows, schema=POLLED):
