@@ -170,7 +170,7 @@ class Settings(BaseSettings):
     lock_patience_seconds: float = setting(
         60.0, "seconds a writer waits for the warehouse lock before spooling", ge=0
     )
-    batch_size: int = setting(32, "entries fetched, or articles scored, per batch", ge=1)
+    batch_size: int = setting(64, "entries fetched, or articles scored, per batch", ge=1)
     commit_writes: int = setting(
         64, "writes (an article, a batch of scores, …) sharing one commit at most", ge=1
     )

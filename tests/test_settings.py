@@ -102,7 +102,7 @@ def test_replace_validates_and_leaves_the_original_alone() -> None:
     base = Settings.load(env={}, db_path="/tmp/a.duckdb")
     changed = base.replace(batch_size="4", allow_hosts="127.0.0.1", db_path=None)
     assert changed.batch_size == 4 and changed.allow_hosts == ("127.0.0.1",) and changed.db_path is None
-    assert base.batch_size == 32 and base.db_path == Path("/tmp/a.duckdb")
+    assert base.batch_size == 64 and base.db_path == Path("/tmp/a.duckdb")
     with pytest.raises(SettingsError, match=r"^setting read_timeout: must be greater than 0 \(got -1\)$"):
         base.replace(read_timeout=-1)
 
