@@ -45,8 +45,9 @@ def _new_entries(con: duckdb.DuckDBPyConnection, polls: Sequence[tuple[str, Poll
     fresh: list[dict[str, Any]] = []
     added: list[int] = []
     for source_id, rec in polls:
-        mine = [e for e in rec.entries if e["guid"] not in known.get(source_id, ())]
-        known.get(source_id, set()).update(e["guid"] for e in mine)
+        seen = known.setdefault(source_id, set())
+        mine = [e for e in rec.entries if e["guid"] not in seen]
+        seen.update(e["guid"] for e in mine)
         fresh.extend(mine)
         rec.fetch_row["entries_new"] = len(mine)
         added.append(len(mine))
