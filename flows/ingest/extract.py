@@ -18,13 +18,11 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import lxml.html
-import trafilatura
 from lxml import etree
-from trafilatura.settings import Document
 
 from flows.ingest.text import (
     bom_encoding,
@@ -34,6 +32,9 @@ from flows.ingest.text import (
 )
 from models.language import CJK_LANGUAGES, script_language
 from models.textclean import clean_markup
+
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
 
 ERROR_CLASSES = ("extract_timeout", "extract_empty", "extract_failed", "decoding", "too_large")
 METHOD_TRAFILATURA = "trafilatura"
@@ -144,6 +145,9 @@ def canonical_link(html: str, base_url: str) -> str | None:
 
 def _trafilatura(page: str | lxml.html.HtmlElement, url: str) -> Document | None:
     """trafilatura's precision-favouring extraction with metadata, without comments."""
+    import trafilatura  # here: the run's process only reads feeds; its extraction workers import it
+    from trafilatura.settings import Document
+
     doc = trafilatura.bare_extraction(
         page,
         url=url,

@@ -7,8 +7,6 @@ import functools
 import hashlib
 from pathlib import Path
 
-from matplotlib import font_manager
-
 COUNTRY_NAMES = {
     "KR": "South Korea",
     "CN": "China",
@@ -125,6 +123,8 @@ def display_name(kind: str, value: str) -> str:
 @functools.cache
 def cjk_font() -> str | None:
     """The family name of an installed Noto CJK font (registered with matplotlib), or None."""
+    from matplotlib import font_manager  # here: a pipeline run imports this module's names only
+
     installed = {f.name for f in font_manager.fontManager.ttflist}
     for name in CJK_FONT_NAMES:
         if name in installed:
