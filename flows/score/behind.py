@@ -2,12 +2,11 @@
 
 Fetching and extracting wait on the network and the extraction workers, and use about one core;
 scoring keeps both busy in ONNX Runtime, which releases the GIL. Run one after the other, a run
-takes ingest + score; overlapped, scoring uses what ingest leaves idle (the demo corpus: 71-78 s
-against 84-94 s, docs/scaling-out.md). The scoring thread
-does exactly what the score stage does (the same batches of unscored originals, read afresh,
-the same writes); it waits for ingest to store a batch, and when ingest is over it makes a last
-pass. The score stage then runs as usual: it finds nothing left (or what a lock left over) and
-registers the version.
+takes ingest + score; overlapped, scoring uses what ingest leaves idle (the demo corpus's
+figures are in docs/scaling-out.md). The scoring thread does exactly what the score stage does
+(the same batches of unscored originals, read afresh, the same writes); it waits for ingest to
+store a batch, and when ingest is over it makes a last pass. The score stage then runs as usual:
+it finds nothing left (or what a lock left over) and registers the version.
 
 Only a warehouse file is shared by threads (``warehouse.db.shared_by_threads``): its reads open
 read-write, so both threads' connections share one database. The model's ONNX Runtime threads
