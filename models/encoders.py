@@ -107,19 +107,28 @@ def encode_batched(
     pad: int,
     forward: Callable[[np.ndarray, np.ndarray], np.ndarray],
     cap: int = 64,
+    runs: onnx_minilm.TextRuns | None = None,
 ) -> np.ndarray:
-    """Run ``forward`` over length-sorted padded batches of token ids; rows come back in input order."""
+    """Run ``forward`` over length-sorted padded batches of token ids (several at once through
+    ``runs``, if given); rows come back in input order."""
     out = np.zeros((len(ids), dim), dtype=np.float32)
     lengths = [len(x) for x in ids]
     order = sorted(range(len(ids)), key=lambda i: (lengths[i], i))
-    for batch in _batches(order, lengths, budget, cap=cap):
+    batches = list(_batches(order, lengths, budget, cap=cap))
+
+    def run(batch: list[int]) -> np.ndarray:
+        """``forward`` of one padded batch."""
         width = max(lengths[i] for i in batch)
         input_ids = np.full((len(batch), width), pad, dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
         for row, i in enumerate(batch):
             input_ids[row, : lengths[i]] = ids[i]
             mask[row, : lengths[i]] = 1
-        out[batch] = forward(input_ids, mask)
+        return forward(input_ids, mask)
+
+    vectors = runs.map(run, batches) if runs is not None else [run(b) for b in batches]
+    for batch, rows in zip(batches, vectors, strict=True):
+        out[batch] = rows
     return out
 
 
@@ -239,7 +248,8 @@ class Int8MiniLMEncoder(Encoder):
         self.pad = int(self.tokenizer.token_to_id("[PAD]") or 0)
         weights = self.model_dir / "model.safetensors"
         self.graph = onnx_minilm.int8_graph(self.model_dir, _cached_sha256(str(weights)), cache_dir)
-        self.runner = onnx_minilm.OrtMiniLM(self.graph, self.threads)
+        self.runner = onnx_minilm.OrtMiniLM(self.graph)
+        self.runs = onnx_minilm.TextRuns(self.threads)
 
     def model_files(self) -> list[Path]:
         """The installed files the graph is built from (the card's hashes cover them)."""
@@ -259,7 +269,7 @@ class Int8MiniLMEncoder(Encoder):
         return self.encode_ids(self.tokenize(texts))
 
     def encode_ids(self, ids: list[list[int]], normalize: bool = True) -> np.ndarray:
-        """Embed already tokenised texts (see ``tokenize``), one text per run.
+        """Embed already tokenised texts (see ``tokenize``), one text per run, ``threads`` runs at once.
 
         Dynamic quantization scales each run's activations by that run's range, so in a padded batch
         a text's vector would depend on its neighbours (cosine down to 0.984): the same article would
@@ -270,7 +280,7 @@ class Int8MiniLMEncoder(Encoder):
             """ONNX Runtime forward of one text."""
             return self.runner.pooled(input_ids, mask, normalize)
 
-        return encode_batched(ids, self.dim, self.token_budget, self.pad, forward, cap=1)
+        return encode_batched(ids, self.dim, self.token_budget, self.pad, forward, cap=1, runs=self.runs)
 
 
 class MultilingualEncoder(Encoder):
@@ -326,7 +336,8 @@ class OrtMultilingualEncoder(MultilingualEncoder):
         super().__init__(threads)
         weights = self.resource_dir / "weights.npz"
         graph = onnx_use.graph_path(weights, _cached_sha256(str(weights)), cache_dir)
-        self.runner = onnx_use.OrtUSE(graph, self.model._model, self.threads)
+        self.runner = onnx_use.OrtUSE(graph, self.model._model)
+        self.runs = onnx_minilm.TextRuns(self.threads)
         self.tokenizer = onnx_use.FastTokenizer(self.resource_dir / "sp.model", self.model._tokenizer)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
@@ -334,10 +345,10 @@ class OrtMultilingualEncoder(MultilingualEncoder):
         return [len(ids) for ids in self.tokenizer.encode(list(texts))]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts one per ONNX Runtime run, rows in input order."""
+        """Embed texts one per ONNX Runtime run, ``threads`` runs at once, rows in input order."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, ids in enumerate(self.tokenizer.encode(list(texts))):
-            out[i] = self.runner.vector(ids)
+        for i, vector in enumerate(self.runs.map(self.runner.vector, self.tokenizer.encode(list(texts)))):
+            out[i] = vector
         return out
 
 

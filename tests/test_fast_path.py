@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from models.encoders import (
 )
 from models.fast_path import MAX_F1_DROP, MIN_AGREEMENT, sidecar_path
 from models.language import detect_language
+from models.onnx_minilm import TextRuns
 from models.registry import read_card, resolve_version
 from models.training import default_dev_path, dev_examples
 
@@ -145,7 +147,7 @@ def test_the_use_graph_is_the_numpy_ports_network(sample: list[str], tmp_path: A
     for variant, quantized in onnx_use.VARIANTS.items():
         graph = tmp_path / f"use.{variant}.onnx"
         onnx_use.build(numpy_use.resource_dir / "weights.npz", graph, quantized)
-        runner = onnx_use.OrtUSE(graph, numpy_use.model._model, 2)
+        runner = onnx_use.OrtUSE(graph, numpy_use.model._model)
         vectors = np.vstack([runner.vector(i) for i in ids])
         if variant == "fp32":
             assert np.abs(vectors - reference).max() < 1e-5
@@ -190,7 +192,22 @@ def test_an_int8_vector_depends_on_its_text_alone(sample: list[str], name: str) 
     together = int8.encode(sample)
     alone = np.vstack([int8.encode([text]) for text in sample])
     reordered = int8.encode(sample[::-1])[::-1]
+    one_thread = get_encoder(name, 1, INT8).encode(sample)
     assert np.array_equal(together, alone) and np.array_equal(together, reordered)
+    assert np.array_equal(together, one_thread)
+
+
+def test_text_runs_go_two_at_once_and_keep_their_order() -> None:
+    """Two runs wait for each other at a barrier: run one after the other, the first times out."""
+    meet = threading.Barrier(2, timeout=10)
+
+    def run(x: int) -> int:
+        meet.wait()
+        return x * x
+
+    assert TextRuns(2).map(run, [1, 2, 3, 4]) == [1, 4, 9, 16]
+    with pytest.raises(threading.BrokenBarrierError):
+        TextRuns(1).map(lambda x: threading.Barrier(2, timeout=0.2).wait() and x, [1, 2])
 
 
 def test_each_precision_loads_its_own_encoders_and_unknown_is_refused() -> None:

@@ -15,7 +15,6 @@ from flows.score import stage as score
 from flows.settings import Settings
 from flows.tools.loopback import LoopbackServer
 from models.classifier import StanceClassifier
-from models.onnx_minilm import ort_session, sleeping_threads
 from tests.ingest_site import build_site
 from tests.stages import run_ingest, run_score
 from warehouse.db import WarehouseError, reader, shared_by_threads, writer
@@ -122,30 +121,6 @@ def test_a_read_beside_another_threads_writer_needs_the_shared_mode(tmp_path: Pa
             pass
         with shared_by_threads(path), reader(path, patience=0) as con:
             assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()
-
-
-def test_sessions_opened_while_scoring_behind_ingest_sleep_instead_of_spinning(tmp_path: Path) -> None:
-    import onnx
-    from onnx import TensorProto, helper
-
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])
-    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y])
-    path = tmp_path / "identity.onnx"
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8  # what this ONNX Runtime reads
-    onnx.save(model, str(path))
-
-    def spinning(session: Any) -> bool:
-        entries = session.get_session_options().get_session_config_entry
-        try:
-            return bool(entries("session.intra_op.allow_spinning") != "0")
-        except Exception:  # not set: ONNX Runtime's default, spinning
-            return True
-
-    assert spinning(ort_session(path, 2))
-    with sleeping_threads():
-        assert not spinning(ort_session(path, 2))
 
 
 def test_threads_opening_and_closing_the_shared_file_at_once_never_collide(tmp_path: Path) -> None:

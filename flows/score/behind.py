@@ -9,8 +9,9 @@ store a batch, and when ingest is over it makes a last pass. The score stage the
 it finds nothing left (or what a lock left over) and registers the version.
 
 Only a warehouse file is shared by threads (``warehouse.db.shared_by_threads``): its reads open
-read-write, so both threads' connections share one database. The model's ONNX Runtime threads
-sleep when idle (``models.onnx_minilm.sleeping_threads``): spinning, they took ingest's cores.
+read-write, so both threads' connections share one database. The model's ONNX Runtime runs are
+single-threaded, two texts at once (``models.onnx_minilm.TextRuns``): no pool thread spins waiting
+for work and takes ingest's cores.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING
 
 from flows.score import stage as score
 from flows.settings import Settings
-from models.onnx_minilm import sleeping_threads
 from warehouse.db import shared_by_threads
 from warehouse.sink import Sink
 
@@ -91,7 +91,7 @@ def scoring_behind(settings: Settings, score_one: score.ScoreFn, say: Say) -> It
     behind = ScoreBehind(settings, score_one, say)
     context = contextvars.copy_context()
     pool = ThreadPoolExecutor(1, "score-behind")
-    with shared_by_threads(settings.location), sleeping_threads(), pool:
+    with shared_by_threads(settings.location), pool:
         future: Future[int] = pool.submit(context.run, behind.run)
         try:
             yield behind
