@@ -52,6 +52,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = 30  # an idle keep-alive connection is dropped after this many seconds
+    # Headers and body go out in two writes; with Nagle's algorithm the body then waits for the
+    # client's delayed ACK of the headers: 44 ms per response instead of 0.6 (measured on a
+    # keep-alive connection, 20 kB body). Real servers send at once, so the offline twin does too.
+    disable_nagle_algorithm = True
     server: _HTTPServer
 
     def _dispatch(self) -> None:
