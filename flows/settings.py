@@ -191,7 +191,9 @@ class Settings(BaseSettings):
     timezone: TimeZone = setting(
         "Asia/Seoul", "time zone of the ISO weeks (marts, report) and of the `serve` schedules"
     )
-    torch_threads: int = setting(2, "torch threads for scoring and model builds", ge=1)
+    torch_threads: int = setting(
+        2, "threads for scoring and model builds (torch's threads; int8: texts run at once)", ge=1
+    )
     encoder_precision: Literal["int8", "fp32"] = setting(
         "int8",
         "encoders when scoring: `int8` (MiniLM and USE in ONNX Runtime, graphs built once into the user "
