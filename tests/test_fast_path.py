@@ -206,8 +206,9 @@ def test_text_runs_go_two_at_once_and_keep_their_order() -> None:
         return x * x
 
     assert TextRuns(2).map(run, [1, 2, 3, 4]) == [1, 4, 9, 16]
+    alone = threading.Barrier(2, timeout=0.2)  # one thread: the first run waits alone and breaks it
     with pytest.raises(threading.BrokenBarrierError):
-        TextRuns(1).map(lambda x: threading.Barrier(2, timeout=0.2).wait() and x, [1, 2])
+        TextRuns(1).map(lambda x: alone.wait() and x, [1, 2])
 
 
 def test_each_precision_loads_its_own_encoders_and_unknown_is_refused() -> None:
