@@ -10,8 +10,8 @@ it finds nothing left (or what a lock left over) and registers the version.
 
 Only a warehouse file is shared by threads (``warehouse.db.shared_by_threads``): its reads open
 read-write, so both threads' connections share one database. The model's ONNX Runtime runs are
-single-threaded, two texts at once (``models.onnx_minilm.TextRuns``): no pool thread spins waiting
-for work and takes ingest's cores.
+single-threaded, ``torch_threads`` texts at once (``models.onnx_minilm.TextRuns``): no pool thread
+spins waiting for work and takes ingest's cores.
 """
 
 from __future__ import annotations
