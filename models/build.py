@@ -97,11 +97,16 @@ def build(
         final_data = with_block(data, block)
     heads, infos = final_heads(final_data, config)
     held_out, _ = final_heads(final_data, config, exclude="seed")
-    data_bytes = heads_bytes(heads, delta)
+    rules = config.article_rules
+    data_bytes = heads_bytes(heads, delta, rules)
     version = version_of(data_bytes)
     abstention = abstention_of(data, oof)
-    classifier = StanceClassifier(version, heads, {"abstention": abstention}, config.threads, delta)
-    without_seed = StanceClassifier(version + "-without-seed", held_out, {}, config.threads, delta)
+    classifier = StanceClassifier(
+        version, heads, {"abstention": abstention}, config.threads, delta, article_rules=rules
+    )
+    without_seed = StanceClassifier(
+        version + "-without-seed", held_out, {}, config.threads, delta, article_rules=rules
+    )
     figure = f"{version}.reliability.png"
     quality = {
         "abstention": abstention,

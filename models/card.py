@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from models.aggregate import aggregate
 from models.diagnostics import polar_confusion
 from models.encoders import get_encoder, sha256_file
 from models.evaluate import ECE_BINS, evaluate
@@ -122,7 +121,8 @@ def seed_article(
         for t, pred in zip(texts, predictions, strict=True):
             by_text[t][name] = pred
         scored = [by_text[p.text][name] for p in passages]
-        article = aggregate(scored, [p.ordinal for p in passages], min_confidence=threshold)
+        ordinals = [p.ordinal for p in passages]
+        article = clf.article_score([p.text for p in passages], scored, ordinals, threshold)
         result[name] = {
             "article": article.as_dict(),
             "passages": [
@@ -240,7 +240,7 @@ def build_card(
         }
         for spec in HEADS
     }
-    relevance = relevance_rule(classifier, seeds_dir, seed)
+    relevance = relevance_rule(classifier, seeds_dir, seed, dev_path)
     card = {
         "version": version,
         "labels": list(LABELS),

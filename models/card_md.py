@@ -83,8 +83,20 @@ def _relevance_section(rule: dict[str, Any]) -> list[str]:
         rows.append(
             f"- Off-topic benchmark ({bench['pages']} pages, {bench['passages']} passages, none about the"
             f" axis): judged relevant {bench['relevant_any_passage']} with any relevant passage,"
-            f" {bench['relevant_with_rule']} with the rule."
+            + (
+                f" {bench['relevant_with_share_rule']} with the relevant share alone,"
+                if "relevant_with_share_rule" in bench
+                else ""
+            )
+            + f" {bench['relevant_with_rule']} with the rule."
         )
+    korea = rule.get("dev_relevant_naming_korea")
+    if korea:
+        shares = ", ".join(
+            f"{lang} {row['naming_korea']}/{row['relevant']} ({row['share']:.1%})"
+            for lang, row in korea.items()
+        )
+        rows.append(f"- Relevant dev passages that name Korea themselves: {shares}.")
     rows.append(f"- Dev set: {rule['dev_set']}")
     return rows
 

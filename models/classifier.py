@@ -20,8 +20,9 @@ from models.finetune import Delta, FineTunedMiniLM, read_delta
 from models.heads import HEADS, LinearHead, head_for
 from models.labels import LABELS
 from models.language import detect_language
+from models.mentions import KOREA_MENTION, korea_mentions
 from models.passages import Passage, segment
-from models.registry import ARTIFACTS_DIR, read_card, read_heads, resolve_version
+from models.registry import ARTIFACTS_DIR, read_article_rules, read_card, read_heads, resolve_version
 from models.voice import detect_voice
 
 Routed = dict[str, tuple[list[int], np.ndarray, list[str]]]
@@ -78,11 +79,13 @@ class StanceClassifier:
         threads: int = 2,
         delta: Delta | None = None,
         precision: str = FP32,
+        article_rules: tuple[str, ...] = (),
     ):
         """Wrap fitted heads; encoders are loaded lazily on first use and shared per process.
 
         With a ``delta`` the English head reads MiniLM fine-tuned by it (merged into the weights, fp32);
-        else MiniLM runs at ``precision`` (int8: ONNX Runtime, see ``models.onnx_minilm``)."""
+        else MiniLM runs at ``precision`` (int8: ONNX Runtime, see ``models.onnx_minilm``).
+        ``article_rules`` are the version's article rules beyond the relevant share (``article_score``)."""
         missing = [h.name for h in HEADS if h.name not in heads]
         if missing:
             raise ValueError(f"model {version} lacks head(s) {', '.join(missing)}")
@@ -92,6 +95,7 @@ class StanceClassifier:
         self.threads = max(1, threads)
         self.delta = delta
         self.precision = precision
+        self.article_rules = tuple(article_rules)
         self._tuned: FineTunedMiniLM | None = None
 
     @classmethod
@@ -110,7 +114,8 @@ class StanceClassifier:
         card = read_card(resolved, directory)
         heads = read_heads(directory / f"{resolved}.npz", card.get("feature_spec"))
         delta = read_delta(directory / f"{resolved}.npz")
-        model = cls(resolved, heads, card, threads, delta, precision)
+        rules = read_article_rules(directory / f"{resolved}.npz")
+        model = cls(resolved, heads, card, threads, delta, precision, rules)
         if verify_encoders:
             model.verify_encoders()
         return model
@@ -196,10 +201,23 @@ class StanceClassifier:
         """Segment an article, predict every passage and aggregate (empty text → no passages)."""
         passages = segment(text, **segment_options)
         predictions = self.predict_passages(passages) if passages else []
-        article = aggregate(
-            [p.probs for p in predictions], [p.ordinal for p in passages], min_confidence=self.abstain_below
-        )
+        article = self.article_score([p.text for p in passages], predictions, [p.ordinal for p in passages])
         return ArticleResult(passages, predictions, article)
+
+    def article_score(
+        self,
+        texts: Sequence[str],
+        predictions: Sequence[Prediction],
+        ordinals: Sequence[int] | None = None,
+        min_confidence: float | None = None,
+    ) -> ArticleScore:
+        """An article's score from its passages by this version's rules: the relevant share, abstention
+        (default: the card's threshold) and, if the version has it, the Korea mention."""
+        mentions = None
+        if KOREA_MENTION in self.article_rules:
+            mentions = korea_mentions(texts, [p.language for p in predictions])
+        threshold = self.abstain_below if min_confidence is None else min_confidence
+        return aggregate(predictions, ordinals, min_confidence=threshold, mentions=mentions)
 
     @staticmethod
     def _prediction(row: np.ndarray, language: str) -> Prediction:

@@ -31,6 +31,7 @@ class BuildConfig:
     char_min_df: int = 3
     char_max_terms: int = 4000
     min_temperature_rows: int = 20
+    article_rules: tuple[str, ...] = ("korea_mention",)
 
     def describe(self) -> str:
         """One line naming the design (for the card's variant table)."""
@@ -41,7 +42,8 @@ class BuildConfig:
                 f"MiniLM fine-tuned (rank-{ft.rank} adapters in the top {ft.layers} layers,"
                 f" {ft.epochs} epochs, seeds {list(ft.seeds)}, {ft.halves}-way cross-fit)"
             )
-        return f"{encoder} + USE, lexicons, cues and voice; C, weights and T chosen in the folds"
+        rules = "; articles must name Korea" if "korea_mention" in self.article_rules else ""
+        return f"{encoder} + USE, lexicons, cues and voice; C, weights and T chosen in the folds{rules}"
 
     def extras_of(self, head: str) -> tuple[str, ...]:
         """The extra feature blocks a head reads in this configuration."""

@@ -25,15 +25,22 @@ ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 LATEST = "LATEST"
 VERSION_PREFIX = "stance-"
 _VERSION_RE = re.compile(r"^stance-[0-9a-f]{12}$")
+ARTICLE_RULES = "article_rules"
+"""Head-file entry naming the version's article rules, so the rule is part of the version id."""
 
 
 class ModelNotFoundError(LookupError):
     """No artifact matches the requested version (the message lists those available)."""
 
 
-def heads_bytes(heads: dict[str, LinearHead], delta: Delta | None = None) -> bytes:
-    """Serialise heads, the label order (and a fine-tuned MiniLM delta) to deterministic ``.npz`` bytes."""
+def heads_bytes(
+    heads: dict[str, LinearHead], delta: Delta | None = None, article_rules: tuple[str, ...] = ()
+) -> bytes:
+    """Serialise heads, the label order (a fine-tuned MiniLM delta, the article rules beyond the
+    relevant share, e.g. ``korea_mention``) to deterministic ``.npz`` bytes."""
     arrays: dict[str, Any] = {"labels": np.array(LABELS)}
+    if article_rules:
+        arrays[ARTICLE_RULES] = np.array(article_rules, dtype=np.str_)
     if delta is not None:
         arrays.update(delta.arrays("en.minilm_delta"))
     for name in sorted(heads):
@@ -59,6 +66,12 @@ def heads_bytes(heads: dict[str, LinearHead], delta: Delta | None = None) -> byt
 def version_of(data: bytes) -> str:
     """Version id of a head file: ``stance-`` plus 12 hex digits of its SHA-256."""
     return VERSION_PREFIX + hashlib.sha256(data).hexdigest()[:12]
+
+
+def read_article_rules(path: Path) -> tuple[str, ...]:
+    """The article rules a version's head file names (none for versions built before them)."""
+    with np.load(path, allow_pickle=False) as data:
+        return tuple(str(x) for x in data[ARTICLE_RULES]) if ARTICLE_RULES in data.files else ()
 
 
 def feature_spec(heads: dict[str, LinearHead]) -> dict[str, Any]:

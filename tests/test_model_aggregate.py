@@ -119,3 +119,19 @@ def test_abstention_ignores_unsure_passages_and_counts_them() -> None:
     assert kept.as_dict()["n_ignored"] == 2
     nothing = aggregate([UNSURE], min_confidence=0.5)
     assert nothing.score is None and nothing.n_ignored == 1
+
+
+def test_korea_mention_rule_needs_a_relevant_passage_that_names_korea() -> None:
+    """With mention flags, the relevant passages must include one that names Korea."""
+    probs = [PRO_US, PRO_CN, OFF_TOPIC]
+    assert aggregate(probs).score is not None
+    assert aggregate(probs, mentions=[True, False, False]).score == aggregate(probs).score
+    # only the off-topic passage names Korea: not enough
+    refused = aggregate(probs, mentions=[False, False, True])
+    assert refused.score is None and refused.label == "irrelevant" and refused.evidence == []
+    assert refused.relevant_share == pytest.approx(2 / 3)
+    # an ignored (unsure) passage that names Korea does not count either
+    unsure = aggregate([PRO_CN, UNSURE], mentions=[False, True], min_confidence=0.5)
+    assert unsure.score is None and unsure.n_ignored == 1
+    with pytest.raises(ValueError, match="Korea-mention"):
+        aggregate(probs, mentions=[True])

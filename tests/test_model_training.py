@@ -7,10 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from models.classifier import Prediction, StanceClassifier
+from models.mentions import KOREA_MENTION
 from models.relevance import benchmark_texts, off_topic_check
 from models.training import POLES, TrainingDataError, pole_examples
 
 ON_AXIS = "Seoul should side with Washington against Beijing on every front, from chips to missile defence."
+ON_AXIS_NO_KOREA = (
+    "Washington should face down Beijing on every front, from chips and batteries to missile defence."
+)
 
 
 def _write_poles(directory: Path, rows: list[dict[str, object]]) -> Path:
@@ -36,12 +41,23 @@ def test_unknown_head_name_is_refused(tmp_path: Path) -> None:
 
 
 class _KeywordModel:
-    """Stand-in classifier: a passage is relevant iff it is the on-axis sentence."""
+    """Stand-in classifier: a passage is relevant iff it is an on-axis sentence."""
 
-    def predict_passages(self, texts: list[str]) -> list[dict[str, float]]:
+    abstain_below = 0.0
+    article_score = StanceClassifier.article_score
+
+    def __init__(self, article_rules: tuple[str, ...] = ()) -> None:
+        self.article_rules = article_rules
+
+    def predict_passages(self, texts: list[str]) -> list[Prediction]:
         on = {"washington": 0.8, "hedge": 0.1, "beijing": 0.05, "irrelevant": 0.05}
         off = {"washington": 0.02, "hedge": 0.03, "beijing": 0.05, "irrelevant": 0.9}
-        return [on if t == ON_AXIS else off for t in texts]
+        return [
+            Prediction("washington", on, 0.75, "en", "test")
+            if t in (ON_AXIS, ON_AXIS_NO_KOREA)
+            else Prediction("irrelevant", off, -0.03, "en", "test")
+            for t in texts
+        ]
 
 
 def test_off_topic_check_counts_pages_with_and_without_the_rule(tmp_path: Path) -> None:
@@ -52,13 +68,17 @@ def test_off_topic_check_counts_pages_with_and_without_the_rule(tmp_path: Path) 
         "b-dense": {"articleBody": "\n\n".join([ON_AXIS, filler])},  # share 0.5: kept
         "c-none": {"articleBody": filler},
         "d-empty": {"articleBody": "  "},
+        "e-no-korea": {"articleBody": "\n\n".join([ON_AXIS_NO_KOREA, filler])},  # share 0.5, no Korea
     }
     path = tmp_path / "ground-truth.json"
     path.write_text(json.dumps(pages), encoding="utf-8")
     texts = benchmark_texts(path)
-    assert sorted(texts) == ["a-stray", "b-dense", "c-none"]
+    assert sorted(texts) == ["a-stray", "b-dense", "c-none", "e-no-korea"]
     result = off_topic_check(_KeywordModel(), texts)  # type: ignore[arg-type]
-    assert result["pages"] == 3 and result["passages"] == 13
-    assert result["relevant_any_passage"] == 2
-    assert result["relevant_with_rule"] == 1
-    assert result["shares_of_pages_with_a_relevant_passage"] == [0.1, 0.5]
+    assert result["pages"] == 4 and result["passages"] == 15
+    assert result["relevant_any_passage"] == 3
+    assert result["relevant_with_share_rule"] == result["relevant_with_rule"] == 2
+    assert result["shares_of_pages_with_a_relevant_passage"] == [0.1, 0.5, 0.5]
+    ruled = off_topic_check(_KeywordModel((KOREA_MENTION,)), texts)  # type: ignore[arg-type]
+    assert ruled["relevant_with_share_rule"] == 2
+    assert ruled["relevant_with_rule"] == 1 and ruled["relevant_with_rule_pages"] == ["b-dense"]

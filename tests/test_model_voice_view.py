@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from flows.score.stage import score_rows
-from models.classifier import Prediction
+from models.classifier import Prediction, StanceClassifier
 from tests.test_views import T0, insert, open_seeded, passage_score, rows, ts
 from warehouse.score_ops import ArticleToScore
 
@@ -76,6 +76,8 @@ class _Model:
 
     version = "stance-000000000000"
     abstain_below = 0.5
+    article_rules: tuple[str, ...] = ()
+    article_score = StanceClassifier.article_score
 
     def predict_passages(self, texts: list[str]) -> list[Prediction]:
         sure = {"washington": 0.1, "hedge": 0.1, "beijing": 0.7, "irrelevant": 0.1}

@@ -272,3 +272,25 @@ def test_search_ranks_by_relevance_and_shows_the_matching_passage(client: TestCl
     assert len(ranks) >= 2 and ranks == sorted(ranks, reverse=True)  # BM25, not dates
     passages = [html.unescape(p) for p in re.findall(r'<div class="hit-passage muted">([^<]*)', page)]
     assert passages and all("alliance" in p.lower() or "washington" in p.lower() for p in passages)
+
+
+def test_article_page_says_why_an_article_has_no_score(web_warehouse: WebWarehouse, tmp_path: Path) -> None:
+    """An unscored article says which part of the relevance rule it failed: too few relevant
+    passages, or (its share passed) no relevant passage names South Korea."""
+    settings = copy_warehouse(web_warehouse, tmp_path)
+    article_id, _ = queue_key(TestClient(create_app(settings), base_url=BASE).get("/queue").text)
+    shown = TestClient(create_app(settings), base_url=BASE).get(f"/article/{article_id}").text
+    assert 'id="unscored-reason"' not in shown
+    for share, reason in (
+        (0.1, "10% of its passages read as relevant, under the 20%"),
+        (0.5, "names South Korea"),
+    ):
+        with duckdb.connect(str(settings.warehouse_path)) as con:
+            con.execute(
+                "UPDATE article_scores SET score = NULL, label = 'irrelevant', relevant_share = ?"
+                " WHERE article_id = ?",
+                [share, article_id],
+            )
+        page = TestClient(create_app(settings), base_url=BASE).get(f"/article/{article_id}").text
+        found = re.search(r'<p class="muted" id="unscored-reason">Not on the axis: ([^<]*)\.</p>', page)
+        assert found is not None and reason in html.unescape(found.group(1)), page[:1500]

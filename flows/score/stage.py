@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from flows.settings import Settings
-from models.aggregate import aggregate
 from models.passages import segment
 from warehouse.db import WarehouseError, now_utc
 from warehouse.score_ops import (
@@ -72,22 +71,22 @@ def score_rows(
                 "scored_at": now,
             }
         )
-        by_article[article.article_id].append((passage.ordinal, pred))
-    threshold = classifier.abstain_below
+        by_article[article.article_id].append((passage.ordinal, passage.text, pred))
     article_scores = [
-        _article_row(article_id, version, preds, now, threshold) for article_id, preds in by_article.items()
+        _article_row(classifier, article_id, preds, now) for article_id, preds in by_article.items()
     ]
     return passage_rows, passage_scores, article_scores
 
 
 def _article_row(
-    article_id: str, version: str, preds: list[Any], now: datetime, threshold: float = 0.0
+    classifier: StanceClassifier, article_id: str, preds: list[Any], now: datetime
 ) -> dict[str, Any]:
-    """The article_scores row of one article; passages below the abstention ``threshold`` are ignored."""
-    agg = aggregate([p for _, p in preds], ordinals=[o for o, _ in preds], min_confidence=threshold)
+    """The article_scores row of one article, by the version's article rules (``article_score``)."""
+    ordinals, texts, predictions = zip(*preds, strict=True) if preds else ((), (), ())
+    agg = classifier.article_score(texts, predictions, ordinals)
     return {
         "article_id": article_id,
-        "model_version": version,
+        "model_version": classifier.version,
         "score": agg.score,
         "label": agg.label,
         "confidence": agg.confidence,

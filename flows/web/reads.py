@@ -12,6 +12,7 @@ from flows.report.calendar import DEFAULT_TIMEZONE, current_week
 from flows.report.data import ScoredArticle
 from flows.report.stats import Bootstrap, weekly_series
 from flows.web.webdb import Rows
+from models.aggregate import unscored_reason
 from warehouse.query import records, rows
 
 LABELS = ("washington", "hedge", "beijing", "irrelevant")
@@ -84,6 +85,8 @@ def article(con: duckdb.DuckDBPyConnection, article_id: str) -> dict[str, Any] |
         p["evidence"] = evidence.get(p["passage_ordinal"])
         p["contribution"] = _contribution(p, total)
     head["passages"] = passages
+    scored_off_axis = head.get("model_version") and head.get("score") is None
+    head["unscored_because"] = unscored_reason(head["relevant_share"]) if scored_off_axis else None
     return head
 
 
